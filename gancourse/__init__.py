@@ -1,0 +1,9 @@
+"""gancourse: the implementations behind *GANs with PyTorch, from zero to style transfer*.
+
+Modules, from the bottom up: ``config`` (hyperparameters, run mode), ``device``
+(device, seeding, precision), ``data``, ``models``, ``losses``, ``train``, and
+for the chapters ``viz`` (figures), ``widgets`` (controls) and ``notebook``.
+Import the submodules you need; importing ``gancourse`` itself loads nothing heavy.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,101 @@
+"""Interactive controls built from a config dataclass: the only module that imports ipywidgets.
+
+:func:`config_form` turns the fields of any :class:`gancourse.config.Config`
+into sliders, drop-downs and check boxes whose ranges are the fields' declared
+ranges, so every value a reader can pick is one the code accepts. A button (or,
+with ``live=True``, every change) calls ``run(new_config)`` and shows its output.
+
+The static HTML book has no Python kernel, so widgets there cannot run: each
+chapter that offers a form also shows a precomputed sweep (see
+``gancourse.viz.sweep_row``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as w
+from IPython.display import clear_output
+
+from gancourse import viz
+from gancourse.config import Config
+
+
+def control(spec: Mapping[str, Any], value: Any, bounds: tuple[float, float] | None = None) -> w.Widget:
+    """The widget for one field ``spec`` (an entry of ``Config.spec()``), starting at ``value``.
+
+    ``bounds`` narrows the slider to a sub-range of the declared range (a slider
+    from 1 to 100,000 steps would be unusable); it may not widen it.
+    """
+    name, kind = spec["name"], spec["type"]
+    low, high = spec.get("low"), spec.get("high")
+    if bounds is not None:
+        if (low is not None and bounds[0] < low) or (high is not None and bounds[1] > high):
+            raise ValueError(f"bounds {bounds} for {name} leave its allowed range [{low}, {high}]")
+        low, high = bounds
+    style = {"description_width": "initial"}
+    common = {"description": name, "tooltip": spec.get("help", ""), "style": style, "continuous_update": False}
+    if spec.get("choices") is not None:
+        return w.Dropdown(options=list(spec["choices"]), value=value, description=name, style=style)
+    if kind is bool:
+        return w.Checkbox(value=value, description=name, style=style)
+    if low is None or high is None:
+        raise ValueError(f"field {name} has no range: give bounds=(low, high) for its slider")
+    if kind is int:
+        return w.IntSlider(value=value, min=int(low), max=int(high), **common)
+    if spec.get("log"):
+        return w.FloatLogSlider(
+            value=value, base=10, min=math.log10(low), max=math.log10(high), step=0.1, readout_format=".1e", **common
+        )
+    step = spec.get("step") or (high - low) / 100
+    return w.FloatSlider(value=value, min=low, max=high, step=step, **common)
+
+
+def config_form(
+    cfg: Config,
+    run: Callable[[Config], Any],
+    fields: Sequence[str] | Mapping[str, tuple[float, float] | None] | None = None,
+    live: bool = False,
+    quick: bool = True,
+    button: str = "Run",
+) -> w.VBox:
+    """Controls for ``fields`` of ``cfg`` (all by default) and an output area where ``run`` shows results.
+
+    With ``quick=True`` the form starts from ``cfg.quick()``, so a retrain takes
+    seconds to a minute whatever the chapter's own mode. ``fields`` may map a
+    name to slider bounds. An invalid combination is reported in the output area.
+    """
+    base = cfg.quick() if quick else cfg
+    if fields is None:
+        fields = [f["name"] for f in cfg.spec()]
+    bounds = dict(fields) if isinstance(fields, Mapping) else dict.fromkeys(fields)
+    specs = {s["name"]: s for s in cfg.spec()}
+    unknown = sorted(set(bounds) - set(specs))
+    if unknown:
+        raise ValueError(f"{type(cfg).__name__} has no field {', '.join(unknown)}: fields are {', '.join(specs)}")
+    controls = {name: control(specs[name], getattr(base, name), bounds[name]) for name in bounds}
+    output = w.Output()
+
+    def refresh(*_: Any) -> None:
+        with output:
+            clear_output(wait=True)
+            try:
+                chosen = base.replace(**{name: c.value for name, c in controls.items()})
+            except ValueError as err:
+                print(f"Not run: {err}")
+                return
+            run(chosen)
+            viz.flush()  # callbacks run outside a cell, so figures must be shown explicitly
+
+    children: list[w.Widget] = list(controls.values())
+    if live:
+        for c in controls.values():
+            c.observe(refresh, names="value")
+        refresh()
+    else:
+        go = w.Button(description=button, button_style="primary", icon="play")
+        go.on_click(refresh)
+        children.append(go)
+    return w.VBox([*children, output])
