@@ -1,0 +1,49 @@
+"""The book's structure: every chapter in the table of contents, sources only as MyST .md."""
+
+import importlib.util
+import re
+import subprocess
+from pathlib import Path
+
+import jupytext
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("book_conftest", ROOT / "book" / "conftest.py")
+book_conftest = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(book_conftest)
+CHAPTERS = book_conftest.toc_chapters(ROOT)
+
+
+def test_toc_lists_existing_files_in_order():
+    assert CHAPTERS[0].name == "intro.md"
+    assert all(p.is_file() for p in CHAPTERS), [p for p in CHAPTERS if not p.is_file()]
+    numbered = [p.name for p in CHAPTERS if re.match(r"\d\d_", p.name)]
+    assert numbered == sorted(numbered) and len(numbered) >= 3
+
+
+def test_no_notebooks_committed():
+    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert tracked.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("chapter", [p for p in CHAPTERS if re.match(r"\d\d_", p.name)], ids=lambda p: p.stem)
+def test_chapter_is_a_jupytext_notebook_that_defines_no_model(chapter):
+    nb = jupytext.read(chapter)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "notebook.start(" in code  # every chapter says which mode and device it runs on
+    # one source of truth: models, losses and loops come from gancourse, not from the chapter
+    assert not re.search(r"^class \w+\(.*(Module|Dataset)\)", code, re.M)
+    assert "import matplotlib" not in code and "import ipywidgets" not in code
+
+
+def test_conversion_tags_every_code_cell(tmp_path, monkeypatch):
+    monkeypatch.setattr(book_conftest, "OUT", tmp_path)
+    chapter = next(p for p in CHAPTERS if re.match(r"\d\d_", p.name))
+    nb = jupytext.read(book_conftest.to_notebook(chapter))
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert code_cells and all("nbval-ignore-output" in c.metadata["tags"] for c in code_cells)
+    assert book_conftest.to_notebook(ROOT / "book" / "references.md") is None

@@ -1,0 +1,105 @@
+import dataclasses
+
+import pytest
+
+from gancourse import config
+from gancourse.config import DataConfig, GaussianPair1D, RegressionConfig
+
+
+@pytest.mark.parametrize("value, expected", [("quick", "quick"), ("FULL", "full"), (" quick ", "quick")])
+def test_run_mode_argument(value, expected):
+    assert config.run_mode(value) == expected
+
+
+def test_run_mode_environment(monkeypatch):
+    monkeypatch.setenv("GANCOURSE_MODE", "full")
+    assert config.run_mode() == "full"
+    assert config.run_mode("quick") == "quick"  # the argument wins
+
+
+def test_run_mode_default_follows_hardware(monkeypatch):
+    monkeypatch.delenv("GANCOURSE_MODE", raising=False)
+    from gancourse.device import pick_device
+
+    expected = "full" if pick_device().type in ("cuda", "mps") else "quick"
+    assert config.run_mode() == expected
+
+
+@pytest.mark.parametrize("bad", ["fast", "", 3])
+def test_unknown_mode_names_the_parameter(bad):
+    with pytest.raises(ValueError, match="mode.*'quick' or 'full'"):
+        config.run_mode(bad)
+
+
+def test_unknown_mode_from_environment(monkeypatch):
+    monkeypatch.setenv("GANCOURSE_MODE", "turbo")
+    with pytest.raises(ValueError, match="GANCOURSE_MODE = 'turbo'"):
+        config.run_mode()
+
+
+@pytest.mark.parametrize(
+    "cls, field, value, message",
+    [
+        (RegressionConfig, "lr", -1e-3, r"RegressionConfig.lr = -0.001 is out of range: allowed 1e-05 <= value <= 1.0"),
+        (RegressionConfig, "batch_size", 0, r"RegressionConfig.batch_size = 0 is out of range: allowed 1 <= value <= 4096"),
+        (DataConfig, "batch_size", 0, r"DataConfig.batch_size = 0 is out of range"),
+        (DataConfig, "image_size", 4, r"DataConfig.image_size = 4 is out of range: allowed 8 <= value <= 256"),
+        (DataConfig, "dataset", "cifar", r"DataConfig.dataset = 'cifar' is not allowed: choose one of 'mnist', 'fashion_mnist'"),
+        (RegressionConfig, "lr", float("nan"), r"RegressionConfig.lr = nan must be a finite number"),
+        (RegressionConfig, "steps", 2.5, r"RegressionConfig.steps = 2.5 must be an integer"),
+        (RegressionConfig, "steps", True, r"RegressionConfig.steps = True must be an integer"),
+        (DataConfig, "augment", 1, r"DataConfig.augment = 1 must be a bool"),
+        (GaussianPair1D, "gen_std", 0.0, r"GaussianPair1D.gen_std = 0.0 is out of range"),
+    ],
+)
+def test_invalid_values_name_field_and_range(cls, field, value, message):
+    with pytest.raises(ValueError, match=message):
+        cls(**{field: value})
+    with pytest.raises(ValueError, match=message):
+        cls().replace(**{field: value})
+
+
+def test_lossless_conversions():
+    cfg = RegressionConfig(lr=1, steps=10.0)
+    assert isinstance(cfg.lr, float) and cfg.lr == 1.0
+    assert isinstance(cfg.steps, int) and cfg.steps == 10
+
+
+def test_frozen():
+    cfg = RegressionConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.lr = 0.5
+
+
+def test_replace_unknown_field():
+    with pytest.raises(ValueError, match="RegressionConfig has no field learning_rate: fields are hidden, lr"):
+        RegressionConfig().replace(learning_rate=0.1)
+
+
+def test_for_mode_applies_quick_values_and_overrides():
+    full, quick = RegressionConfig.for_mode("full"), RegressionConfig.for_mode("quick")
+    assert full == RegressionConfig()
+    assert quick.steps == RegressionConfig.QUICK["steps"] < full.steps
+    assert RegressionConfig.for_mode("quick", lr=0.05).lr == 0.05
+    assert DataConfig.for_mode("quick").limit == DataConfig.QUICK["limit"]
+
+
+def test_spec_lists_ranges():
+    spec = {s["name"]: s for s in RegressionConfig.spec()}
+    assert spec["lr"]["low"] == 1e-5 and spec["lr"]["high"] == 1.0 and spec["lr"]["log"]
+    assert spec["hidden"]["type"] is int and spec["hidden"]["default"] == 20
+    assert {s["name"] for s in DataConfig.spec()} >= {"dataset", "image_size", "batch_size"}
+    assert dict((s["name"], s) for s in DataConfig.spec())["dataset"]["choices"] == ("mnist", "fashion_mnist")
+
+
+def test_quick_overrides_are_valid_fields():
+    for cls in (RegressionConfig, DataConfig, GaussianPair1D):
+        cls().quick()  # raises if QUICK names an unknown field or an invalid value
+
+
+def test_sweep():
+    cfgs = list(config.sweep(RegressionConfig(), "lr", [1e-3, 1e-2]))
+    assert [c.lr for c in cfgs] == [1e-3, 1e-2]
+    assert all(c.hidden == 20 for c in cfgs)
+    with pytest.raises(ValueError, match="lr"):
+        list(config.sweep(RegressionConfig(), "lr", [-1.0]))

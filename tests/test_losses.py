@@ -1,0 +1,78 @@
+import math
+
+import pytest
+import torch
+
+from gancourse import losses
+
+X = torch.linspace(-12, 12, 4001, dtype=torch.float64)
+DX = float(X[1] - X[0])
+
+
+def densities(gen_mean=1.0, gen_std=0.8):
+    return losses.normal_pdf(X, 0.0, 1.0), losses.normal_pdf(X, gen_mean, gen_std)
+
+
+def test_normal_pdf_integrates_to_one():
+    assert abs(float(losses.normal_pdf(X, 0.5, 1.3).sum() * DX) - 1) < 1e-9
+    with pytest.raises(ValueError, match="std = 0 is out of range: allowed std > 0"):
+        losses.normal_pdf(X, 0.0, 0)
+
+
+def test_optimal_discriminator_closed_form():
+    p_data = torch.tensor([0.3, 0.0, 0.2, 0.0])
+    p_g = torch.tensor([0.1, 0.4, 0.2, 0.0])
+    assert torch.allclose(losses.optimal_discriminator(p_data, p_g), torch.tensor([0.75, 0.0, 0.5, 0.5]))
+
+
+def test_value_at_equal_densities_is_minus_log_four():
+    p, _ = densities()
+    d_star = losses.optimal_discriminator(p, p)
+    assert float(losses.value_function(d_star, p, p, DX)) == pytest.approx(-math.log(4), abs=1e-9)
+    assert float(losses.optimal_value(p, p, DX)) == pytest.approx(-math.log(4), abs=1e-9)
+
+
+@pytest.mark.parametrize("gen_mean, gen_std", [(0.5, 1.0), (1.0, 0.8), (2.0, 0.5), (-1.5, 2.0)])
+def test_theorem_one(gen_mean, gen_std):
+    p_data, p_g = densities(gen_mean, gen_std)
+    d_star = losses.optimal_discriminator(p_data, p_g)
+    inner = (d_star > 0) & (d_star < 1)  # far tails, where D* rounds to 0 or 1, carry < 1e-30 mass
+    v = float(losses.value_function(d_star[inner], p_data[inner], p_g[inner], DX))
+    exact = float(losses.optimal_value(p_data, p_g, DX))
+    assert v == pytest.approx(exact, abs=1e-7)
+    # equal up to the quadrature error of the finite grid
+    assert exact == pytest.approx(-math.log(4) + 2 * float(losses.jensen_shannon(p_data, p_g, DX)), abs=1e-6)
+
+
+def test_optimal_value_stays_finite_where_d_star_rounds():
+    p_data, p_g = densities(gen_mean=9.0, gen_std=0.3)
+    d_star = losses.optimal_discriminator(p_data, p_g)
+    assert math.isinf(float(losses.value_function(d_star, p_data, p_g, DX)))  # log(1 - 1.0) in the tail
+    value = float(losses.optimal_value(p_data, p_g, DX))
+    assert value == pytest.approx(0.0, abs=1e-6)  # JSD = log 2: disjoint supports
+
+
+def test_d_star_maximises_v():
+    p_data, p_g = densities()
+    d_star = losses.optimal_discriminator(p_data, p_g)
+    inner = (d_star > 1e-6) & (d_star < 1 - 1e-6)
+    p_data, p_g, d_star = p_data[inner], p_g[inner], d_star[inner]
+    best = float(losses.value_function(d_star, p_data, p_g, DX))
+    for delta in (0.05, -0.05):
+        d = (d_star + delta * torch.sin(X[inner])).clamp(1e-6, 1 - 1e-6)
+        assert float(losses.value_function(d, p_data, p_g, DX)) < best
+
+
+def test_jensen_shannon_bounds_and_symmetry():
+    p, q = densities()
+    assert float(losses.jensen_shannon(p, p, DX)) == pytest.approx(0.0, abs=1e-12)
+    assert float(losses.jensen_shannon(p, q, DX)) == pytest.approx(float(losses.jensen_shannon(q, p, DX)))
+    far = losses.normal_pdf(X, 10.0, 0.3)
+    assert float(losses.jensen_shannon(p, far, DX)) == pytest.approx(math.log(2), abs=1e-6)
+
+
+def test_value_function_gradcheck():
+    p_data, p_g = densities()
+    idx = slice(1800, 2200, 40)  # a few interior points, float64
+    d = torch.rand(10, dtype=torch.float64).mul(0.8).add(0.1).requires_grad_()
+    assert torch.autograd.gradcheck(lambda d: losses.value_function(d, p_data[idx], p_g[idx], DX), (d,))

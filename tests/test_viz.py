@@ -1,0 +1,40 @@
+import math
+
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from gancourse import data, viz
+from gancourse.config import GaussianPair1D
+
+
+def test_show_images_grid():
+    fig = viz.show_images(torch.rand(10, 1, 8, 8) * 2 - 1, nrow=5, title="t")
+    assert isinstance(fig, Figure)
+    image = fig.axes[0].get_images()[0].get_array()
+    assert image.shape == (2 * 10 + 2, 5 * 10 + 2, 3)  # 2 rows, 5 columns, 2 px padding
+    assert viz.show_images(torch.rand(3, 8, 8)).axes  # (N, H, W) is accepted
+    with pytest.raises(ValueError, match=r"images must have shape \(N, C, H, W\)"):
+        viz.show_images(torch.rand(8, 8))
+
+
+def test_compare_rows_and_losses():
+    fig = viz.compare_rows({"a": torch.zeros(4, 1, 8, 8), "b": torch.ones(4, 1, 8, 8)})
+    assert [ax.get_ylabel() for ax in fig.axes] == ["a", "b"]
+    fig = viz.plot_losses({"loss_d": [1.0, 0.5, 0.2], "loss_g": [2.0, 1.0, 3.0]}, smooth=2, logy=True)
+    assert fig.axes[0].get_yscale() == "log"
+    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == {"loss_d", "loss_g"}
+
+
+def test_gaussian_pair_curves():
+    c = viz.gaussian_pair_curves(GaussianPair1D(gen_mean=0.0, gen_std=1.0))
+    assert c["value"] == pytest.approx(-math.log(4), abs=1e-9)
+    assert torch.allclose(c["d_star"], torch.full_like(c["d_star"], 0.5))
+    fig = viz.plot_gaussian_pair(GaussianPair1D())
+    assert "V(D*, G)" in fig.axes[0].get_title()
+
+
+def test_sweep_row_and_mixture():
+    ring = data.ring_of_gaussians()
+    fig = viz.sweep_row([1, 2, 3], lambda ax, r: viz.plot_mixture(ring, ring.sample(10), ax=ax), titles=["a", "b", "c"])
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]

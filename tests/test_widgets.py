@@ -1,0 +1,55 @@
+import ipywidgets as w
+import pytest
+
+from gancourse import widgets
+from gancourse.config import GaussianPair1D, RegressionConfig
+
+
+def test_controls_follow_field_types_and_ranges():
+    form = widgets.config_form(RegressionConfig(), lambda cfg: None)
+    controls = {c.description: c for c in form.children if hasattr(c, "description") and c.description}
+    assert isinstance(controls["lr"], w.FloatLogSlider)
+    assert controls["lr"].min == pytest.approx(-5) and controls["lr"].max == pytest.approx(0)
+    assert isinstance(controls["hidden"], w.IntSlider) and (controls["hidden"].min, controls["hidden"].max) == (1, 512)
+    assert isinstance(controls["beta1"], w.FloatSlider)
+
+
+def test_button_runs_quick_config_with_chosen_values():
+    seen = []
+    form = widgets.config_form(RegressionConfig(), seen.append, fields={"lr": None, "steps": (10, 500)})
+    lr, steps, button = form.children[:3]
+    assert steps.value == RegressionConfig.QUICK["steps"]  # starts from the quick variant
+    lr.value, steps.value = 0.1, 20
+    button.click()
+    assert seen == [RegressionConfig().quick().replace(lr=0.1, steps=20)]
+
+
+def test_live_form_runs_on_change():
+    seen = []
+    form = widgets.config_form(GaussianPair1D(), seen.append, fields=["gen_mean"], live=True, quick=False)
+    assert seen == [GaussianPair1D()]
+    form.children[0].value = 1.0
+    assert seen[-1] == GaussianPair1D(gen_mean=1.0)
+
+
+def test_invalid_combination_is_reported_not_run(capsys):
+    class Checked(RegressionConfig):
+        def check(self):
+            if self.batch_size > self.n_train:
+                raise ValueError(f"batch_size = {self.batch_size} must be <= n_train = {self.n_train}")
+
+    seen = []
+    form = widgets.config_form(Checked(), seen.append, fields={"batch_size": (1, 4096), "n_train": (16, 100)})
+    batch, n_train, button, output = form.children
+    batch.value, n_train.value = 4000, 50
+    button.click()
+    assert seen == []
+    # outside a kernel the Output widget passes prints through to stdout
+    assert "Not run: batch_size = 4000 must be <= n_train = 50" in capsys.readouterr().out
+
+
+def test_bad_form_requests():
+    with pytest.raises(ValueError, match="RegressionConfig has no field width"):
+        widgets.config_form(RegressionConfig(), print, fields=["width"])
+    with pytest.raises(ValueError, match="leave its allowed range"):
+        widgets.config_form(RegressionConfig(), print, fields={"hidden": (0, 10)})
