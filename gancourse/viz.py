@@ -43,7 +43,7 @@ def show_images(
     title: str | None = None,
     value_range: tuple[float, float] = (-1.0, 1.0),
     ax: plt.Axes | None = None,
-    size: float = 0.45,
+    size: float = 0.6,
 ) -> Figure:
     """A grid of images (N, C, H, W), by default scaled from [-1, 1]; ``size`` is inches per image."""
     if ax is None:
@@ -100,6 +100,28 @@ def plot_losses(
     return ax.figure
 
 
+def plot_curves(
+    x: Sequence[float],
+    curves: Mapping[str, Sequence[float]],
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """Curves sharing one x axis, by name."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    for name, values in curves.items():
+        ax.plot(x, values, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def gaussian_pair_curves(pair: GaussianPair1D, n: int = 2001) -> dict[str, Any]:
     """Tabulate p_data, p_g and D* on a grid, with V(D*, G) and JSD (float64 for accuracy)."""
     x = torch.linspace(-10, 10, n, dtype=torch.float64)
@@ -141,14 +163,14 @@ def plot_gaussian_pair(pair: GaussianPair1D, ax: plt.Axes | None = None, legend:
 def plot_mixture(
     mixture: GaussianMixture2D, samples: torch.Tensor | None = None, ax: plt.Axes | None = None, title: str = ""
 ) -> Figure:
-    """A 2-D mixture: its centres (crosses) and, if given, samples (dots)."""
+    """A 2-D mixture: its centres (red circles) and, if given, samples (blue dots)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(3.2, 3.2))
     if samples is not None:
         pts = samples.detach().cpu().numpy()
         ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.4, color="C0")
     centres = mixture.centers.numpy()
-    ax.scatter(centres[:, 0], centres[:, 1], marker="x", color="C3", s=30)
+    ax.scatter(centres[:, 0], centres[:, 1], s=90, facecolors="none", edgecolors="C3", lw=1)
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
@@ -159,15 +181,24 @@ def sweep_row(
     results: Sequence[Any],
     draw: Callable[[plt.Axes, Any], None],
     titles: Sequence[str] | None = None,
-    width: float = 3.0,
+    ncols: int | None = None,
+    width: float = 3.2,
 ) -> Figure:
-    """One panel per result, side by side: the static stand-in for a slider in the HTML book.
+    """One panel per result, in rows of ``ncols``: the static stand-in for a slider in the HTML book.
 
     ``draw(ax, result)`` fills a panel; ``titles``, when given, replace the panels' own titles.
+    By default up to three panels share a row, and four or more are laid out two per row so
+    that they stay legible in the book's narrow text column.
     """
-    fig, axes = plt.subplots(1, len(results), figsize=(width * len(results), width * 0.8), squeeze=False)
-    for i, (ax, result) in enumerate(zip(axes[0], results)):
-        draw(ax, result)
+    n = len(results)
+    ncols = ncols or (n if n <= 3 else 2)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, width * 0.8 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.set_axis_off()
+            continue
+        draw(ax, results[i])
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
     fig.tight_layout()

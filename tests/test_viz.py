@@ -26,6 +26,11 @@ def test_compare_rows_and_losses():
     assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == {"loss_d", "loss_g"}
 
 
+def test_plot_curves():
+    fig = viz.plot_curves([0, 1, 2], {"a": [1, 2, 3], "b": [3, 2, 1]}, xlabel="x")
+    assert len(fig.axes[0].get_lines()) == 2 and fig.axes[0].get_xlabel() == "x"
+
+
 def test_gaussian_pair_curves():
     c = viz.gaussian_pair_curves(GaussianPair1D(gen_mean=0.0, gen_std=1.0))
     assert c["value"] == pytest.approx(-math.log(4), abs=1e-9)
@@ -38,3 +43,5 @@ def test_sweep_row_and_mixture():
     ring = data.ring_of_gaussians()
     fig = viz.sweep_row([1, 2, 3], lambda ax, r: viz.plot_mixture(ring, ring.sample(10), ax=ax), titles=["a", "b", "c"])
     assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]
+    fig = viz.sweep_row([1, 2, 3, 4, 5], lambda ax, r: ax.plot([r]))
+    assert len(fig.axes) == 6 and not fig.axes[-1].axison  # 3 rows of 2, the spare panel blank
