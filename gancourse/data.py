@@ -295,6 +295,22 @@ def load_dataset(cfg: DataConfig | None = None, split: str = "train", root: str 
     )
 
 
+def preload(
+    cfg: DataConfig | None = None, split: str = "train", root: str | os.PathLike | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole split as ``(images float32 (N, 1, S, S) in [-1, 1], labels (N,))``, transformed in chunks.
+
+    Transforming a stack of images in one call is far faster on a CPU than item by
+    item through a ``DataLoader``; small data sets like MNIST fit in memory
+    (60,000 x 32 x 32 floats = 245 MB). Augmentation is not applied here.
+    """
+    cfg = (cfg or DataConfig()).replace(augment=False)
+    dataset = load_dataset(cfg, split, root)
+    transform = dataset.transform
+    images = torch.cat([transform(chunk) for chunk in dataset.images.split(4096)])
+    return images, dataset.labels
+
+
 def make_loader(dataset: Dataset, cfg: DataConfig | None = None, shuffle: bool = True) -> DataLoader:
     """A ``DataLoader`` with a seeded shuffle; ``drop_last`` keeps every batch the same size."""
     cfg = cfg or DataConfig()

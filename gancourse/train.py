@@ -1,22 +1,39 @@
 """Training loops.
 
 ``train_regressor`` is the plain supervised loop of the PyTorch-basics chapter:
-forward pass, loss, ``zero_grad``, ``backward``, optimizer ``step``. Every GAN
-loop later in the book is this cycle run twice per step, once for each network.
+forward pass, loss, ``zero_grad``, ``backward``, optimizer ``step``.
+
+:class:`GANTrainer` is the one GAN loop of the book (Goodfellow et al. 2014,
+Alg. 1): for each generator update, ``n_critic`` discriminator updates on a real
+batch and a *detached* fake batch, then one generator update through the
+discriminator. What the losses are is a pluggable *objective*
+(``gancourse.losses.MinimaxObjective``, later the Wasserstein ones), so every
+chapter trains with this same code. The trainer also keeps a history, snapshots a
+fixed noise batch, saves checkpoints from which a run resumes exactly, and stops
+with a clear message when a loss becomes NaN or infinite.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader
 
-from gancourse.config import RegressionConfig
-from gancourse.data import regression_data
-from gancourse.device import pick_device, seed_everything
-from gancourse.models import TinyRegressor
+from gancourse.checkpoints import CheckpointError, checkpoint_dir, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from gancourse.config import Config, DataConfig, DCGANConfig, GANConfig, MLPGANConfig, RegressionConfig, ToyGANConfig
+from gancourse.data import grid_of_gaussians, preload, regression_data, ring_of_gaussians
+from gancourse.device import autocast, pick_device, seed_everything
+from gancourse.losses import MinimaxObjective
+from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, TinyRegressor
 
 
 @dataclasses.dataclass
@@ -65,3 +82,345 @@ def evaluate_regressor(model: torch.nn.Module, cfg: RegressionConfig, device: to
     loss = F.mse_loss(model(x.to(device)), y.to(device)).item()
     model.train()
     return loss
+
+
+# --------------------------------------------------------------------------------------
+# The GAN trainer
+# --------------------------------------------------------------------------------------
+
+
+class RealSampler(Protocol):
+    """Anything that draws ``n`` real samples with a given generator (a data set, a toy mixture)."""
+
+    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
+
+
+class TensorSampler:
+    """Minibatches drawn uniformly, with replacement, from a tensor of real samples.
+
+    Independent draws from one seeded ``torch.Generator`` make the data order part
+    of the checkpoint: a resumed run sees exactly the batches it would have seen.
+    """
+
+    def __init__(self, data: torch.Tensor) -> None:
+        if len(data) == 0:
+            raise ValueError("data is empty: a sampler needs at least one real sample")
+        self.data = data
+
+    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return self.data[torch.randint(len(self.data), (n,), generator=generator)]
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+
+
+class Objective(Protocol):
+    def loss_d(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
+
+    def loss_g(self, discriminator: nn.Module, fake: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
+
+    def after_d_step(self, discriminator: nn.Module) -> None: ...
+
+
+SchedulerFactory = Callable[[torch.optim.Optimizer, torch.optim.Optimizer], Sequence[torch.optim.lr_scheduler.LRScheduler]]
+
+
+class GANTrainer:
+    """Alternating discriminator and generator updates, with history, samples and checkpoints.
+
+    ``real`` draws real batches; ``objective`` defaults to the minimax losses chosen
+    by ``cfg``; ``schedulers`` builds learning-rate schedulers from the two
+    optimisers (stepped once per generator update). With ``checkpoint_path`` set,
+    a checkpoint is written every ``cfg.checkpoint_every`` steps and at the end.
+    """
+
+    n_fixed = 64  # samples in the fixed-noise grid
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        real: RealSampler,
+        cfg: GANConfig,
+        objective: Objective | None = None,
+        device: torch.device | None = None,
+        checkpoint_path: str | os.PathLike | None = None,
+        schedulers: SchedulerFactory | None = None,
+    ) -> None:
+        self.cfg, self.real = cfg, real
+        self.device = device or pick_device()
+        seed_everything(cfg.seed)  # model initialisation below is reproducible too
+        self.fast_layout = cfg.channels_last and self.device.type == "cuda"
+        memory_format = torch.channels_last if self.fast_layout else torch.preserve_format
+        self.generator = generator.to(self.device, memory_format=memory_format)
+        self.discriminator = discriminator.to(self.device, memory_format=memory_format)
+        self.objective = objective or MinimaxObjective(cfg.generator_loss, cfg.label_smoothing)
+        betas = (cfg.beta1, cfg.beta2)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr_d, betas=betas)
+        self.schedulers = list(schedulers(self.opt_g, self.opt_d)) if schedulers else []
+        # float16 autocast needs loss scaling; bfloat16 (and no autocast at all) does not
+        fp16 = cfg.amp and self.device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.data_rng = torch.Generator().manual_seed(cfg.seed)  # real batches are drawn on the CPU
+        self.noise_rng = torch.Generator(self.device).manual_seed(cfg.seed + 1)
+        fixed = torch.Generator().manual_seed(cfg.seed + 2)
+        self.fixed_z = torch.randn(self.n_fixed, self.latent_dim, generator=fixed).to(self.device)  # (64, latent)
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        self.step = 0
+        self.history: dict[str, list[float]] = {}
+        self.samples: list[tuple[int, torch.Tensor]] = []  # (step, G(fixed_z) on the CPU)
+        self._window: list[tuple[int, dict[str, torch.Tensor]]] = []  # per-step values not yet logged
+
+    @property
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
+
+    def sample_z(self, n: int) -> torch.Tensor:
+        """z ~ N(0, I), shape (n, latent_dim), from the trainer's own generator."""
+        return torch.randn(n, self.latent_dim, generator=self.noise_rng, device=self.device)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor | int) -> torch.Tensor:
+        """G(z) in eval mode (batch norm uses its running statistics), on the CPU."""
+        z = self.sample_z(z) if isinstance(z, int) else z.to(self.device)
+        was_training = self.generator.training
+        self.generator.eval()
+        out = torch.cat([self.generator(chunk).float().cpu() for chunk in z.split(1024)])
+        self.generator.train(was_training)
+        return out
+
+    def _real_batch(self) -> torch.Tensor:
+        real = self.real(self.cfg.batch_size, self.data_rng).to(self.device, non_blocking=True)
+        return real.contiguous(memory_format=torch.channels_last) if self.fast_layout and real.ndim == 4 else real
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One generator update preceded by ``n_critic`` discriminator updates; returns detached values."""
+        cfg, amp = self.cfg, self.cfg.amp
+        for _ in range(cfg.n_critic):
+            real = self._real_batch()
+            # detach: the discriminator's loss must not send gradients into the generator
+            fake = self.generator(self.sample_z(cfg.batch_size)).detach()
+            with autocast(self.device, amp):
+                loss_d, stats = self.objective.loss_d(self.discriminator, real, fake)
+            self.opt_d.zero_grad(set_to_none=True)
+            self.scaler_d.scale(loss_d).backward()
+            self.scaler_d.step(self.opt_d)
+            self.scaler_d.update()
+            self.objective.after_d_step(self.discriminator)
+
+        # The generator's loss goes through D, so backward() would also fill D's .grad;
+        # freezing D skips that work (D's gradients are cleared before its next step anyway).
+        if cfg.freeze_d_in_g_step:
+            self.discriminator.requires_grad_(False)
+        with autocast(self.device, amp):
+            loss_g, g_stats = self.objective.loss_g(self.discriminator, self.generator(self.sample_z(cfg.batch_size)))
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler_g.scale(loss_g).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        if cfg.freeze_d_in_g_step:
+            self.discriminator.requires_grad_(True)
+        for scheduler in self.schedulers:
+            scheduler.step()
+        self.step += 1
+        values = {"loss_d": loss_d, "loss_g": loss_g, **stats, **g_stats}
+        return {k: torch.as_tensor(v).detach().float() for k, v in values.items()}
+
+    def train(self, steps: int | None = None, progress: bool = True) -> dict[str, list[float]]:
+        """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history."""
+        target = self.cfg.steps if steps is None else steps
+        bar = None
+        if progress and self.step < target:
+            from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
+
+            bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False)
+        try:
+            while self.step < target:
+                self._window.append((self.step, self.train_step()))
+                if self.step % self.cfg.log_every == 0 or self.step == target:
+                    logged = self._flush()
+                    if bar is not None:
+                        bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
+                if self.step % self.cfg.sample_every == 0 or self.step == target:
+                    self.samples.append((self.step, self.generate(self.fixed_z)))
+                if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
+                    self.save()
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        self._flush()
+        if self.checkpoint_path:
+            self.save()
+        return self.history
+
+    def _flush(self) -> dict[str, float]:
+        """Check the pending per-step values for NaN/inf, then log their means."""
+        if not self._window:
+            return {}
+        names = list(self._window[0][1])
+        table = torch.stack([torch.stack([values[n] for n in names]) for _, values in self._window]).cpu()  # (T, K)
+        finite = torch.isfinite(table).all(dim=1)
+        if not finite.all():
+            bad = int((~finite).nonzero()[0])
+            step = self._window[bad][0] + 1
+            which = ", ".join(f"{n} = {float(table[bad, i])}" for i, n in enumerate(names) if not torch.isfinite(table[bad, i]))
+            self._window.clear()
+            where = (
+                f"the last good checkpoint, {self.checkpoint_path}, is intact"
+                if self.checkpoint_path and self.checkpoint_path.exists()
+                else "no checkpoint was written"
+            )
+            raise TrainingDiverged(
+                f"training diverged at step {step}: {which}. Stopped; {where}. "
+                "Lower the learning rates, or check the data for NaNs."
+            )
+        logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist()))}
+        logged["lr_g"] = self.opt_g.param_groups[0]["lr"]
+        for name, value in logged.items():
+            self.history.setdefault(name, []).append(value)
+        self._window.clear()
+        return logged
+
+    # ----------------------------------------------------------------------------------
+    # checkpoints
+    # ----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "config_class": type(self.cfg).__name__,
+            "config": self.cfg.as_dict(),
+            "step": self.step,
+            "finished": self.step >= self.cfg.steps,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "scaler_g": self.scaler_g.state_dict(),
+            "scaler_d": self.scaler_d.state_dict(),
+            "data_rng": self.data_rng.get_state(),
+            "noise_rng": self.noise_rng.get_state(),
+            "global_rng": rng_state(),
+            "history": self.history,
+            "samples": [[step, images] for step, images in self.samples],
+        }
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write a checkpoint (atomically) to ``path`` or ``checkpoint_path``."""
+        self._flush()  # never save weights whose recent losses were not checked
+        target = Path(path) if path else self.checkpoint_path
+        if target is None:
+            raise ValueError("path = None and no checkpoint_path was given: say where to save")
+        return save_checkpoint(target, self.state_dict())
+
+    def load(self, path: str | os.PathLike | None = None) -> int:
+        """Restore everything from a checkpoint of the same config; returns the step reached."""
+        source = Path(path) if path else self.checkpoint_path
+        if source is None:
+            raise ValueError("path = None and no checkpoint_path was given: say what to load")
+        state = load_checkpoint(source, map_location=self.device)
+        mine = {k: v for k, v in self.cfg.as_dict().items() if k != "steps"}
+        theirs = {k: v for k, v in state["config"].items() if k != "steps"}
+        if state["config_class"] != type(self.cfg).__name__ or _jsonable(mine) != _jsonable(theirs):
+            diff = sorted(k for k in set(mine) | set(theirs) if _jsonable(mine.get(k)) != _jsonable(theirs.get(k)))
+            raise CheckpointError(
+                f"{source} was trained with another configuration ({state['config_class']}; differs in: "
+                f"{', '.join(diff) or 'class'}): delete it or use a matching config"
+            )
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for scheduler, s in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(s)
+        self.scaler_g.load_state_dict(state["scaler_g"])
+        self.scaler_d.load_state_dict(state["scaler_d"])
+        self.data_rng.set_state(state["data_rng"].cpu())
+        self.noise_rng.set_state(state["noise_rng"].cpu())
+        set_rng_state(state["global_rng"])
+        self.step = state["step"]
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
+        return self.step
+
+
+def _jsonable(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def config_key(cfg: Config) -> str:
+    """A short hash of a config: checkpoints of different settings never collide."""
+    blob = _jsonable({"class": type(cfg).__name__, **cfg.as_dict()})
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def load_or_train(
+    name: str,
+    cfg: GANConfig,
+    build: Callable[..., GANTrainer],
+    force: bool = False,
+    directory: str | os.PathLike | None = None,
+    device: torch.device | None = None,
+    progress: bool = True,
+) -> GANTrainer:
+    """A trained trainer for ``cfg``: loaded from the checkpoint cache when one exists, else trained.
+
+    A finished checkpoint is loaded and not retrained (``force=True`` retrains from
+    scratch); an unfinished one, left by an interrupted run, is resumed from its step.
+    This is how full-mode results trained once on a GPU reach a reader on a CPU.
+    """
+    path = Path(directory or checkpoint_dir()) / f"{name}-{config_key(cfg)}.pt"
+    trainer = build(cfg, device=device, checkpoint_path=path)
+    if force:
+        path.unlink(missing_ok=True)
+    if path.exists():
+        step = trainer.load()
+        verb = "loaded the finished run" if step >= cfg.steps else f"resuming the interrupted run from step {step}"
+        print(f"{name}: {verb} ({path})")
+    else:
+        print(f"{name}: training {cfg.steps} steps on {trainer.device} (checkpoint: {path})")
+    trainer.train(progress=progress)
+    return trainer
+
+
+# --------------------------------------------------------------------------------------
+# Builders: the models and data of each chapter's GAN
+# --------------------------------------------------------------------------------------
+
+
+def toy_gan(cfg: ToyGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """MLP generator and discriminator on a 2-D mixture of Gaussians."""
+    mixture = ring_of_gaussians() if cfg.mixture == "ring" else grid_of_gaussians()
+    seed_everything(cfg.seed)
+    generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=(2,), n_hidden=3, image_output=False)
+    discriminator = MLPDiscriminator((2,), cfg.hidden, n_hidden=3)
+    trainer = GANTrainer(generator, discriminator, mixture.sample, cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
+    trainer.mixture = mixture
+    return trainer
+
+
+def _images(cfg: MLPGANConfig | DCGANConfig) -> TensorSampler:
+    images, _ = preload(DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit))
+    return TensorSampler(images)
+
+
+def mlp_gan(cfg: MLPGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """Fully connected G and D on MNIST-family images."""
+    seed_everything(cfg.seed)
+    shape = (1, cfg.image_size, cfg.image_size)
+    generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=shape, n_hidden=3)
+    discriminator = MLPDiscriminator(shape, cfg.hidden, n_hidden=2)
+    return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
+
+
+def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """The DCGAN of Radford et al. 2015 on MNIST-family images."""
+    seed_everything(cfg.seed)
+    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
+    discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size)
+    return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)

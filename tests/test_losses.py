@@ -76,3 +76,69 @@ def test_value_function_gradcheck():
     idx = slice(1800, 2200, 40)  # a few interior points, float64
     d = torch.rand(10, dtype=torch.float64).mul(0.8).add(0.1).requires_grad_()
     assert torch.autograd.gradcheck(lambda d: losses.value_function(d, p_data[idx], p_g[idx], DX), (d,))
+
+
+# ------------------------------------------------------------------------------------
+# Training losses on logits
+# ------------------------------------------------------------------------------------
+
+
+def test_gan_losses_at_an_undecided_discriminator():
+    zeros = torch.zeros(5)  # logit 0: D = 1/2
+    assert float(losses.discriminator_loss(zeros, zeros)) == pytest.approx(2 * math.log(2))
+    assert float(losses.generator_loss_non_saturating(zeros)) == pytest.approx(math.log(2))
+    assert float(losses.generator_loss_saturating(zeros)) == pytest.approx(-math.log(2))
+
+
+def test_gan_losses_closed_form():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    sig = torch.sigmoid
+    expected_d = -(torch.log(sig(real)).mean() + torch.log(1 - sig(fake)).mean())
+    assert torch.isclose(losses.discriminator_loss(real, fake), expected_d)
+    assert torch.isclose(losses.generator_loss_non_saturating(fake), -torch.log(sig(fake)).mean())
+    assert torch.isclose(losses.generator_loss_saturating(fake), torch.log(1 - sig(fake)).mean())
+    smoothed = losses.discriminator_loss(real, fake, label_smoothing=0.1)
+    expected = -(0.9 * torch.log(sig(real)) + 0.1 * torch.log(1 - sig(real))).mean() - torch.log(1 - sig(fake)).mean()
+    assert torch.isclose(smoothed, expected)
+
+
+def test_losses_stay_exact_at_extreme_logits():
+    big = torch.tensor([60.0])
+    assert float(losses.discriminator_loss(-big, big)) == pytest.approx(120.0)
+    assert float(losses.generator_loss_non_saturating(-big)) == pytest.approx(60.0)
+
+
+def test_saturating_loss_vanishes_where_non_saturating_does_not():
+    """When D confidently rejects a fake (logit -8), the saturating loss gives G almost no gradient."""
+    grads = {}
+    for name, fn in [("sat", losses.generator_loss_saturating), ("ns", losses.generator_loss_non_saturating)]:
+        logit = torch.tensor([-8.0], requires_grad=True)
+        fn(logit).backward()
+        grads[name] = abs(float(logit.grad))
+    assert grads["sat"] < 1e-3 < 0.99 < grads["ns"]
+
+
+def test_label_smoothing_range():
+    with pytest.raises(ValueError, match="label_smoothing = 1.0 is out of range"):
+        losses.discriminator_loss(torch.zeros(1), torch.zeros(1), label_smoothing=1.0)
+    with pytest.raises(ValueError, match="generator_loss = 'wgan' is not allowed"):
+        losses.MinimaxObjective("wgan")
+
+
+def test_gan_losses_gradcheck():
+    real = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    fake = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda r, f: losses.discriminator_loss(r, f, 0.1), (real, fake))
+    assert torch.autograd.gradcheck(losses.generator_loss_saturating, (fake,))
+    assert torch.autograd.gradcheck(losses.generator_loss_non_saturating, (fake,))
+
+
+def test_minimax_objective_statistics():
+    class Constant(torch.nn.Module):
+        def forward(self, x):
+            return x.sum(dim=1)
+
+    objective = losses.MinimaxObjective()
+    loss, stats = objective.loss_d(Constant(), torch.zeros(3, 2), torch.zeros(3, 2))
+    assert float(loss) == pytest.approx(2 * math.log(2))
+    assert float(stats["d_real"]) == pytest.approx(0.5) and float(stats["d_fake"]) == pytest.approx(0.5)

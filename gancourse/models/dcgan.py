@@ -1,0 +1,105 @@
+"""DCGAN: the deep convolutional GAN of Radford et al. 2015 (Sec. 3, "Approach and model architecture").
+
+The paper's guidelines, each visible below:
+
+* no pooling: strided convolutions in D (learned downsampling) and fractionally
+  strided (transposed) convolutions in G (learned upsampling);
+* batch normalisation (Ioffe & Szegedy 2015) in both networks, except G's output
+  layer and D's input layer;
+* no fully connected hidden layers: z is projected to a 4 x 4 feature map, and D's
+  last convolution reduces 4 x 4 to one logit;
+* ReLU in G with tanh at the output; LeakyReLU (slope 0.2) in D;
+* weights drawn from N(0, 0.02) (:func:`dcgan_init`).
+
+The paper's LSUN generator goes 1024 -> 512 -> 256 -> 128 channels from 4 x 4 to
+64 x 64; here ``base_channels`` is the width at the largest feature map and each
+halving of the resolution doubles it, so any power-of-two size from 16 up works.
+As everywhere in the book, D returns a logit and the sigmoid lives in the loss.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def _n_doublings(image_size: int) -> int:
+    if image_size < 16 or image_size > 128 or image_size & (image_size - 1):
+        raise ValueError(
+            f"image_size = {image_size} is not supported: the networks double 4 x 4 up to the image size, "
+            "so allowed values are 16, 32, 64, 128"
+        )
+    return int(math.log2(image_size // 4))  # 32 -> 3 doublings: 4 -> 8 -> 16 -> 32
+
+
+class DCGANGenerator(nn.Module):
+    """z (B, latent_dim) -> image (B, channels, image_size, image_size) in [-1, 1]."""
+
+    def __init__(self, latent_dim: int = 100, base_channels: int = 64, image_size: int = 32, channels: int = 1) -> None:
+        super().__init__()
+        n = _n_doublings(image_size)
+        self.latent_dim = latent_dim
+        width = base_channels * 2 ** (n - 1)  # channels at 4 x 4 (32 px, base 64: 256)
+        layers: list[nn.Module] = [
+            # project and reshape: (B, latent, 1, 1) -> (B, width, 4, 4)
+            nn.ConvTranspose2d(latent_dim, width, kernel_size=4, stride=1, padding=0, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+        ]
+        for _ in range(n - 1):
+            # (B, w, s, s) -> (B, w/2, 2s, 2s); bias is redundant before batch norm
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, kernel_size=4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(inplace=True),
+            ]
+            width //= 2
+        # last doubling to the image, no batch norm on the output (paper's guideline)
+        layers += [nn.ConvTranspose2d(width, channels, kernel_size=4, stride=2, padding=1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(len(z), self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """image (B, channels, image_size, image_size) -> logit (B,)."""
+
+    def __init__(self, base_channels: int = 64, image_size: int = 32, channels: int = 1) -> None:
+        super().__init__()
+        n = _n_doublings(image_size)
+        width = base_channels
+        # first halving: no batch norm on D's input layer (paper's guideline)
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels, width, kernel_size=4, stride=2, padding=1),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
+        for _ in range(n - 1):
+            # (B, w, s, s) -> (B, 2w, s/2, s/2)
+            layers += [
+                nn.Conv2d(width, width * 2, kernel_size=4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(width * 2),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
+            width *= 2
+        layers.append(nn.Conv2d(width, 1, kernel_size=4, stride=1, padding=0))  # (B, w, 4, 4) -> (B, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten()  # (B,)
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """Radford et al.: "All weights were initialized from a zero-centered Normal distribution with
+    standard deviation 0.02." Batch-norm scales are drawn around 1 so that they start as identity."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
