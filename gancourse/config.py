@@ -335,3 +335,12 @@ class DCGANConfig(GANConfig):
                 f"DCGANConfig.image_size = {self.image_size} is not supported: the architecture doubles "
                 "4 x 4 up to the image size, so allowed values are 16, 32, 64, 128"
             )
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentArithmeticConfig(Config):
+    """Which samples of a fixed noise batch enter ``z_a - z_b + z_c`` (Radford et al. 2015, Sec. 6.3)."""
+
+    a: int = param(0, 0, 63, help="index of z_a in the fixed batch")
+    b: int = param(1, 0, 63, help="index of z_b (subtracted)")
+    c: int = param(2, 0, 63, help="index of z_c (added)")

@@ -133,9 +133,9 @@ class GANTrainer:
     by ``cfg``; ``schedulers`` builds learning-rate schedulers from the two
     optimisers (stepped once per generator update). With ``checkpoint_path`` set,
     a checkpoint is written every ``cfg.checkpoint_every`` steps and at the end.
+    ``n_fixed`` is the size of the fixed noise batch whose samples are kept every
+    ``cfg.sample_every`` steps.
     """
-
-    n_fixed = 64  # samples in the fixed-noise grid
 
     def __init__(
         self,
@@ -147,8 +147,9 @@ class GANTrainer:
         device: torch.device | None = None,
         checkpoint_path: str | os.PathLike | None = None,
         schedulers: SchedulerFactory | None = None,
+        n_fixed: int = 64,
     ) -> None:
-        self.cfg, self.real = cfg, real
+        self.cfg, self.real, self.n_fixed = cfg, real, n_fixed
         self.device = device or pick_device()
         seed_everything(cfg.seed)  # model initialisation below is reproducible too
         self.fast_layout = cfg.channels_last and self.device.type == "cuda"
@@ -167,7 +168,7 @@ class GANTrainer:
         self.data_rng = torch.Generator().manual_seed(cfg.seed)  # real batches are drawn on the CPU
         self.noise_rng = torch.Generator(self.device).manual_seed(cfg.seed + 1)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
-        self.fixed_z = torch.randn(self.n_fixed, self.latent_dim, generator=fixed).to(self.device)  # (64, latent)
+        self.fixed_z = torch.randn(self.n_fixed, self.latent_dim, generator=fixed).to(self.device)  # (n_fixed, latent)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.step = 0
         self.history: dict[str, list[float]] = {}
@@ -399,6 +400,7 @@ def toy_gan(cfg: ToyGANConfig, device: torch.device | None = None, checkpoint_pa
     seed_everything(cfg.seed)
     generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=(2,), n_hidden=3, image_output=False)
     discriminator = MLPDiscriminator((2,), cfg.hidden, n_hidden=3)
+    kwargs.setdefault("n_fixed", 1000)  # enough points to see the modes in a scatter plot
     trainer = GANTrainer(generator, discriminator, mixture.sample, cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
     trainer.mixture = mixture
     return trainer

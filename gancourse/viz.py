@@ -122,6 +122,34 @@ def plot_curves(
     return ax.figure
 
 
+def plot_gan_history(history: Mapping[str, Sequence[float]], title: str = "") -> Figure:
+    """Two panels: the losses, and D's mean output on real and on fake batches, against the step.
+
+    For the minimax GAN, D(x) -> 1 and D(G(z)) -> 0 means D is winning; both near 1/2
+    means D can no longer tell them apart (or has stopped learning).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3))
+    steps = history["step"]
+    for name in ("loss_d", "loss_g"):
+        if name in history:
+            left.plot(steps, history[name], label=name, lw=1)
+    left.set_xlabel("generator step")
+    left.set_title("losses", fontsize=10)
+    for name, label in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), fake")):
+        if name in history:
+            right.plot(steps, history[name], label=label, lw=1)
+    right.axhline(0.5, color="grey", lw=0.6, ls=":")
+    right.set_xlabel("generator step")
+    right.set_title("discriminator's mean output", fontsize=10)
+    for ax in (left, right):
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def gaussian_pair_curves(pair: GaussianPair1D, n: int = 2001) -> dict[str, Any]:
     """Tabulate p_data, p_g and D* on a grid, with V(D*, G) and JSD (float64 for accuracy)."""
     x = torch.linspace(-10, 10, n, dtype=torch.float64)

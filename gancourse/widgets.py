@@ -99,3 +99,22 @@ def config_form(
         go.on_click(refresh)
         children.append(go)
     return w.VBox([*children, output])
+
+
+def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequence[str] | None = None) -> w.VBox:
+    """A slider over precomputed results (training snapshots): ``draw(item)`` shows the chosen one."""
+    if not items:
+        raise ValueError("items is empty: nothing to show")
+    labels = list(labels) if labels is not None else [str(i) for i in range(len(items))]
+    slider = w.SelectionSlider(options=list(zip(labels, range(len(items)))), value=len(items) - 1, description="step")
+    output = w.Output()
+
+    def show(*_: Any) -> None:
+        with output:
+            clear_output(wait=True)
+            draw(items[slider.value])
+            viz.flush()
+
+    slider.observe(show, names="value")
+    show()
+    return w.VBox([slider, output])

@@ -45,3 +45,10 @@ def test_sweep_row_and_mixture():
     assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]
     fig = viz.sweep_row([1, 2, 3, 4, 5], lambda ax, r: ax.plot([r]))
     assert len(fig.axes) == 6 and not fig.axes[-1].axison  # 3 rows of 2, the spare panel blank
+
+
+def test_plot_gan_history():
+    history = {"step": [10, 20], "loss_d": [1.3, 1.2], "loss_g": [0.7, 0.9], "d_real": [0.6, 0.55], "d_fake": [0.4, 0.45]}
+    fig = viz.plot_gan_history(history, title="t")
+    left, right = fig.axes
+    assert len(left.get_lines()) == 2 and len(right.get_lines()) == 3  # two curves and the 1/2 line

@@ -53,3 +53,13 @@ def test_bad_form_requests():
         widgets.config_form(RegressionConfig(), print, fields=["width"])
     with pytest.raises(ValueError, match="leave its allowed range"):
         widgets.config_form(RegressionConfig(), print, fields={"hidden": (0, 10)})
+
+
+def test_step_slider_shows_the_chosen_item():
+    shown = []
+    form = widgets.step_slider(["a", "b", "c"], shown.append, labels=["10", "20", "30"])
+    assert shown == ["c"]  # starts at the last snapshot
+    form.children[0].value = 0
+    assert shown[-1] == "a"
+    with pytest.raises(ValueError, match="items is empty"):
+        widgets.step_slider([], print)

@@ -1,0 +1,48 @@
+"""Walking the latent space: interpolation and vector arithmetic on z.
+
+Radford et al. 2015 (Sec. 6) show that a trained DCGAN's latent space is smooth
+(walking between two z changes the image gradually, no sudden jumps: evidence
+against memorisation) and that averaged z vectors support arithmetic
+("smiling woman - neutral woman + neutral man = smiling man", Fig. 7).
+
+For z ~ N(0, I) in many dimensions almost all mass lies near the sphere of radius
+sqrt(d); a straight line between two samples passes closer to the origin, where
+the generator saw few inputs. Spherical interpolation (White 2016, "Sampling
+generative networks") stays on that shell.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _check(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> None:
+    if z0.shape != z1.shape or z0.ndim != 1:
+        raise ValueError(f"z0 and z1 must be vectors of one shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
+    if steps < 2:
+        raise ValueError(f"steps = {steps} is out of range: allowed steps >= 2")
+
+
+def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8) -> torch.Tensor:
+    """(steps, d): z0 + t (z1 - z0) for t evenly spaced in [0, 1]."""
+    _check(z0, z1, steps)
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device).unsqueeze(1)  # (steps, 1)
+    return (1 - t) * z0 + t * z1
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8) -> torch.Tensor:
+    """(steps, d): spherical interpolation, sin((1-t)θ)/sin θ z0 + sin(tθ)/sin θ z1, θ the angle between them."""
+    _check(z0, z1, steps)
+    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm())
+    theta = torch.arccos(cos.clamp(-1.0, 1.0))
+    if theta.abs() < 1e-6:  # (anti)parallel within rounding: the arc is a line
+        return lerp(z0, z1, steps)
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device).unsqueeze(1)
+    return (torch.sin((1 - t) * theta) * z0 + torch.sin(t * theta) * z1) / torch.sin(theta)
+
+
+def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """a - b + c on latent vectors (each may be the mean of several z, as Radford et al. average three)."""
+    if not a.shape == b.shape == c.shape:
+        raise ValueError(f"a, b, c must have one shape, got {tuple(a.shape)}, {tuple(b.shape)}, {tuple(c.shape)}")
+    return a - b + c
