@@ -150,6 +150,26 @@ def plot_gan_history(history: Mapping[str, Sequence[float]], title: str = "") ->
     return fig
 
 
+def plot_class_histogram(
+    shares: Mapping[str, Sequence[float]], classes: Sequence[str], title: str = "", ax: plt.Axes | None = None
+) -> Figure:
+    """Grouped bars: the share of images per class, one group per source (e.g. real and generated)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 2.8))
+    n = len(shares)
+    width = 0.8 / max(n, 1)
+    positions = np.arange(len(classes))
+    for i, (name, values) in enumerate(shares.items()):
+        ax.bar(positions + (i - (n - 1) / 2) * width, values, width=width, label=name)
+    ax.axhline(1 / len(classes), color="grey", lw=0.8, ls=":", label="uniform")
+    ax.set_xticks(positions, classes, rotation=30 if max(len(c) for c in classes) > 2 else 0, fontsize=8)
+    ax.set_ylabel("share of images")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def gaussian_pair_curves(pair: GaussianPair1D, n: int = 2001) -> dict[str, Any]:
     """Tabulate p_data, p_g and D* on a grid, with V(D*, G) and JSD (float64 for accuracy)."""
     x = torch.linspace(-10, 10, n, dtype=torch.float64)

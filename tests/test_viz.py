@@ -52,3 +52,8 @@ def test_plot_gan_history():
     fig = viz.plot_gan_history(history, title="t")
     left, right = fig.axes
     assert len(left.get_lines()) == 2 and len(right.get_lines()) == 3  # two curves and the 1/2 line
+
+
+def test_plot_class_histogram():
+    fig = viz.plot_class_histogram({"real": [0.5, 0.5], "fake": [0.9, 0.1]}, ["a", "b"], title="t")
+    assert len(fig.axes[0].patches) == 4
