@@ -237,7 +237,7 @@ class GANTrainer:
         if progress and self.step < target:
             from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
 
-            bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False)
+            bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0)
         try:
             while self.step < target:
                 self._window.append((self.step, self.train_step()))
