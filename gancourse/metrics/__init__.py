@@ -1,0 +1,82 @@
+"""Metrics that tell a good GAN from a bad one.
+
+* :func:`frechet_inception_distance` (FID, Heusel et al. 2017) and its core
+  :func:`frechet_distance`; streaming :class:`FeatureStatistics`;
+* :func:`kernel_inception_distance` (KID, Bińkowski et al. 2018), unbiased and
+  so usable at small sample counts;
+* :func:`inception_score` (IS, Salimans et al. 2016);
+* :func:`mode_coverage` on the 2-D mixtures (Srivastava et al. 2017) and
+  :func:`class_coverage` on labelled image data;
+* :func:`real_floor` / :func:`fid_kid_floor`: the same metric between two real
+  samples, the reference every score needs;
+* feature extractors: InceptionV3 when its ImageNet weights load, else the
+  domain classifier that gancourse trains (:func:`load_feature_extractor`,
+  :func:`load_or_train_classifier`).
+"""
+
+from gancourse.metrics.classifier import (
+    ClassifierConfig,
+    TrainedClassifier,
+    classifier_accuracy,
+    load_classifier,
+    load_or_train_classifier,
+    save_classifier,
+    train_classifier,
+)
+from gancourse.metrics.coverage import ClassCoverage, ModeCoverage, class_coverage, kl_from_uniform, mode_coverage
+from gancourse.metrics.features import (
+    ClassifierFeatures,
+    FeatureExtractor,
+    InceptionFeatures,
+    class_probabilities,
+    extract_features,
+    feature_statistics,
+    image_batches,
+    load_feature_extractor,
+)
+from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, frechet_distance
+from gancourse.metrics.inception_score import inception_score
+from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
+from gancourse.metrics.scores import (
+    fid_kid_floor,
+    frechet_inception_distance,
+    kernel_inception_distance,
+    real_floor,
+    real_images,
+)
+
+__all__ = [
+    "ClassCoverage",
+    "ClassifierConfig",
+    "ClassifierFeatures",
+    "FeatureExtractor",
+    "FeatureStatistics",
+    "InceptionFeatures",
+    "MeanStd",
+    "ModeCoverage",
+    "TrainedClassifier",
+    "class_coverage",
+    "class_probabilities",
+    "classifier_accuracy",
+    "extract_features",
+    "feature_statistics",
+    "fid_from_statistics",
+    "fid_kid_floor",
+    "frechet_distance",
+    "frechet_inception_distance",
+    "image_batches",
+    "inception_score",
+    "kernel_inception_distance",
+    "kid_from_features",
+    "kl_from_uniform",
+    "load_classifier",
+    "load_feature_extractor",
+    "load_or_train_classifier",
+    "mmd2_unbiased",
+    "mode_coverage",
+    "polynomial_kernel",
+    "real_floor",
+    "real_images",
+    "save_classifier",
+    "train_classifier",
+]

@@ -1,0 +1,244 @@
+"""Training, saving and reloading the domain classifier that the metrics use on MNIST-family data.
+
+FID, KID and the Inception Score need a network that has learnt what the images
+of a domain look like. :class:`~gancourse.models.classifier.DomainClassifier` is
+trained here by plain supervised learning (cross-entropy; Adam, Kingma & Ba 2015;
+a cosine learning-rate decay, Loshchilov & Hutter 2017) on MNIST (LeCun et al.
+1998) or Fashion-MNIST (Xiao et al. 2017), once per data set and run mode, and
+cached under ``checkpoint_dir()`` as ``classifier-<dataset>-<mode>.pt``. The
+checkpoint holds only tensors and plain values, so it is reloaded with
+``weights_only=True``; it records the config, the data source and the test
+accuracy reached, and the classifier is retrained when any of them no longer matches.
+
+Measured on a 2-core CPU (torch 2.15), test accuracy on the 10,000 test images:
+quick mode (1 epoch, 30,000 images) 98.5 % on MNIST in 28 s, 88.3 % on
+Fashion-MNIST in 20 s; full mode (8 epochs, 60,000 images) 99.3 % on MNIST and
+92.7 % on Fashion-MNIST, about 9 minutes each on that CPU.
+
+For speed on a CPU the whole training split is transformed once, in a few
+batched calls, into one float tensor (60,000 x 32 x 32 floats = 245 MB), and
+mini-batches are slices of a shuffled index: no per-item ``Dataset`` work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gancourse.checkpoints import CheckpointError, checkpoint_dir, load_checkpoint, save_checkpoint
+from gancourse.config import Config, param, run_mode
+from gancourse.data import SPECS, image_transform, load_arrays
+from gancourse.device import pick_device
+from gancourse.models.classifier import IMAGE_SIZE, DomainClassifier
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig(Config):
+    """The domain classifier and its training: full mode reaches >= 99 % (MNIST) / >= 91 % (Fashion-MNIST).
+
+    Quick mode trains one epoch on the first 30,000 images: under a minute on a
+    2-core CPU, >= 98 % on MNIST.
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {"epochs": 1, "limit": 30_000}
+
+    dataset: str = param("mnist", choices=tuple(SPECS), help="the data set it learns to classify")
+    epochs: int = param(8, 1, 1000, help="passes over the training images")
+    limit: int = param(0, 0, 10_000_000, help="train on the first N training images (0 = all)")
+    batch_size: int = param(64, 1, 4096, help="images per step")
+    lr: float = param(1e-3, 1e-6, 1.0, log=True, help="initial Adam learning rate (Kingma & Ba's default), cosine-decayed to 0")
+    channels: int = param(32, 4, 256, help="channels of the first conv layer (the second has twice as many)")
+    feature_dim: int = param(128, 8, 2048, help="size of the penultimate layer: the FID/KID features")
+    seed: int = param(0, 0, 2**31 - 1, help="seed of the initial weights and the shuffling order")
+
+
+@dataclasses.dataclass
+class TrainedClassifier:
+    """A domain classifier (in eval mode) with what is known about it."""
+
+    model: DomainClassifier
+    config: ClassifierConfig
+    test_accuracy: float  # share of correctly classified test images, in [0, 1]
+    test_images: int  # how many test images that accuracy was measured on
+    train_seconds: float  # wall-clock training time where it was trained
+    source: str  # where the training images came from
+    path: Path | None = None  # the checkpoint file, if saved or loaded
+
+
+def preload_split(
+    dataset: str, split: str = "train", limit: int = 0, root: str | os.PathLike | None = None
+) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """A whole split as ``(images float32 (N, 1, 32, 32) in [-1, 1], labels int64 (N,), source)``.
+
+    The transform runs on chunks of the uint8 stack, not image by image:
+    on a 2-core CPU 60,000 MNIST images take about 2 s this way.
+    """
+    images, labels, source = load_arrays(dataset, split, root)  # uint8 (N, 28, 28), int64 (N,)
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    return to_model_input(images), torch.from_numpy(labels.copy()), source
+
+
+def to_model_input(images: np.ndarray) -> torch.Tensor:
+    """uint8 images (N, 28, 28) -> float32 (N, 1, 32, 32) in [-1, 1], transformed 4,096 at a time."""
+    transform = image_transform(IMAGE_SIZE)
+    stack = torch.from_numpy(np.array(images, dtype=np.uint8)).unsqueeze(1)  # a copy: cached arrays are read-only
+    return torch.cat([transform(chunk) for chunk in stack.split(4096)])
+
+
+@torch.no_grad()
+def classifier_accuracy(
+    model: DomainClassifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000
+) -> float:
+    """Share of ``images`` (N, 1, 32, 32) whose arg-max class equals ``labels`` (N,)."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()  # batch norm uses its running statistics, not the batch's
+    correct = 0
+    for x, y in zip(images.split(batch_size), labels.split(batch_size)):
+        correct += (model(x.to(device)).argmax(dim=1).cpu() == y).sum().item()
+    model.train(was_training)
+    return correct / len(images)
+
+
+def train_classifier(
+    cfg: ClassifierConfig | None = None,
+    root: str | os.PathLike | None = None,
+    device: torch.device | str | None = None,
+    test_limit: int = 0,
+) -> TrainedClassifier:
+    """Train a :class:`DomainClassifier` as ``cfg`` says; accuracy on the first ``test_limit`` test images (0 = all).
+
+    The global random state of the caller is left untouched: the weights are
+    initialised inside ``torch.random.fork_rng`` and the order is drawn from a
+    generator of its own, both seeded by ``cfg.seed``.
+    """
+    cfg = cfg or ClassifierConfig()
+    if isinstance(test_limit, bool) or not isinstance(test_limit, int) or test_limit < 0:
+        raise ValueError(f"test_limit = {test_limit!r} is out of range: allowed an integer >= 0 (0 = all)")
+    device = pick_device(device)
+    images, labels, source = preload_split(cfg.dataset, "train", cfg.limit, root)
+    start = time.perf_counter()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = DomainClassifier(cfg.channels, cfg.feature_dim, len(SPECS[cfg.dataset].classes)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    steps = cfg.epochs * math.ceil(len(images) / cfg.batch_size)
+    # cosine decay of the step size to 0 (Loshchilov & Hutter 2017, without restarts): the last, small
+    # steps settle into a minimum; on Fashion-MNIST a constant rate stalled near 91 %, this reaches 92.7 %
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    order_rng = torch.Generator().manual_seed(cfg.seed)
+    model.train()
+    for _ in range(cfg.epochs):
+        order = torch.randperm(len(images), generator=order_rng)
+        for batch in order.split(cfg.batch_size):
+            if len(batch) < 2:  # batch norm needs two samples to estimate a variance
+                continue
+            x, y = images[batch].to(device), labels[batch].to(device)  # (B, 1, 32, 32), (B,)
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    seconds = time.perf_counter() - start
+    test_images, test_labels, _ = preload_split(cfg.dataset, "test", test_limit, root)
+    accuracy = classifier_accuracy(model, test_images, test_labels)
+    model.eval()
+    return TrainedClassifier(model, cfg, accuracy, len(test_images), seconds, source)
+
+
+def classifier_path(dataset: str, mode: str) -> Path:
+    """``checkpoint_dir() / 'classifier-<dataset>-<mode>.pt'``."""
+    return checkpoint_dir() / f"classifier-{dataset}-{mode}.pt"
+
+
+def save_classifier(trained: TrainedClassifier, path: str | os.PathLike) -> Path:
+    """Save weights, config, accuracy and data source as a ``weights_only``-loadable checkpoint."""
+    trained.path = save_checkpoint(
+        path,
+        {
+            "kind": "domain-classifier",
+            "model": trained.model.state_dict(),
+            "config": trained.config.as_dict(),
+            "test_accuracy": float(trained.test_accuracy),
+            "test_images": int(trained.test_images),
+            "train_seconds": float(trained.train_seconds),
+            "source": trained.source,
+            "torch_version": str(torch.__version__),  # TorchVersion is a str subclass that weights_only refuses
+        },
+    )
+    return trained.path
+
+
+def load_classifier(
+    path: str | os.PathLike, device: torch.device | str | None = None
+) -> TrainedClassifier:
+    """Reload a classifier saved by :func:`save_classifier`; :class:`CheckpointError` if it is not one."""
+    state = load_checkpoint(path)  # weights_only=True
+    if state.get("kind") != "domain-classifier":
+        raise CheckpointError(f"{path} is a gancourse checkpoint but not of a domain classifier")
+    try:
+        cfg = ClassifierConfig(**state["config"])
+        model = DomainClassifier(cfg.channels, cfg.feature_dim, len(SPECS[cfg.dataset].classes))
+        model.load_state_dict(state["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{path} does not hold a usable domain classifier ({err}): delete it") from err
+    model.to(pick_device(device)).eval()
+    return TrainedClassifier(
+        model, cfg, state["test_accuracy"], state["test_images"], state["train_seconds"], state["source"], Path(path)
+    )
+
+
+def load_or_train_classifier(
+    dataset: str = "mnist",
+    mode: str | None = None,
+    force: bool = False,
+    root: str | os.PathLike | None = None,
+    device: torch.device | str | None = None,
+) -> TrainedClassifier:
+    """The domain classifier of ``dataset`` for the run ``mode``: loaded if cached and valid, else trained and saved.
+
+    Prints one line saying which, with the test accuracy. A cached file is
+    valid when it loads, was trained with the config of this mode, and on the
+    data that ``load_arrays`` finds now (a classifier trained on the 5,000-digit
+    offline sample is replaced once the full MNIST is there). ``force`` retrains.
+    """
+    if dataset not in SPECS:
+        raise ValueError(f"dataset = {dataset!r} is not known: allowed {', '.join(map(repr, SPECS))}")
+    mode = run_mode(mode)
+    cfg = ClassifierConfig.for_mode(mode, dataset=dataset)
+    path = classifier_path(dataset, mode)
+    label = f"domain classifier ({dataset}, {mode})"
+    why = "forced" if force else "no checkpoint yet"
+    if not force and path.exists():
+        try:
+            trained = load_classifier(path, device)
+            _, _, source = load_arrays(dataset, "train", root)
+            if trained.config != cfg:
+                why = "its config differs from this mode's"
+            elif trained.source != source:
+                why = f"it was trained on {trained.source}, the data now come from {source}"
+            else:
+                print(f"{label}: loaded {path} (test accuracy {100 * trained.test_accuracy:.2f}%)")
+                return trained
+        except CheckpointError as err:
+            why = f"the checkpoint is unusable: {str(err)[:120]}"
+    print(f"{label}: training ({why})...", end=" ", flush=True)
+    trained = train_classifier(cfg, root, device)
+    save_classifier(trained, path)
+    available = len(load_arrays(dataset, "train", root)[0])
+    n_train = min(cfg.limit or available, available)
+    print(
+        f"done in {trained.train_seconds:.0f} s, {cfg.epochs} epoch(s) on {n_train:,} images, "
+        f"test accuracy {100 * trained.test_accuracy:.2f}%, saved to {path}"
+    )
+    return trained

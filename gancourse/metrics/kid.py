@@ -1,0 +1,113 @@
+"""Kernel Inception Distance: the unbiased squared MMD between feature sets (Bińkowski et al. 2018).
+
+KID (Bińkowski et al. 2018) is the squared maximum mean discrepancy (MMD)
+between the real and the generated feature distributions under the cubic
+polynomial kernel
+
+    k(x, y) = (x . y / d + 1)^3,            d = feature dimension,
+
+estimated without bias (the U-statistic of Gretton et al. 2012, Lemma 6) from m
+real features x_i and m generated features y_j:
+
+    MMD^2_u = 1/(m(m-1)) sum_{i != j} k(x_i, x_j) + 1/(m(m-1)) sum_{i != j} k(y_i, y_j)
+              - 2/m^2 sum_{i, j} k(x_i, y_j).
+
+Why prefer it to FID at small sample counts: this estimator is unbiased, so its
+expected value does not depend on how many samples were drawn, and only its
+spread shrinks as m grows; FID's estimator is biased upwards by an amount that
+depends on n and on the model (Bińkowski et al. 2018), so two FIDs at a few
+thousand samples may even rank two models in the wrong order. KID also
+makes no Gaussian assumption about the features. It can be slightly negative
+when the two distributions are (nearly) equal.
+
+As in the reference implementation, the estimate is averaged over ``subsets``
+random subsets of ``subset_size`` samples drawn from each set; the standard
+deviation of those subset estimates is the standard error of one
+``subset_size``-sample KID estimate, reported next to the mean.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from gancourse.metrics.fid import ArrayLike, as_numpy, check_finite
+
+
+class MeanStd(NamedTuple):
+    """An estimate and its spread: ``mean, std = kid(...)``."""
+
+    mean: float
+    std: float
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4g} ± {self.std:.2g}"
+
+
+def polynomial_kernel(x: np.ndarray, y: np.ndarray, degree: int = 3, coef0: float = 1.0) -> np.ndarray:
+    """k(x, y) = (x . y / d + coef0)^degree for every pair of rows: (n, d), (m, d) -> (n, m)."""
+    base = x @ y.T / x.shape[1] + coef0
+    if degree == 3:
+        return base * base * base  # NumPy's ** 3 goes through pow(): several times slower
+    return base**degree
+
+
+def mmd2_unbiased(x: np.ndarray, y: np.ndarray, degree: int = 3, coef0: float = 1.0) -> float:
+    """The unbiased squared MMD between two samples of equal size m >= 2 (Gretton et al. 2012, Lemma 6)."""
+    m = len(x)
+    k_xx = polynomial_kernel(x, x, degree, coef0)  # (m, m)
+    k_yy = polynomial_kernel(y, y, degree, coef0)  # (m, m)
+    k_xy = polynomial_kernel(x, y, degree, coef0)  # (m, m)
+    # the i = j terms are dropped from the within-set sums: they would bias the estimate upwards
+    within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+    return float(within - 2.0 * k_xy.mean())
+
+
+def kid_from_features(
+    real: ArrayLike,
+    fake: ArrayLike,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    degree: int = 3,
+    coef0: float = 1.0,
+    seed: int = 0,
+) -> MeanStd:
+    """KID between two feature arrays (N_real, d) and (N_fake, d): mean and std over random subsets.
+
+    Defaults are those of the reference implementation (Bińkowski et al. 2018):
+    100 subsets of 1,000 samples, drawn without replacement within a subset.
+    Raises ``ValueError`` if the dimensions differ, a value is not finite, or
+    ``subset_size`` exceeds either sample count.
+    """
+    x, y = as_numpy(real, "real"), as_numpy(fake, "fake")
+    for name, value in (("real", x), ("fake", y)):
+        if value.ndim != 2:
+            raise ValueError(f"{name} must be features of shape (N, d), got {value.shape}")
+        check_finite(value, name)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"real features have {x.shape[1]} dimensions but fake features have {y.shape[1]}: "
+            "both sets must come from the same feature extractor"
+        )
+    if isinstance(subsets, bool) or not isinstance(subsets, int) or subsets < 1:
+        raise ValueError(f"subsets = {subsets!r} is out of range: allowed an integer >= 1")
+    if isinstance(subset_size, bool) or not isinstance(subset_size, int) or subset_size < 2:
+        raise ValueError(f"subset_size = {subset_size!r} is out of range: allowed an integer >= 2")
+    smallest = min(len(x), len(y))
+    if subset_size > smallest:
+        raise ValueError(
+            f"subset_size = {subset_size} is larger than the number of samples (real {len(x)}, fake {len(y)}): "
+            f"pass subset_size <= {smallest}, or give more samples"
+        )
+    if degree < 1:
+        raise ValueError(f"degree = {degree} is out of range: allowed degree >= 1")
+    rng = np.random.default_rng(seed)
+    estimates = np.empty(subsets)
+    for s in range(subsets):
+        i = rng.choice(len(x), subset_size, replace=False)
+        j = rng.choice(len(y), subset_size, replace=False)
+        estimates[s] = mmd2_unbiased(x[i], y[j], degree, coef0)
+    std = float(estimates.std(ddof=1)) if subsets > 1 else math.nan
+    return MeanStd(float(estimates.mean()), std)

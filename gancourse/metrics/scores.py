@@ -1,0 +1,150 @@
+"""FID and KID from images or features, and the real-data floor every score should be shown next to.
+
+:func:`frechet_inception_distance` and :func:`kernel_inception_distance` take
+either images (anything :func:`~gancourse.metrics.features.image_batches`
+accepts, plus a feature extractor) or features already extracted: a 2-D array
+(N, d), or for FID a :class:`~gancourse.metrics.fid.FeatureStatistics`, so the
+statistics of the real set can be computed once and reused for every checkpoint
+of a run.
+
+**The floor.** Even two samples of the *same* distribution have a positive FID
+(its estimator is biased, Bińkowski et al. 2018) and a KID that
+scatters around 0. :func:`real_floor` computes a metric between n images of the
+real training split and n images of the real test split, the best score a
+generator could hope for at that sample count; a model's score means little
+without it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+from gancourse.data import load_arrays
+from gancourse.metrics.classifier import to_model_input
+from gancourse.metrics.features import extract_features, feature_statistics
+from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics
+from gancourse.metrics.kid import MeanStd, kid_from_features
+
+T = TypeVar("T")
+
+
+def _is_features(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim == 2
+
+
+def _statistics(x: Any, name: str, extractor, n: int | None, batch_size: int) -> FeatureStatistics:
+    if isinstance(x, FeatureStatistics):
+        return x
+    if _is_features(x):
+        return FeatureStatistics.of(x[:n] if n is not None else x)
+    if extractor is None:
+        raise ValueError(f"{name} holds images but extractor is None: pass a feature extractor, or features (N, d)")
+    return feature_statistics(extractor, x, n, batch_size)
+
+
+def _features(x: Any, name: str, extractor, n: int | None, batch_size: int) -> Any:
+    if _is_features(x):
+        return x[:n] if n is not None else x
+    if extractor is None:
+        raise ValueError(f"{name} holds images but extractor is None: pass a feature extractor, or features (N, d)")
+    return extract_features(extractor, x, n, batch_size)
+
+
+def frechet_inception_distance(
+    real: Any, fake: Any, extractor: Callable | None = None, n: int | None = None, batch_size: int = 250
+) -> float:
+    """FID (Heusel et al. 2017) between the first ``n`` real and fake images (or their features, or statistics).
+
+    Images are streamed through ``extractor`` ``batch_size`` at a time; only the
+    running mean and covariance are kept. Compare FIDs only at equal ``n`` and
+    with the same extractor, and next to :func:`real_floor`.
+    """
+    real_stats = _statistics(real, "real", extractor, n, batch_size)
+    fake_stats = _statistics(fake, "fake", extractor, n, batch_size)
+    return fid_from_statistics(real_stats, fake_stats)
+
+
+def kernel_inception_distance(
+    real: Any,
+    fake: Any,
+    extractor: Callable | None = None,
+    n: int | None = None,
+    batch_size: int = 250,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+) -> MeanStd:
+    """KID (Bińkowski et al. 2018): unbiased cubic-kernel MMD^2, mean and std over ``subsets`` random subsets.
+
+    Unbiased, so usable at small sample counts where FID is not (see
+    :mod:`gancourse.metrics.kid`). ``subset_size`` must not exceed the number of samples.
+    """
+    x = _features(real, "real", extractor, n, batch_size)
+    y = _features(fake, "fake", extractor, n, batch_size)
+    return kid_from_features(x, y, subsets=subsets, subset_size=subset_size, seed=seed)
+
+
+def real_images(
+    dataset: str = "mnist",
+    split: str = "train",
+    n: int | None = None,
+    seed: int = 0,
+    root: str | os.PathLike | None = None,
+) -> torch.Tensor:
+    """``n`` images (n, 1, 32, 32) in [-1, 1] drawn at random without replacement from a split (all if None)."""
+    images, _, _ = load_arrays(dataset, split, root)  # uint8 (N, 28, 28)
+    if n is None:
+        return to_model_input(images)
+    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= len(images):
+        raise ValueError(f"n = {n!r} is out of range: the {split} split of {dataset} allows 2 <= n <= {len(images)}")
+    pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n].numpy()
+    return to_model_input(images[pick])  # only the chosen images are transformed
+
+
+def real_floor(
+    metric_fn: Callable[[torch.Tensor, torch.Tensor], T],
+    dataset: str = "mnist",
+    n: int = 1000,
+    seed: int = 0,
+    root: str | os.PathLike | None = None,
+) -> T:
+    """``metric_fn(train, test)`` for n random real training and n random real test images (n, 1, 32, 32).
+
+    The score of a perfect generator at this sample count: show every model's
+    score next to it. ``n`` is at most the size of the test split (10,000).
+    """
+    train = real_images(dataset, "train", n, seed, root)
+    test = real_images(dataset, "test", n, seed + 1, root)
+    return metric_fn(train, test)
+
+
+def fid_kid_floor(
+    extractor: Callable,
+    dataset: str = "mnist",
+    n: int = 1000,
+    subsets: int = 100,
+    subset_size: int | None = None,
+    batch_size: int = 250,
+    seed: int = 0,
+    root: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """``{"fid": float, "kid": MeanStd}`` between real train and real test images, n of each, one feature pass.
+
+    ``subset_size`` defaults to min(1000, n).
+    """
+    size = min(1000, n) if subset_size is None else subset_size
+
+    def both(train: torch.Tensor, test: torch.Tensor) -> dict[str, Any]:
+        x = extract_features(extractor, train, batch_size=batch_size)
+        y = extract_features(extractor, test, batch_size=batch_size)
+        return {
+            "fid": frechet_inception_distance(x, y),
+            "kid": kid_from_features(x, y, subsets=subsets, subset_size=size, seed=seed),
+        }
+
+    return real_floor(both, dataset, n, seed, root)
