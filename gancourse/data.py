@@ -295,20 +295,31 @@ def load_dataset(cfg: DataConfig | None = None, split: str = "train", root: str 
     )
 
 
+def transform_images(images: np.ndarray | torch.Tensor, image_size: int) -> torch.Tensor:
+    """uint8 images (N, H, W) -> float32 (N, 1, S, S) in [-1, 1], transformed 4,096 at a time.
+
+    Transforming a stack in one call is far faster on a CPU than item by item
+    through a ``DataLoader`` (60,000 MNIST digits: about 2 s on two cores).
+    """
+    stack = torch.as_tensor(np.array(images, dtype=np.uint8))  # a copy: cached arrays are read-only
+    if stack.ndim == 3:
+        stack = stack.unsqueeze(1)  # (N, 1, H, W)
+    transform = image_transform(image_size)
+    return torch.cat([transform(chunk) for chunk in stack.split(4096)])
+
+
 def preload(
     cfg: DataConfig | None = None, split: str = "train", root: str | os.PathLike | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole split as ``(images float32 (N, 1, S, S) in [-1, 1], labels (N,))``, transformed in chunks.
+    """The whole split as ``(images float32 (N, 1, S, S) in [-1, 1], labels (N,))``, without augmentation.
 
-    Transforming a stack of images in one call is far faster on a CPU than item by
-    item through a ``DataLoader``; small data sets like MNIST fit in memory
-    (60,000 x 32 x 32 floats = 245 MB). Augmentation is not applied here.
+    Small data sets like MNIST fit in memory (60,000 x 32 x 32 floats = 245 MB).
     """
-    cfg = (cfg or DataConfig()).replace(augment=False)
-    dataset = load_dataset(cfg, split, root)
-    transform = dataset.transform
-    images = torch.cat([transform(chunk) for chunk in dataset.images.split(4096)])
-    return images, dataset.labels
+    cfg = cfg or DataConfig()
+    images, labels, _ = load_arrays(cfg.dataset, split, root)
+    if cfg.limit:
+        images, labels = images[: cfg.limit], labels[: cfg.limit]
+    return transform_images(images, cfg.image_size), torch.tensor(labels)
 
 
 def make_loader(dataset: Dataset, cfg: DataConfig | None = None, shuffle: bool = True) -> DataLoader:

@@ -239,3 +239,12 @@ def test_regression_data_is_seeded_and_noisy():
     assert 0.05 < residual.std() < 0.2
     test_x = data.regression_data(cfg, n=10, seed_offset=1).tensors[0]
     assert not torch.equal(test_x, x[:10])
+
+
+def test_preload_matches_the_per_item_transform(tmp_path):
+    fake_mnist(tmp_path, n=20)
+    cfg = DataConfig(limit=6)
+    images, labels = data.preload(cfg, "train", tmp_path)
+    ds = data.load_dataset(cfg, "train", tmp_path)
+    assert images.shape == (6, 1, 32, 32) and labels.tolist() == ds.labels.tolist()
+    assert torch.allclose(images[3], ds[3][0])

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from gancourse.checkpoints import CheckpointError, checkpoint_dir, load_checkpoint, save_checkpoint
 from gancourse.config import Config, param, run_mode
-from gancourse.data import SPECS, image_transform, load_arrays
+from gancourse.data import SPECS, load_arrays, transform_images
 from gancourse.device import pick_device
 from gancourse.models.classifier import IMAGE_SIZE, DomainClassifier
 
@@ -89,10 +89,8 @@ def preload_split(
 
 
 def to_model_input(images: np.ndarray) -> torch.Tensor:
-    """uint8 images (N, 28, 28) -> float32 (N, 1, 32, 32) in [-1, 1], transformed 4,096 at a time."""
-    transform = image_transform(IMAGE_SIZE)
-    stack = torch.from_numpy(np.array(images, dtype=np.uint8)).unsqueeze(1)  # a copy: cached arrays are read-only
-    return torch.cat([transform(chunk) for chunk in stack.split(4096)])
+    """uint8 images (N, 28, 28) -> float32 (N, 1, 32, 32) in [-1, 1]: the classifier's input."""
+    return transform_images(images, IMAGE_SIZE)
 
 
 @torch.no_grad()
