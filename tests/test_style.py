@@ -240,6 +240,14 @@ def test_huge_images_are_shrunk_with_a_message(tmp_path, capsys, monkeypatch):
     assert x.shape == (1, 3, 16, 16) and torch.allclose(x[0, 0], torch.ones(16, 16))
 
 
+def test_decompression_bombs_raise_data_error(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.png"
+    Image.new("RGB", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # PIL refuses images over twice this
+    with pytest.raises(data.DataError, match="bomb.png is too large to open safely"):
+        images.load_style_image(path, 16)
+
+
 def test_square_crops_the_centre():
     x = torch.zeros(1, 3, 10, 20)
     x[..., 5:15] = 1.0  # the middle half of the width
