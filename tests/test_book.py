@@ -47,3 +47,9 @@ def test_conversion_tags_every_code_cell(tmp_path, monkeypatch):
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     assert code_cells and all("nbval-ignore-output" in c.metadata["tags"] for c in code_cells)
     assert book_conftest.to_notebook(ROOT / "book" / "references.md") is None
+
+
+def test_ci_keeps_the_inline_backend():
+    """MPLBACKEND=Agg in CI's environment would reach the kernels and strip every figure from the book."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert not re.search(r"^\s*export MPLBACKEND", ci, re.M)
