@@ -92,7 +92,13 @@ def plot_losses(
             line.set_label(name)
     if logy:
         ax.set_yscale("log")
+    return _label_line_plot(ax, xlabel, "", title)
+
+
+def _label_line_plot(ax: plt.Axes, xlabel: str, ylabel: str, title: str) -> Figure:
+    """Axis labels, title, legend and grid: the finish shared by the line plots."""
     ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -113,13 +119,7 @@ def plot_curves(
         _, ax = plt.subplots(figsize=(6, 3))
     for name, values in curves.items():
         ax.plot(x, values, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    ax.figure.tight_layout()
-    return ax.figure
+    return _label_line_plot(ax, xlabel, ylabel, title)
 
 
 def plot_gan_history(history: Mapping[str, Sequence[float]], title: str = "") -> Figure:
