@@ -90,9 +90,13 @@ def evaluate_regressor(model: torch.nn.Module, cfg: RegressionConfig, device: to
 
 
 class RealSampler(Protocol):
-    """Anything that draws ``n`` real samples with a given generator (a data set, a toy mixture)."""
+    """Anything that draws ``n`` real samples with a given generator (a data set, a toy mixture).
 
-    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
+    It returns a tensor of samples, or a pair ``(real, condition)`` for conditional
+    GANs: class labels (a conditional GAN) or input images (pix2pix).
+    """
+
+    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]: ...
 
 
 class TensorSampler:
@@ -100,15 +104,22 @@ class TensorSampler:
 
     Independent draws from one seeded ``torch.Generator`` make the data order part
     of the checkpoint: a resumed run sees exactly the batches it would have seen.
+    With ``condition`` (labels, or paired input images) the sampler returns
+    ``(real, condition)`` pairs drawn at the same indices.
     """
 
-    def __init__(self, data: torch.Tensor) -> None:
+    def __init__(self, data: torch.Tensor, condition: torch.Tensor | None = None) -> None:
         if len(data) == 0:
             raise ValueError("data is empty: a sampler needs at least one real sample")
-        self.data = data
+        if condition is not None and len(condition) != len(data):
+            raise ValueError(
+                f"condition has {len(condition)} entries but data has {len(data)}: they must be paired one to one"
+            )
+        self.data, self.condition = data, condition
 
-    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        return self.data[torch.randint(len(self.data), (n,), generator=generator)]
+    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        index = torch.randint(len(self.data), (n,), generator=generator)
+        return self.data[index] if self.condition is None else (self.data[index], self.condition[index])
 
 
 class TrainingDiverged(RuntimeError):
@@ -116,9 +127,14 @@ class TrainingDiverged(RuntimeError):
 
 
 class Objective(Protocol):
-    def loss_d(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
+    """The losses of a GAN. ``critic`` maps a batch to one logit/score per sample; for a
+    conditional GAN the trainer binds the batch's condition into it, so an objective
+    never needs to know whether the GAN is conditional. ``loss_g`` also receives the
+    real batch, which paired objectives (pix2pix's L1 term) need."""
 
-    def loss_g(self, discriminator: nn.Module, fake: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
+    def loss_d(self, critic: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
+
+    def loss_g(self, critic: Callable, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
 
     def after_d_step(self, discriminator: nn.Module) -> None: ...
 
@@ -134,7 +150,12 @@ class GANTrainer:
     optimisers (stepped once per generator update). With ``checkpoint_path`` set,
     a checkpoint is written every ``cfg.checkpoint_every`` steps and at the end.
     ``n_fixed`` is the size of the fixed noise batch whose samples are kept every
-    ``cfg.sample_every`` steps.
+    ``cfg.sample_every`` steps; ``fixed_condition`` (conditional GANs: ``n_fixed``
+    labels or input images) goes with it.
+
+    Subclasses change what the networks see by overriding :meth:`generator_inputs`
+    (pix2pix: the input image, no z), :meth:`real_batch` (ProGAN: real images at the
+    current resolution) and :meth:`before_step` (ProGAN: the growth schedule).
     """
 
     def __init__(
@@ -148,6 +169,7 @@ class GANTrainer:
         checkpoint_path: str | os.PathLike | None = None,
         schedulers: SchedulerFactory | None = None,
         n_fixed: int = 64,
+        fixed_condition: torch.Tensor | None = None,
     ) -> None:
         self.cfg, self.real, self.n_fixed = cfg, real, n_fixed
         self.device = device or pick_device()
@@ -157,9 +179,8 @@ class GANTrainer:
         self.generator = generator.to(self.device, memory_format=memory_format)
         self.discriminator = discriminator.to(self.device, memory_format=memory_format)
         self.objective = objective or MinimaxObjective(cfg.generator_loss, cfg.label_smoothing)
-        betas = (cfg.beta1, cfg.beta2)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr_d, betas=betas)
+        self.opt_g = make_optimizer(self.generator.parameters(), cfg, cfg.lr_g)
+        self.opt_d = make_optimizer(self.discriminator.parameters(), cfg, cfg.lr_d)
         self.schedulers = list(schedulers(self.opt_g, self.opt_d)) if schedulers else []
         # float16 autocast needs loss scaling; bfloat16 (and no autocast at all) does not
         fp16 = cfg.amp and self.device.type == "cuda" and not torch.cuda.is_bf16_supported()
@@ -169,6 +190,9 @@ class GANTrainer:
         self.noise_rng = torch.Generator(self.device).manual_seed(cfg.seed + 1)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
         self.fixed_z = torch.randn(self.n_fixed, self.latent_dim, generator=fixed).to(self.device)  # (n_fixed, latent)
+        if fixed_condition is not None and len(fixed_condition) != n_fixed:
+            raise ValueError(f"fixed_condition has {len(fixed_condition)} entries: it needs n_fixed = {n_fixed}")
+        self.fixed_condition = None if fixed_condition is None else fixed_condition.to(self.device)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
         self.step = 0
         self.history: dict[str, list[float]] = {}
@@ -183,29 +207,58 @@ class GANTrainer:
         """z ~ N(0, I), shape (n, latent_dim), from the trainer's own generator."""
         return torch.randn(n, self.latent_dim, generator=self.noise_rng, device=self.device)
 
+    def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        """The arguments of G: ``(z,)``, or ``(z, condition)`` for a conditional GAN."""
+        return (z,) if condition is None else (z, condition)
+
+    def critic(self, condition: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
+        """D as a function of the samples alone: the condition, if any, bound in."""
+        if condition is None:
+            return self.discriminator
+        return lambda x: self.discriminator(x, condition)
+
     @torch.no_grad()
-    def generate(self, z: torch.Tensor | int) -> torch.Tensor:
-        """G(z) in eval mode (batch norm uses its running statistics), on the CPU."""
+    def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z) (or G(z, condition)) in eval mode (batch norm uses its running statistics), on the CPU."""
         z = self.sample_z(z) if isinstance(z, int) else z.to(self.device)
+        conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
+        if condition is not None and len(condition) != len(z):
+            raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
         was_training = self.generator.training
         self.generator.eval()
-        out = torch.cat([self.generator(chunk).float().cpu() for chunk in z.split(1024)])
+        out = torch.cat(
+            [self.generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in zip(z.split(1024), conditions)]
+        )
         self.generator.train(was_training)
         return out
 
-    def _real_batch(self) -> torch.Tensor:
-        real = self.real(self.cfg.batch_size, self.data_rng).to(self.device, non_blocking=True)
-        return real.contiguous(memory_format=torch.channels_last) if self.fast_layout and real.ndim == 4 else real
+    def generate_fixed(self) -> torch.Tensor:
+        """G on the fixed noise batch (and fixed conditions): the samples kept during training."""
+        return self.generate(self.fixed_z, self.fixed_condition)
+
+    def real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(real, condition)`` on the device; ``condition`` is None for an unconditional GAN."""
+        batch = self.real(self.cfg.batch_size, self.data_rng)
+        real, condition = batch if isinstance(batch, (tuple, list)) else (batch, None)
+        real = real.to(self.device, non_blocking=True)
+        if self.fast_layout and real.ndim == 4:
+            real = real.contiguous(memory_format=torch.channels_last)
+        return real, None if condition is None else condition.to(self.device, non_blocking=True)
+
+    def before_step(self) -> None:
+        """Called before every generator update (ProGAN sets its resolution and fade-in here)."""
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One generator update preceded by ``n_critic`` discriminator updates; returns detached values."""
         cfg, amp = self.cfg, self.cfg.amp
+        self.before_step()
         for _ in range(cfg.n_critic):
-            real = self._real_batch()
+            real, condition = self.real_batch()
+            z = self.sample_z(len(real))
             # detach: the discriminator's loss must not send gradients into the generator
-            fake = self.generator(self.sample_z(cfg.batch_size)).detach()
+            fake = self.generator(*self.generator_inputs(z, condition)).detach()
             with autocast(self.device, amp):
-                loss_d, stats = self.objective.loss_d(self.discriminator, real, fake)
+                loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake)
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
@@ -216,8 +269,11 @@ class GANTrainer:
         # freezing D skips that work (D's gradients are cleared before its next step anyway).
         if cfg.freeze_d_in_g_step:
             self.discriminator.requires_grad_(False)
+        # G is updated against the last critic step's real batch: a conditional GAN reuses its
+        # labels, pix2pix its input/target pairs (for the L1 term)
         with autocast(self.device, amp):
-            loss_g, g_stats = self.objective.loss_g(self.discriminator, self.generator(self.sample_z(cfg.batch_size)))
+            fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
+            loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
@@ -246,7 +302,7 @@ class GANTrainer:
                     if bar is not None:
                         bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
                 if self.step % self.cfg.sample_every == 0 or self.step == target:
-                    self.samples.append((self.step, self.generate(self.fixed_z)))
+                    self.samples.append((self.step, self.generate_fixed()))
                 if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
                     self.save()
                 if bar is not None:
@@ -348,6 +404,13 @@ class GANTrainer:
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
         return self.step
+
+
+def make_optimizer(parameters, cfg: GANConfig, lr: float) -> torch.optim.Optimizer:
+    """The optimiser ``cfg.optimizer`` names: Adam with ``(beta1, beta2)``, or RMSprop (WGAN)."""
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=lr)
+    return torch.optim.Adam(parameters, lr=lr, betas=(cfg.beta1, cfg.beta2))
 
 
 def _jsonable(value: Any) -> str:

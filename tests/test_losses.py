@@ -142,3 +142,81 @@ def test_minimax_objective_statistics():
     loss, stats = objective.loss_d(Constant(), torch.zeros(3, 2), torch.zeros(3, 2))
     assert float(loss) == pytest.approx(2 * math.log(2))
     assert float(stats["d_real"]) == pytest.approx(0.5) and float(stats["d_fake"]) == pytest.approx(0.5)
+
+
+# ------------------------------------------------------------------------------------
+# Wasserstein losses
+# ------------------------------------------------------------------------------------
+
+
+def test_wasserstein_losses_closed_form():
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-1.0, 0.0])
+    assert float(losses.wasserstein_critic_loss(real, fake)) == pytest.approx(-0.5 - 2.0)
+    assert float(losses.wasserstein_generator_loss(fake)) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 3.0])
+def test_gradient_penalty_of_a_linear_critic_is_closed_form(scale):
+    """f(x) = <w, x>: grad f = w everywhere, so the penalty is (||w|| - 1)^2 whatever eps is."""
+    w = torch.randn(3, 4, 4, dtype=torch.float64)
+    w = scale * w / w.norm()
+    critic = lambda x: (x * w).flatten(1).sum(dim=1)  # noqa: E731
+    real, fake = torch.randn(5, 3, 4, 4, dtype=torch.float64), torch.randn(5, 3, 4, 4, dtype=torch.float64)
+    assert float(losses.gradient_penalty(critic, real, fake)) == pytest.approx((scale - 1) ** 2)
+
+
+def test_gradient_penalty_takes_the_norm_per_sample_and_trains_the_critic():
+    """f(x) = 0.5 ||x||^2 per sample: grad at x^ is x^ itself, so the norm differs per sample."""
+    torch.manual_seed(0)
+    real, fake = torch.randn(6, 2, dtype=torch.float64), torch.randn(6, 2, dtype=torch.float64)
+    weight = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    critic = lambda x: weight * (x**2).sum(dim=1)  # noqa: E731
+    torch.manual_seed(1)
+    penalty = losses.gradient_penalty(critic, real, fake)
+    torch.manual_seed(1)
+    eps = torch.rand(6, 1, dtype=torch.float64)
+    x_hat = eps * real + (1 - eps) * fake
+    expected = ((2 * 0.5 * x_hat.norm(dim=1) - 1) ** 2).mean()
+    assert float(penalty.detach()) == pytest.approx(float(expected))
+    penalty.backward()  # create_graph=True: the penalty depends on the critic's weights
+    assert weight.grad is not None and float(weight.grad) != 0.0
+
+
+def test_gradient_penalty_gradcheck():
+    real, fake = torch.randn(3, 2, dtype=torch.float64), torch.randn(3, 2, dtype=torch.float64)
+    w = torch.randn(2, dtype=torch.float64, requires_grad=True)
+
+    def penalty(w):
+        torch.manual_seed(0)  # the same eps at every evaluation
+        return losses.gradient_penalty(lambda x: torch.tanh(x @ w), real, fake)
+
+    assert torch.autograd.gradcheck(penalty, (w,))
+
+
+def test_gradient_penalty_rejects_mismatched_batches():
+    with pytest.raises(ValueError, match="same shape"):
+        losses.gradient_penalty(lambda x: x.sum(1), torch.zeros(2, 3), torch.zeros(3, 3))
+
+
+def test_wasserstein_objective_clips_every_critic_weight():
+    critic = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.mul_(100)
+    objective = losses.WassersteinObjective(clip_value=0.01)
+    objective.after_d_step(critic)
+    assert all(p.abs().max() <= 0.01 for p in critic.parameters())
+    assert any(p.abs().max() == 0.01 for p in critic.parameters())
+
+
+def test_wasserstein_objective_terms():
+    critic = lambda x: 2 * x.sum(dim=1)  # noqa: E731  gradient norm 2 sqrt(d) everywhere
+    real, fake = torch.ones(4, 1), torch.zeros(4, 1)
+    loss, stats = losses.WassersteinObjective(gp_weight=10.0, drift=0.001).loss_d(critic, real, fake)
+    # -(2 - 0) + 10 (2 - 1)^2 + 0.001 * 2^2
+    assert float(loss) == pytest.approx(-2 + 10 + 0.004)
+    assert float(stats["wasserstein"]) == pytest.approx(2.0) and float(stats["gradient_penalty"]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="clip_value = 0 is out of range"):
+        losses.WassersteinObjective(clip_value=0)
+    with pytest.raises(ValueError, match="gp_weight = -1 is out of range"):
+        losses.WassersteinObjective(gp_weight=-1)

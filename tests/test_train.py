@@ -173,7 +173,7 @@ def test_schedulers_are_stepped_and_saved(tmp_path):
 def test_discriminator_step_does_not_touch_the_generator():
     trainer = train.toy_gan(small_toy(n_critic=3), CPU)
     before = [p.detach().clone() for p in trainer.generator.parameters()]
-    real = trainer._real_batch()
+    real, _ = trainer.real_batch()
     fake = trainer.generator(trainer.sample_z(8)).detach()
     loss_d, _ = trainer.objective.loss_d(trainer.discriminator, real, fake)
     loss_d.backward()
@@ -202,3 +202,18 @@ def test_frozen_discriminator_gets_no_gradient_from_the_generator_step():
 def test_bad_gan_settings(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_conditional_sampler_pairs_data_and_condition():
+    images, labels = torch.arange(10.0).view(10, 1), torch.arange(10)
+    real, condition = train.TensorSampler(images, labels)(6, torch.Generator().manual_seed(0))
+    assert torch.equal(real.view(-1).long(), condition)
+    with pytest.raises(ValueError, match="condition has 3 entries but data has 10"):
+        train.TensorSampler(images, labels[:3])
+
+
+def test_rmsprop_option_builds_rmsprop():
+    trainer = train.toy_gan(small_toy(optimizer="rmsprop", lr_d=5e-5), CPU)
+    assert isinstance(trainer.opt_d, torch.optim.RMSprop) and trainer.opt_d.param_groups[0]["lr"] == 5e-5
+    with pytest.raises(ValueError, match="optimizer"):
+        small_toy(optimizer="sgd")
