@@ -339,6 +339,52 @@ class DCGANConfig(GANConfig):
 
 
 @dataclasses.dataclass(frozen=True)
+class WGANConfig(DCGANConfig):
+    """WGAN with weight clipping, Arjovsky et al. 2017, Alg. 1: RMSprop, alpha = 5e-5, c = 0.01, m = 64, n_critic = 5.
+
+    The critic is the DCGAN discriminator without its sigmoid (ours never had one).
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {**DCGANConfig.QUICK}
+
+    optimizer: str = param("rmsprop", choices=("adam", "rmsprop"), help="RMSprop (WGAN: momentum-based optimisers were unstable)")
+    lr_g: float = param(5e-5, 1e-6, 1.0, log=True, help="generator learning rate (WGAN: 5e-5)")
+    lr_d: float = param(5e-5, 1e-6, 1.0, log=True, help="critic learning rate (WGAN: 5e-5)")
+    batch_size: int = param(64, 1, 4096, help="samples per update (WGAN: 64)")
+    n_critic: int = param(5, 1, 100, help="critic updates per generator update (WGAN: 5)")
+    clip_value: float = param(0.01, 1e-4, 1.0, log=True, help="critic weights clipped to [-c, c] (WGAN: 0.01)")
+
+
+@dataclasses.dataclass(frozen=True)
+class WGANGPConfig(DCGANConfig):
+    """WGAN-GP, Gulrajani et al. 2017, Alg. 1: lambda = 10, n_critic = 5, Adam 1e-4 with betas (0, 0.9), m = 64.
+
+    No batch norm in the critic (Sec. 4: it would make the penalty per-batch instead of
+    per-sample); layer norm is the paper's suggested drop-in.
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {**DCGANConfig.QUICK}
+
+    lr_g: float = param(1e-4, 1e-6, 1.0, log=True, help="generator Adam learning rate (WGAN-GP: 1e-4)")
+    lr_d: float = param(1e-4, 1e-6, 1.0, log=True, help="critic Adam learning rate (WGAN-GP: 1e-4)")
+    beta1: float = param(0.0, 0.0, 0.999, step=0.05, help="Adam beta1 (WGAN-GP: 0)")
+    beta2: float = param(0.9, 0.0, 0.9999, step=0.001, help="Adam beta2 (WGAN-GP: 0.9)")
+    batch_size: int = param(64, 1, 4096, help="samples per update (WGAN-GP: 64)")
+    n_critic: int = param(5, 1, 100, help="critic updates per generator update (WGAN-GP: 5)")
+    gp_weight: float = param(10.0, 0.0, 1000.0, step=0.5, help="lambda, the gradient penalty's weight (WGAN-GP: 10)")
+    critic_norm: str = param("layer", choices=("layer", "none"), help="normalisation in the critic (no batch norm with GP)")
+
+
+# ---- chapter 8 configs (conditional GAN, pix2pix) go below this line ----
+
+
+# ---- chapter 9 configs (ProGAN) go below this line ----
+
+
+# ---- chapter 11 configs (evaluation) go below this line ----
+
+
+@dataclasses.dataclass(frozen=True)
 class LatentArithmeticConfig(Config):
     """Which samples of a fixed noise batch enter ``z_a - z_b + z_c`` (Radford et al. 2015, Sec. 6.3)."""
 

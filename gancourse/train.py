@@ -489,3 +489,12 @@ def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
     discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size)
     return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
+
+
+# ---- chapter 6-7 builders (WGAN, WGAN-GP, ResNet GAN) go below this line ----
+
+
+# ---- chapter 8 builders and trainers (conditional GAN, pix2pix) go below this line ----
+
+
+# ---- chapter 9 builders and trainers (ProGAN) go below this line ----
