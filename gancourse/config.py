@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
@@ -90,6 +91,13 @@ def _allowed(meta: Mapping[str, Any]) -> str:
 def _check_type(name: str, value: Any, hint: Any) -> Any:
     """Return ``value`` converted where lossless (int -> float), or raise ``ValueError``."""
     origin = typing.get_origin(hint)
+    if origin is types.UnionType or origin is typing.Union:  # e.g. int | tuple[int, ...]: the first that fits
+        for arm in typing.get_args(hint):
+            try:
+                return _check_type(name, value, arm)
+            except ValueError:
+                pass
+        raise ValueError(f"{name} = {value!r} must be one of: {' or '.join(map(str, typing.get_args(hint)))}")
     if hint is bool:
         if not isinstance(value, bool):
             raise ValueError(f"{name} = {value!r} must be a bool (True or False)")
@@ -345,7 +353,18 @@ class WGANConfig(DCGANConfig):
     The critic is the DCGAN discriminator without its sigmoid (ours never had one).
     """
 
-    QUICK: ClassVar[Mapping[str, Any]] = {**DCGANConfig.QUICK}
+    QUICK: ClassVar[Mapping[str, Any]] = {
+        **DCGANConfig.QUICK,
+        # With n_critic = 5 a generator step costs ~3x a DCGAN step, and at the paper's
+        # lr 5e-5 digits take thousands of steps. In ~30 s on one CPU core, width 16, batch 32,
+        # n_critic = 2 and lr 2e-4 draw digit-like strokes after 500 steps (full mode: Alg. 1).
+        "steps": 500,
+        "base_channels": 16,
+        "batch_size": 32,
+        "n_critic": 2,
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+    }
 
     optimizer: str = param("rmsprop", choices=("adam", "rmsprop"), help="RMSprop (WGAN: momentum-based optimisers were unstable)")
     lr_g: float = param(5e-5, 1e-6, 1.0, log=True, help="generator learning rate (WGAN: 5e-5)")
@@ -353,6 +372,9 @@ class WGANConfig(DCGANConfig):
     batch_size: int = param(64, 1, 4096, help="samples per update (WGAN: 64)")
     n_critic: int = param(5, 1, 100, help="critic updates per generator update (WGAN: 5)")
     clip_value: float = param(0.01, 1e-4, 1.0, log=True, help="critic weights clipped to [-c, c] (WGAN: 0.01)")
+    critic_norm: str = param(
+        "batch", choices=("batch", "layer", "none"), help="normalisation in the critic (WGAN: DCGAN's batch norm)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,7 +385,19 @@ class WGANGPConfig(DCGANConfig):
     per-sample); layer norm is the paper's suggested drop-in.
     """
 
-    QUICK: ClassVar[Mapping[str, Any]] = {**DCGANConfig.QUICK}
+    QUICK: ClassVar[Mapping[str, Any]] = {
+        **DCGANConfig.QUICK,
+        # The penalty's double backward makes a critic step ~3x a plain one, so with n_critic = 5
+        # a generator step costs ~8x a DCGAN step. In ~50 s on one CPU core, width 16, batch 32,
+        # n_critic = 2 and lr 5e-4 (2e-4 was visibly behind) draw digit-like strokes after 500
+        # steps; full mode keeps Alg. 1's settings.
+        "steps": 500,
+        "base_channels": 16,
+        "batch_size": 32,
+        "n_critic": 2,
+        "lr_g": 5e-4,
+        "lr_d": 5e-4,
+    }
 
     lr_g: float = param(1e-4, 1e-6, 1.0, log=True, help="generator Adam learning rate (WGAN-GP: 1e-4)")
     lr_d: float = param(1e-4, 1e-6, 1.0, log=True, help="critic Adam learning rate (WGAN-GP: 1e-4)")
@@ -375,10 +409,272 @@ class WGANGPConfig(DCGANConfig):
     critic_norm: str = param("layer", choices=("layer", "none"), help="normalisation in the critic (no batch norm with GP)")
 
 
+@dataclasses.dataclass(frozen=True)
+class ResNetGANConfig(WGANGPConfig):
+    """The CIFAR-10 ResNet of Gulrajani et al. 2017 (App. F), trained with WGAN-GP's Alg. 1 settings.
+
+    Width 128 in every block, z in R^128, no normalisation in the critic. The released
+    CIFAR script also used lr 2e-4 decayed linearly to 0 over 100k steps; we keep Alg. 1's
+    constant 1e-4 so that the ResNet and the DCGAN it is compared with share one optimiser.
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {
+        **WGANGPConfig.QUICK,
+        # A ResNet critic step with the gradient penalty costs ~4x a DCGAN one (3x3 convs at full
+        # resolution, a double backward through all of them): at width 16, batch 32 and n_critic 5
+        # a generator step takes ~0.8 s on one CPU core, and 150 steps drew only noise. One critic
+        # step per generator step, batch 16 and lr 3e-4 take ~0.12 s per step and draw digit-like
+        # strokes by ~300 steps; full mode keeps the paper's n_critic = 5 and lr 1e-4.
+        "steps": 400,
+        "base_channels": 16,
+        "batch_size": 16,
+        "n_critic": 1,
+        "lr_g": 3e-4,
+        "lr_d": 3e-4,
+        "sample_every": 50,
+    }
+
+    latent_dim: int = param(128, 1, 1024, help="size of z (WGAN-GP CIFAR ResNet: 128)")
+    base_channels: int = param(128, 4, 512, help="channels of every residual block (WGAN-GP CIFAR ResNet: 128)")
+    critic_norm: str = param("none", choices=("layer", "none"), help="normalisation in the critic (CIFAR ResNet: none)")
+
+
 # ---- chapter 8 configs (conditional GAN, pix2pix) go below this line ----
 
 
+@dataclasses.dataclass(frozen=True)
+class ConditionalGANConfig(DCGANConfig):
+    """Class-conditional DCGAN (Mirza & Osindero 2014): G(z, y) and D(x, y), y one of the 10 classes.
+
+    Optimisation as DCGAN (Adam 2e-4, beta1 0.5, batch 128). The label enters G as a
+    learnt embedding concatenated with z, and D either by concatenation (Mirza &
+    Osindero) or by projection (Miyato & Koyama 2018). MNIST-family data sets have
+    10 classes; real batches carry their true labels, so the label marginal p(y) is the data's.
+    """
+
+    # 400 steps at batch 32: about a minute on one free CPU core. Measured conditional accuracy:
+    # 94 % with embed_dim 50, 65 % with embed_dim 10 (the label then carries too little of G's input)
+    QUICK: ClassVar[Mapping[str, Any]] = {**DCGANConfig.QUICK, "steps": 400, "batch_size": 32, "sample_every": 50}
+
+    embed_dim: int = param(
+        50, 1, 512, help="size of the label embedding e(y) (Mirza & Osindero map y to 1000 units, z to 200)"
+    )
+    projection: bool = param(False, help="projection discriminator (Miyato & Koyama 2018) instead of concatenation")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConditionalSampleConfig(Config):
+    """What the chapter-8 widget draws: ``n`` samples of class ``label`` from noise seeded by ``seed``."""
+
+    label: int = param(7, 0, 9, help="the class y asked for (digit, or garment index)")
+    seed: int = param(0, 0, 999, help="seed of the noise z: same seed, same z for every class")
+    n: int = param(8, 1, 32, help="how many samples")
+
+
+@dataclasses.dataclass(frozen=True)
+class Pix2PixConfig(GANConfig):
+    """pix2pix (Isola et al. 2017): U-Net G, PatchGAN D, conditional GAN loss + lambda L1 (lambda = 100).
+
+    Paper settings: Adam 2e-4, beta1 0.5, batch size 1 with batch norm (which then
+    normalises each image by its own statistics: instance norm), dropout 0.5 in the first
+    three decoder layers at train and test time, no z, D's objective divided by 2, a
+    70 x 70 PatchGAN (``d_layers`` = 3). The task here: Sobel edges -> Fashion-MNIST
+    garments at 32 x 32, where a 70 x 70 patch already covers the whole image; quick
+    mode uses a 16 x 16 PatchGAN (``d_layers`` = 1). ``latent_dim`` is unused.
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {
+        "steps": 300,
+        "batch_size": 16,
+        "base_channels": 16,
+        "d_layers": 1,
+        "data_limit": 10_000,
+        "sample_every": 100,
+    }
+
+    dataset: str = param("fashion_mnist", choices=("mnist", "fashion_mnist"), help="target images (edges are computed from them)")
+    image_size: int = param(32, choices=(16, 32, 64, 128, 256), help="side of the images (paper: 256); U-Net depth log2(size)")
+    data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
+    steps: int = param(60_000, 1, 10_000_000, help="generator updates (60,000 at batch 1: one epoch of Fashion-MNIST)")
+    batch_size: int = param(1, 1, 4096, help="pairs per update (pix2pix: 1)")
+    base_channels: int = param(64, 4, 512, help="channels of the first G and D layers (pix2pix: 64)")
+    d_layers: int = param(3, 1, 6, help="stride-2 layers of the PatchGAN: 3 = 70 x 70 (paper), 1 = 16 x 16, 2 = 34 x 34")
+    norm: str = param("batch", choices=("batch", "instance"), help="normalisation (pix2pix: batch norm at batch 1 = instance norm)")
+    dropout: float = param(0.5, 0.0, 0.9, step=0.05, help="dropout of the first three decoder layers (pix2pix: 0.5)")
+    test_dropout: bool = param(True, help="keep dropout on when generating (pix2pix: yes, it is the noise)")
+    l1_weight: float = param(100.0, 0.0, 10_000.0, step=1.0, help="lambda, the weight of the L1 term (pix2pix: 100)")
+    adversarial: bool = param(True, help="include the cGAN term in G's loss (False: the L1-only ablation)")
+    d_loss_factor: float = param(0.5, 0.01, 1.0, step=0.05, help="D's loss multiplied by this (pix2pix: 1/2)")
+    edge_threshold: float = param(0.25, 0.0, 4.0, step=0.05, help="Sobel magnitude (on [0, 1] pixels) above which a pixel is an edge")
+
+    def check(self) -> None:
+        if not self.adversarial and self.l1_weight == 0:
+            raise ValueError("Pix2PixConfig: adversarial = False and l1_weight = 0 leave G with no loss: enable one")
+
+
 # ---- chapter 9 configs (ProGAN) go below this line ----
+
+
+class ProGANPhase(typing.NamedTuple):
+    """One phase of ProGAN's schedule: a fade-in of a new resolution or a stabilisation at it."""
+
+    resolution: int
+    kind: str  # "fade-in" or "stabilise"
+    start: int  # the first generator step of the phase
+    steps: int  # generator updates in the phase: ceil(images / batch_size)
+    batch_size: int
+    images: int  # real images shown in the phase
+
+
+@dataclasses.dataclass(frozen=True)
+class ProGANConfig(GANConfig):
+    """Karras et al. 2018 (Sec. 2-4, App. A.1): grow 4 x 4 -> ``image_size``, WGAN-GP with drift.
+
+    The schedule: stabilise at 4 x 4 for ``stable_images`` real images, then for each
+    doubling a fade-in of ``fade_images`` images (alpha rising linearly from 0 to 1)
+    and a stabilisation of ``stable_images`` images (paper: 800k each). Both take one
+    number for every resolution or a tuple, one per resolution, like the batch sizes
+    (paper: 16 up to 128 x 128; the official code also has per-resolution tables). ``steps`` is not set by hand: it is
+    the schedule's total, derived here, so the two cannot disagree.
+    Adam lr 1e-3, betas (0, 0.99); lambda = 10, eps_drift = 0.001; n_critic = 1.
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {
+        "latent_dim": 32,
+        "fmap_base": 128,  # 16 channels up to 16 x 16, 8 at 32 x 32
+        "fmap_max": 16,
+        "fade_images": 3_000,
+        "stable_images": 3_000,
+        "batch_sizes": (32, 32, 16, 16),
+        "data_limit": 10_000,
+        "log_every": 10,
+    }
+
+    dataset: str = param("mnist", choices=("mnist", "fashion_mnist", "folder"), help="training images ('folder': image_folder)")
+    image_folder: str = param("", help="with dataset='folder': a folder of images (any size, center-cropped, RGB)")
+    image_size: int = param(32, 8, 1024, help="target resolution: a power of two (paper: 1024 on CelebA-HQ)")
+    data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
+    latent_dim: int = param(512, 1, 1024, help="size of z (paper: 512)")
+    fmap_base: int = param(8192, 16, 65536, help="channels at resolution r: min(fmap_max, fmap_base / (r/2)) (paper: 8192)")
+    fmap_max: int = param(512, 4, 1024, help="most channels of any layer (paper: 512)")
+    fade_images: int | tuple[int, ...] = param(
+        800_000, 1, 100_000_000,
+        help="real images shown while alpha rises 0 -> 1; or one per resolution 8, 16, ... image_size (paper: 800k)",
+    )
+    stable_images: int | tuple[int, ...] = param(
+        800_000, 1, 100_000_000,
+        help="real images per stabilisation phase; or one per resolution 4, 8, ... image_size (paper: 800k)",
+    )
+    batch_sizes: tuple[int, ...] = param(
+        (16, 16, 16, 16), 1, 4096, help="batch size at 4, 8, 16, ... up to image_size, one each (paper: 16 up to 128)"
+    )
+    batch_size: int = param(16, 1, 4096, help="not used: ProGAN's batch size depends on the resolution (batch_sizes)")
+    equalized_lr: bool = param(True, help="equalized learning rate, Sec. 4.1 (off: He init, no run-time scale)")
+    pixel_norm: bool = param(True, help="pixelwise feature normalisation in G, Sec. 4.2")
+    minibatch_std: bool = param(True, help="minibatch standard deviation layer in D, Sec. 3")
+    group_size: int = param(4, 1, 64, help="samples per minibatch-stddev group (paper: 4)")
+    reset_optimizer: bool = param(True, help="clear Adam's moments when a phase starts (official code: reset_opt_for_new_lod)")
+    lr_g: float = param(1e-3, 1e-6, 1.0, log=True, help="generator Adam learning rate (ProGAN: 1e-3)")
+    lr_d: float = param(1e-3, 1e-6, 1.0, log=True, help="critic Adam learning rate (ProGAN: 1e-3)")
+    beta1: float = param(0.0, 0.0, 0.999, step=0.05, help="Adam beta1 (ProGAN: 0)")
+    beta2: float = param(0.99, 0.0, 0.9999, step=0.001, help="Adam beta2 (ProGAN: 0.99)")
+    gp_weight: float = param(10.0, 0.0, 1000.0, step=0.5, help="lambda, the gradient penalty's weight (ProGAN: 10)")
+    drift: float = param(0.001, 0.0, 1.0, step=0.001, help="eps_drift, weight of E[D(x)^2] (ProGAN: 0.001)")
+    sample_every: int = param(10_000_000, 1, 10_000_000, help="extra fixed-noise snapshots every N steps (one is kept at every phase end)")
+    checkpoint_every: int = param(2000, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
+    steps: int = dataclasses.field(default=0, init=False, metadata={"help": "derived: the schedule's total generator updates"})
+
+    @property
+    def resolutions(self) -> tuple[int, ...]:
+        """4, 8, ..., image_size."""
+        return tuple(2**k for k in range(2, self.image_size.bit_length()))  # 32 = 0b100000: k = 2..5
+
+    def phases(self) -> tuple[ProGANPhase, ...]:
+        """The schedule: stabilise at 4 x 4, then (fade-in, stabilise) for each doubling."""
+        out: list[ProGANPhase] = []
+        start = 0
+        for i, (resolution, batch) in enumerate(zip(self.resolutions, self.batch_sizes)):
+            for kind in ("fade-in", "stabilise"):
+                if kind == "fade-in" and i == 0:
+                    continue  # 4 x 4 has nothing to fade from
+                images = self.images(kind, resolution)
+                steps = -(-images // batch)
+                out.append(ProGANPhase(resolution, kind, start, steps, batch, images))
+                start += steps
+        return tuple(out)
+
+    def images(self, kind: str, resolution: int) -> int:
+        """Real images in the ``kind`` ("fade-in" or "stabilise") phase at ``resolution``."""
+        value = self.fade_images if kind == "fade-in" else self.stable_images
+        if isinstance(value, int):
+            return value
+        first = 8 if kind == "fade-in" else 4  # fade_images starts at 8 x 8: 4 x 4 has no fade-in
+        return value[int(math.log2(resolution // first))]
+
+    def stage(self, step: int) -> tuple[int, int, float, int]:
+        """``(phase index, resolution, alpha, batch size)`` for generator update ``step`` (0-based).
+
+        alpha = (real images shown so far in the fade-in) / (its images), so it is 0 at the
+        first step of a fade-in and 1 in every stabilisation phase; steps past the end
+        stay in the last phase.
+        """
+        phases = self.phases()
+        for index, phase in enumerate(phases):
+            if step < phase.start + phase.steps or index == len(phases) - 1:
+                if phase.kind == "fade-in":
+                    alpha = min(1.0, max(0, step - phase.start) * phase.batch_size / phase.images)
+                else:
+                    alpha = 1.0
+                return index, phase.resolution, alpha, phase.batch_size
+        raise AssertionError("unreachable: the schedule has at least one phase")
+
+    def replace(self, **changes: Any):
+        if "steps" in changes:
+            raise ValueError(
+                "ProGANConfig.steps is derived from the schedule and cannot be set: change fade_images, "
+                "stable_images or batch_sizes instead"
+            )
+        return super().replace(**changes)
+
+    def check(self) -> None:
+        size = self.image_size
+        if size & (size - 1):
+            raise ValueError(
+                f"ProGANConfig.image_size = {size} is not a power of two: the networks grow 4 x 4 by doubling, "
+                "so allowed values are 8, 16, 32, 64, 128, 256, 512, 1024"
+            )
+        wanted = ", ".join(map(str, self.resolutions))
+        if len(self.batch_sizes) < len(self.resolutions):
+            reached = 4 * 2 ** (len(self.batch_sizes) - 1)
+            raise ValueError(
+                f"ProGANConfig.batch_sizes = {self.batch_sizes} has {len(self.batch_sizes)} entries, so the schedule "
+                f"stops at {reached} x {reached} and never reaches image_size = {size}: give one batch size "
+                f"per resolution {wanted}"
+            )
+        if len(self.batch_sizes) > len(self.resolutions):
+            raise ValueError(
+                f"ProGANConfig.batch_sizes = {self.batch_sizes} has {len(self.batch_sizes)} entries, more than the "
+                f"resolutions up to image_size = {size}: give one batch size per resolution {wanted}"
+            )
+        for name, first in (("fade_images", 8), ("stable_images", 4)):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                expected = [r for r in self.resolutions if r >= first]
+                if len(value) != len(expected):
+                    raise ValueError(
+                        f"ProGANConfig.{name} = {value} has {len(value)} entries: give one number, or one per "
+                        f"resolution {', '.join(map(str, expected))} ({len(expected)} entries)"
+                    )
+        if self.minibatch_std:
+            bad = [b for b in self.batch_sizes if b % min(self.group_size, b)]
+            if bad:
+                raise ValueError(
+                    f"ProGANConfig.batch_sizes = {self.batch_sizes}: {bad} not divisible by group_size = "
+                    f"{self.group_size}; the minibatch-stddev layer needs whole groups"
+                )
+        if self.dataset == "folder" and not self.image_folder:
+            raise ValueError("ProGANConfig.image_folder = '' but dataset = 'folder': give the folder of images")
+        object.__setattr__(self, "steps", sum(p.steps for p in self.phases()))  # derived, never set by hand
 
 
 # ---- chapter 11 configs (evaluation) go below this line ----

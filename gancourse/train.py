@@ -494,7 +494,253 @@ def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=
 # ---- chapter 6-7 builders (WGAN, WGAN-GP, ResNet GAN) go below this line ----
 
 
+def wgan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """WGAN with weight clipping (Arjovsky et al. 2017, Alg. 1), ``cfg``: WGANConfig.
+
+    The DCGAN networks; the discriminator, read without a sigmoid, is the critic, and
+    every critic weight is clipped to [-c, c] after each critic step.
+    """
+    from gancourse.losses import WassersteinObjective
+
+    seed_everything(cfg.seed)
+    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
+    critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
+    objective = WassersteinObjective(clip_value=cfg.clip_value)
+    return GANTrainer(
+        generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
+    )
+
+
+def wgan_gp(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """WGAN-GP (Gulrajani et al. 2017, Alg. 1) with the DCGAN networks, ``cfg``: WGANGPConfig.
+
+    The critic has layer norm (or none) instead of batch norm; its loss adds
+    lambda * E[(||grad f(x^)|| - 1)^2].
+    """
+    from gancourse.losses import WassersteinObjective
+
+    seed_everything(cfg.seed)
+    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
+    critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
+    objective = WassersteinObjective(gp_weight=cfg.gp_weight)
+    return GANTrainer(
+        generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
+    )
+
+
+def resnet_gan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """The WGAN-GP CIFAR ResNet (Gulrajani et al. 2017, App. F) on MNIST-family images, ``cfg``: ResNetGANConfig."""
+    from gancourse.losses import WassersteinObjective
+    from gancourse.models.resnet import ResNetCritic, ResNetGenerator
+
+    seed_everything(cfg.seed)
+    generator = ResNetGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
+    critic = ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
+    objective = WassersteinObjective(gp_weight=cfg.gp_weight)
+    return GANTrainer(
+        generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
+    )
+
+
+def seconds_per_step(
+    build: Callable[..., GANTrainer], cfg: GANConfig, device: torch.device | None = None, steps: int = 3
+) -> float:
+    """Wall-clock seconds per generator update (its ``n_critic`` critic updates included) of a fresh run.
+
+    Equal steps are not equal compute: this is the price of one step on ``device``,
+    averaged over ``steps`` steps after one warm-up step, with no checkpoint written.
+    """
+    import time
+
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps = {steps!r} is out of range: allowed steps >= 1 (an integer)")
+    trainer = build(cfg, device=device)
+    trainer.train_step()  # warm-up: first-call allocations and kernel selection
+    sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step()
+    sync()
+    return (time.perf_counter() - start) / steps
+
+
 # ---- chapter 8 builders and trainers (conditional GAN, pix2pix) go below this line ----
 
 
+def class_rows(n_classes: int, per_class: int) -> torch.Tensor:
+    """Labels 0, ..., 0, 1, ..., 1, ...: ``per_class`` of each, so an ``nrow=per_class`` grid has one row per class."""
+    return torch.arange(n_classes).repeat_interleave(per_class)  # (n_classes * per_class,)
+
+
+def conditional_gan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """Class-conditional DCGAN (Mirza & Osindero 2014; projection D of Miyato & Koyama 2018) on MNIST-family data.
+
+    Real batches are ``(images, labels)``; G draws the fakes of a batch for the same
+    labels. The fixed sample grid has 8 samples of each class (``trainer.samples``
+    images in class order: ``nrow=8`` shows one row per class).
+    """
+    from gancourse.data import SPECS
+    from gancourse.models.conditional import ConditionalDiscriminator, ConditionalGenerator
+
+    n_classes = len(SPECS[cfg.dataset].classes)
+    images, labels = preload(DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit))
+    seed_everything(cfg.seed)
+    generator = ConditionalGenerator(cfg.latent_dim, n_classes, cfg.base_channels, cfg.image_size, embed_dim=cfg.embed_dim)
+    discriminator = ConditionalDiscriminator(
+        n_classes, cfg.base_channels, cfg.image_size, projection=cfg.projection, embed_dim=cfg.embed_dim
+    )
+    per_class = kwargs.pop("per_class", 8)
+    kwargs.setdefault("n_fixed", n_classes * per_class)
+    kwargs.setdefault("fixed_condition", class_rows(n_classes, kwargs["n_fixed"] // n_classes))
+    trainer = GANTrainer(
+        generator, discriminator, TensorSampler(images, labels), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs
+    )
+    trainer.classes = SPECS[cfg.dataset].classes
+    return trainer
+
+
+class Pix2PixTrainer(GANTrainer):
+    """GANTrainer for pix2pix: G sees only the input image (no z; dropout is its noise), D sees (output, input).
+
+    The real sampler returns ``(target, input)`` pairs, so the trainer's ``condition``
+    is the input image; :meth:`translate` maps input images to outputs.
+    """
+
+    def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        if condition is None:
+            raise ValueError("condition = None: pix2pix's generator needs the input image")
+        return (condition,)
+
+    def translate(self, condition: torch.Tensor) -> torch.Tensor:
+        """G(x) for input images x (B, C_in, S, S), in eval mode (dropout stays on if ``test_dropout``), on the CPU."""
+        return self.generate(len(condition), condition)
+
+
+def pix2pix(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> Pix2PixTrainer:
+    """pix2pix (Isola et al. 2017) on edges -> images: Sobel edges of MNIST-family images as input, the image as target.
+
+    The fixed batch is the first ``n_fixed`` (16) test pairs: ``trainer.fixed_condition``
+    holds their edges and ``trainer.fixed_target`` their images.
+    """
+    from gancourse.data import edge_pairs
+    from gancourse.losses import Pix2PixObjective
+    from gancourse.models.pix2pix import PatchDiscriminator, UNetGenerator
+
+    data_cfg = DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit)
+    edges, images, _ = edge_pairs(data_cfg, "train", cfg.edge_threshold)
+    n_fixed = kwargs.setdefault("n_fixed", 16)
+    test_edges, test_images, _ = edge_pairs(data_cfg.replace(limit=n_fixed), "test", cfg.edge_threshold)
+    kwargs.setdefault("fixed_condition", test_edges)
+    seed_everything(cfg.seed)
+    generator = UNetGenerator(1, 1, cfg.base_channels, cfg.image_size, cfg.norm, cfg.dropout, cfg.test_dropout)
+    discriminator = PatchDiscriminator(2, cfg.base_channels, cfg.d_layers, cfg.norm)
+    objective = Pix2PixObjective(cfg.l1_weight, cfg.adversarial, cfg.d_loss_factor)
+    trainer = Pix2PixTrainer(
+        generator,
+        discriminator,
+        TensorSampler(images, edges),  # (target, input) pairs
+        cfg,
+        objective=objective,
+        device=device,
+        checkpoint_path=checkpoint_path,
+        **kwargs,
+    )
+    trainer.fixed_target = test_images if kwargs["fixed_condition"] is test_edges else None
+    return trainer
+
+
 # ---- chapter 9 builders and trainers (ProGAN) go below this line ----
+
+
+class ProgressiveTrainer(GANTrainer):
+    """ProGAN's training (Karras et al. 2018): the resolution, fade-in and batch size follow the schedule.
+
+    Everything is a function of the generator step (``cfg.stage(step)``): before each
+    update :meth:`before_step` sets G's and D's resolution and alpha, and
+    :meth:`real_batch` draws that resolution's batch size of real images,
+    downsampled and blended exactly as G's output is. A run resumed in the middle of
+    a fade-in therefore continues exactly. When a new phase starts, Adam's moments
+    are cleared (``cfg.reset_optimizer``), as the official code does
+    (``reset_opt_for_new_lod``): the moments of a network with different layers and
+    a different output scale are stale. A fixed-noise snapshot is kept at the end of
+    every phase, at that phase's resolution.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._set_stage(0)
+
+    def _set_stage(self, step: int) -> int:
+        self.phase, self.resolution, self.alpha, self.stage_batch_size = self.cfg.stage(step)
+        self.generator.set_stage(self.resolution, self.alpha)
+        self.discriminator.set_stage(self.resolution, self.alpha)
+        return self.phase
+
+    def before_step(self) -> None:
+        previous = self.cfg.stage(self.step - 1)[0] if self.step > 0 else 0
+        if self._set_stage(self.step) != previous and self.cfg.reset_optimizer:
+            for optimizer in (self.opt_g, self.opt_d):
+                optimizer.state.clear()  # Adam re-initialises m, v and its step count on the next step
+
+    def real_batch(self) -> tuple[torch.Tensor, None]:
+        from gancourse.models.progan import fade_real_images
+
+        real = self.real(self.stage_batch_size, self.data_rng)  # (B, C, S, S) at the target size
+        real = real.to(self.device, non_blocking=True)
+        return fade_real_images(real, self.resolution, self.alpha), None  # (B, C, r, r)
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        values = super().train_step()
+        phase = self.cfg.phases()[self.phase]
+        if self.step == phase.start + phase.steps and self.step % self.cfg.sample_every and self.step != self.cfg.steps:
+            self.samples.append((self.step, self.generate_fixed()))  # the end of a phase (the loop keeps the others)
+        values["alpha"] = torch.tensor(self.alpha)
+        values["resolution"] = torch.tensor(float(self.resolution))
+        return values
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z) at the current resolution and alpha, clipped to [-1, 1] (G's output is linear)."""
+        return super().generate(z, condition).clamp(-1, 1)
+
+    def phase_samples(self) -> dict[int, torch.Tensor]:
+        """The fixed-noise snapshots taken at the end of each phase, by step (images at that phase's size)."""
+        ends = {p.start + p.steps for p in self.cfg.phases()}
+        return {step: images for step, images in self.samples if step in ends}
+
+    def load(self, path: str | os.PathLike | None = None) -> int:
+        step = super().load(path)
+        self._set_stage(max(step - 1, 0))  # the stage the last step ran at, for generate()
+        return step
+
+
+def _progan_images(cfg) -> tuple[TensorSampler, int]:
+    """Real images at the target size (``cfg``: ProGANConfig) and their number of channels."""
+    if cfg.dataset == "folder":
+        from gancourse.data import ImageFiles
+
+        files = ImageFiles(cfg.image_folder, cfg.image_size)
+        n = len(files) if not cfg.data_limit else min(cfg.data_limit, len(files))
+        return TensorSampler(torch.stack([files[i][0] for i in range(n)])), 3  # (N, 3, S, S)
+    images, _ = preload(DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit))
+    return TensorSampler(images), 1
+
+
+def progan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> ProgressiveTrainer:
+    """ProGAN (Karras et al. 2018) on MNIST-family images or a folder, ``cfg``: ProGANConfig."""
+    from gancourse.losses import WassersteinObjective
+    from gancourse.models.progan import ProDiscriminator, ProGenerator
+
+    real, channels = _progan_images(cfg)
+    seed_everything(cfg.seed)
+    generator = ProGenerator(
+        cfg.latent_dim, cfg.image_size, channels, cfg.fmap_base, cfg.fmap_max, cfg.equalized_lr, cfg.pixel_norm
+    )
+    discriminator = ProDiscriminator(
+        cfg.image_size, channels, cfg.fmap_base, cfg.fmap_max, cfg.equalized_lr, cfg.minibatch_std, cfg.group_size
+    )
+    objective = WassersteinObjective(gp_weight=cfg.gp_weight, drift=cfg.drift)
+    return ProgressiveTrainer(
+        generator, discriminator, real, cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
+    )

@@ -251,3 +251,158 @@ def sweep_row(
             ax.set_title(titles[i], fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_against_n(
+    ns: Sequence[int],
+    curves: Mapping[str, Sequence[Any]],
+    ylabel: str = "",
+    title: str = "",
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """A metric against the sample count n (log x axis), one curve per name.
+
+    A curve's values are numbers, or ``(mean, std)`` pairs (e.g. KID's
+    :class:`~gancourse.metrics.MeanStd`), drawn as the mean with a band of one std.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    for name, values in curves.items():
+        values = list(values)
+        if values and isinstance(values[0], (tuple, list)):
+            mean, std = (np.array([float(v[i]) for v in values]) for i in (0, 1))
+            line = ax.plot(ns, mean, marker="o", ms=3, label=name)[0]
+            ax.fill_between(ns, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        else:
+            ax.plot(ns, np.asarray(values, dtype=float), marker="o", ms=3, label=name)
+    ax.axhline(0.0, color="grey", lw=0.6, ls=":")
+    ax.set_xscale("log")
+    ax.set_xticks(list(ns), [f"{n:,}" for n in ns])  # the n that were measured, not powers of ten
+    ax.minorticks_off()
+    return _label_line_plot(ax, "n (samples per set)", ylabel, title)
+
+
+def show_neighbours(
+    queries: torch.Tensor,
+    neighbours: torch.Tensor,
+    distances: torch.Tensor | None = None,
+    title: str = "",
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    size: float = 0.8,
+) -> Figure:
+    """One row per query (N, C, H, W): the query, then its k nearest neighbours (N, k, C, H, W), nearest first.
+
+    ``distances`` (N, k), when given, label each neighbour.
+    """
+    if neighbours.ndim != queries.ndim + 1 or len(neighbours) != len(queries):
+        raise ValueError(
+            f"neighbours must have shape (N, k, C, H, W) for queries (N, C, H, W), got {tuple(neighbours.shape)} "
+            f"for {tuple(queries.shape)}"
+        )
+    n, k = neighbours.shape[:2]
+    fig, axes = plt.subplots(n, k + 1, figsize=((k + 1) * size + 0.4, n * (size + 0.15) + 0.3), squeeze=False)
+    for row in range(n):
+        images = [queries[row], *neighbours[row]]
+        for col, (ax, image) in enumerate(zip(axes[row], images)):
+            ax.imshow(_grid_image(image.unsqueeze(0), 1, value_range), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col == 0:
+                for spine in ax.spines.values():
+                    spine.set_color("C3")
+                    spine.set_linewidth(2)
+            elif distances is not None:
+                ax.set_title(f"{float(distances[row, col - 1]):.1f}", fontsize=7, pad=2)
+    axes[0, 0].set_title("sample", fontsize=8, color="C3", pad=2 if distances is None else 10)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def growth_rows(
+    rows: Mapping[str, torch.Tensor], size: int | None = None, value_range: tuple[float, float] = (-1.0, 1.0)
+) -> Figure:
+    """:func:`compare_rows` for images of different resolutions (ProGAN's snapshots as it grows).
+
+    Every row is enlarged by nearest-neighbour upsampling to ``size`` (default: the
+    largest), so a 4 x 4 sample shows as 4 x 4 blocks rather than shrinking to a dot.
+    """
+    size = size or max(images.shape[-1] for images in rows.values())
+    enlarged = {}
+    for label, images in rows.items():
+        if size % images.shape[-1]:
+            raise ValueError(f"row {label!r} is {images.shape[-1]} px, which does not divide size = {size}")
+        enlarged[label] = torch.nn.functional.interpolate(images.float(), size=(size, size), mode="nearest")
+    return compare_rows(enlarged, value_range)
+
+
+def plot_progressive_growth(resolutions: Sequence[int], channels: int = 1) -> Figure:
+    """ProGAN's growing networks (Karras et al. 2018, Fig. 1): one panel per stage.
+
+    In each panel the generator's blocks (left, 4 x 4 at the top) mirror the
+    discriminator's (right); the block being faded in is orange, the 1 x 1
+    toRGB/fromRGB layers are drawn as thin bars next to the image.
+    """
+    n = len(resolutions)
+    fig, axes = plt.subplots(1, n, figsize=(2.4 * n, 3.2), squeeze=False)
+    for stage, ax in enumerate(axes[0]):
+        grown = resolutions[: stage + 1]
+        for i, r in enumerate(grown):
+            new = stage > 0 and i == stage
+            color = "C1" if new else "C0"
+            width = 0.25 + 0.55 * (i + 1) / n  # wider boxes for larger resolutions
+            y = -i
+            ax.add_patch(plt.Rectangle((-1.05 - width / 2, y - 0.35), width, 0.7, color=color, alpha=0.8))
+            ax.add_patch(plt.Rectangle((1.05 - width / 2, y - 0.35), width, 0.7, color=color, alpha=0.8))
+            ax.text(-1.05, y, f"{r}²", ha="center", va="center", fontsize=8, color="white")
+            ax.text(1.05, y, f"{r}²", ha="center", va="center", fontsize=8, color="white")
+        bottom = -len(grown) + 1
+        ax.add_patch(plt.Rectangle((-0.35, bottom - 0.35), 0.7, 0.7, color="0.6"))
+        ax.text(0, bottom, f"{resolutions[stage]}²\n×{channels}", ha="center", va="center", fontsize=7)
+        ax.annotate("", xy=(-0.38, bottom), xytext=(-0.6, bottom), arrowprops={"arrowstyle": "->", "lw": 0.8})
+        ax.annotate("", xy=(0.6, bottom), xytext=(0.38, bottom), arrowprops={"arrowstyle": "->", "lw": 0.8})
+        ax.text(-1.05, 0.7, "G", ha="center", fontsize=10, weight="bold")
+        ax.text(1.05, 0.7, "D", ha="center", fontsize=10, weight="bold")
+        ax.set_xlim(-1.7, 1.7)
+        ax.set_ylim(-n + 0.3, 1.2)
+        ax.set_axis_off()
+        ax.set_title("start" if stage == 0 else f"grow to {resolutions[stage]}² (fade in)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_weight_histogram(
+    weights: Mapping[str, Any],
+    clip_value: float | None = None,
+    bins: int = 80,
+    title: str = "",
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """Histograms of network weights, one per name (WGAN: the critic's weights piling up at ±c).
+
+    A value is an ``nn.Module`` (all its parameters) or a tensor. ``clip_value`` c draws
+    dashed lines at -c and +c. The y axis is logarithmic, so a few weights stay visible
+    next to a pile-up.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    flat = {}
+    for name, w in weights.items():
+        tensors = list(w.parameters()) if isinstance(w, torch.nn.Module) else [torch.as_tensor(w)]
+        if not tensors:
+            raise ValueError(f"weights[{name!r}] has no parameters: give a module with weights or a tensor")
+        flat[name] = torch.cat([t.detach().float().flatten().cpu() for t in tensors]).numpy()
+    everything = np.concatenate(list(flat.values()))
+    low, high = float(everything.min()), float(everything.max())
+    if clip_value is not None:
+        low, high = min(low, -clip_value), max(high, clip_value)
+    edges = np.linspace(low, high, bins + 1) if high > low else bins
+    for name, values in flat.items():
+        ax.hist(values, bins=edges, histtype="stepfilled", alpha=0.5, label=f"{name} ({values.size:,} weights)")
+    if clip_value is not None:
+        for sign in (-1, 1):
+            ax.axvline(sign * clip_value, color="C3", ls="--", lw=1, label="±c" if sign > 0 else None)
+    ax.set_yscale("log")
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))  # -0.0005 -> -0.5 with a x 1e-3 offset
+    return _label_line_plot(ax, "weight value", "count", title)

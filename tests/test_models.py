@@ -69,3 +69,51 @@ def test_mlp_gan_shapes():
     assert not isinstance(list(toy.net)[-1], nn.Tanh)
     with pytest.raises(ValueError, match="hidden = 0 is out of range"):
         MLPDiscriminator((2,), hidden=0)
+
+
+# ------------------------------------------------------------------------------------
+# The DCGAN discriminator as a Wasserstein critic: the norm option (chapter 6)
+# ------------------------------------------------------------------------------------
+
+
+def test_default_norm_is_batch_norm_with_unchanged_state_dict_keys():
+    d = DCGANDiscriminator(8, 32)
+    assert d.norm == "batch" and sum(isinstance(m, nn.BatchNorm2d) for m in d.modules()) == 2
+    # the layout of earlier checkpoints: conv, act, (conv, BN, act) x 2, conv
+    assert {"net.3.running_mean", "net.6.running_mean", "net.8.weight"} <= set(d.state_dict())
+    assert "net.2.bias" not in d.state_dict()  # no bias before batch norm
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", "none"])
+def test_critic_norm_options_shapes(norm):
+    d = DCGANDiscriminator(4, 16, norm=norm)
+    assert d(torch.randn(3, 1, 16, 16)).shape == (3,)
+    kinds = {type(m) for m in d.modules()}
+    assert (nn.BatchNorm2d in kinds) == (norm == "batch")
+    assert (nn.GroupNorm in kinds) == (norm == "layer")
+    hidden_convs = [m for m in d.modules() if isinstance(m, nn.Conv2d)][1:-1]
+    assert all((m.bias is not None) == (norm == "none") for m in hidden_convs)
+
+
+@pytest.mark.parametrize("norm, independent", [("batch", False), ("layer", True), ("none", True)])
+def test_a_samples_score_depends_on_its_batch_only_with_batch_norm(norm, independent):
+    """The gradient penalty is per sample: with layer norm or none, f(x_i) ignores the rest of the batch."""
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(4, 16, norm=norm).train()
+    x = torch.randn(5, 1, 16, 16)
+    alone = torch.cat([d(x[i : i + 1]) for i in range(2)]) if norm != "batch" else d(x[:2])
+    together = d(x)[:2]
+    assert torch.allclose(alone, together, atol=1e-6) == independent
+
+
+def test_layer_norm_normalises_each_sample_over_channels_and_positions():
+    norm = [m for m in DCGANDiscriminator(4, 16, norm="layer").modules() if isinstance(m, nn.GroupNorm)][0]
+    assert norm.num_groups == 1 and norm.weight.shape == (norm.num_channels,)  # per-channel affine, like BN
+    h = torch.randn(3, norm.num_channels, 4, 4) * 5 + 2
+    expected = nn.functional.layer_norm(h, h.shape[1:], eps=norm.eps)  # over (C, H, W), no affine
+    assert torch.allclose(norm(h), expected, atol=1e-5)
+
+
+def test_bad_norm_names_the_parameter():
+    with pytest.raises(ValueError, match="norm = 'instance' is not allowed: choose one of 'batch', 'layer', 'none'"):
+        DCGANDiscriminator(4, 16, norm="instance")

@@ -57,3 +57,45 @@ def test_plot_gan_history():
 def test_plot_class_histogram():
     fig = viz.plot_class_histogram({"real": [0.5, 0.5], "fake": [0.9, 0.1]}, ["a", "b"], title="t")
     assert len(fig.axes[0].patches) == 4
+
+
+def test_plot_against_n_bands_and_log_axis():
+    fig = viz.plot_against_n([10, 100, 1000], {"fid": [5.0, 1.0, 0.2], "kid": [(0.1, 0.05), (0.0, 0.01), (0.0, 0.001)]})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["10", "100", "1,000"]
+    assert len(ax.get_lines()) == 3 and len(ax.collections) == 1  # two curves and the 0 line; one band (KID)
+    assert ax.get_lines()[1].get_ydata().tolist() == [0.1, 0.0, 0.0]  # the band's curve is the mean
+
+
+def test_show_neighbours_layout():
+    queries, neighbours = torch.zeros(3, 1, 4, 4), torch.ones(3, 2, 1, 4, 4)
+    fig = viz.show_neighbours(queries, neighbours, torch.tensor([[1.0, 2.0]] * 3), title="t")
+    assert len(fig.axes) == 9
+    assert fig.axes[1].get_title() == "1.0" and fig.axes[2].get_title() == "2.0"
+    with pytest.raises(ValueError, match="neighbours must have shape"):
+        viz.show_neighbours(queries, torch.ones(3, 1, 4, 4))
+
+
+def test_growth_rows_and_progressive_growth_figure():
+    fig = viz.growth_rows({"4 x 4": torch.zeros(3, 1, 4, 4), "16 x 16": torch.zeros(3, 1, 16, 16)})
+    assert len(fig.axes) == 2
+    assert fig.axes[0].images[0].get_array().shape == fig.axes[1].images[0].get_array().shape  # both shown at 16 px
+    with pytest.raises(ValueError, match="does not divide size = 16"):
+        viz.growth_rows({"a": torch.zeros(1, 1, 6, 6), "b": torch.zeros(1, 1, 16, 16)})
+    fig = viz.plot_progressive_growth([4, 8, 16])
+    assert len(fig.axes) == 3 and len(fig.axes[2].patches) == 2 * 3 + 1  # G and D blocks, and the image
+
+
+def test_plot_weight_histogram_marks_the_clip_value():
+    critic = torch.nn.Linear(10, 10)
+    with torch.no_grad():
+        critic.weight.clamp_(-0.01, 0.01)
+    fig = viz.plot_weight_histogram({"critic": critic, "tensor": torch.randn(50) * 0.01}, clip_value=0.01, title="t")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_title() == "t"
+    assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == [-0.01, 0.01]  # the two ±c lines
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["critic (110 weights)", "tensor (50 weights)"] and "±c" in labels
+    with pytest.raises(ValueError, match="has no parameters"):
+        viz.plot_weight_histogram({"empty": torch.nn.ReLU()})

@@ -7,6 +7,10 @@
 * :func:`inception_score` (IS, Salimans et al. 2016);
 * :func:`mode_coverage` on the 2-D mixtures (Srivastava et al. 2017) and
   :func:`class_coverage` on labelled image data;
+* :func:`conditional_accuracy`: the share of a conditional generator's samples that the
+  domain classifier assigns to the requested class;
+* :func:`nearest_neighbours`: the closest training images of each sample, the
+  visual check for memorisation (Goodfellow et al. 2014, Fig. 2);
 * :func:`real_floor` / :func:`fid_kid_floor`: the same metric between two real
   samples, the reference every score needs;
 * feature extractors: InceptionV3 when its ImageNet weights load, else the
@@ -23,7 +27,15 @@ from gancourse.metrics.classifier import (
     save_classifier,
     train_classifier,
 )
-from gancourse.metrics.coverage import ClassCoverage, ModeCoverage, class_coverage, kl_from_uniform, mode_coverage
+from gancourse.metrics.coverage import (
+    ClassCoverage,
+    ConditionalAccuracy,
+    ModeCoverage,
+    class_coverage,
+    conditional_accuracy,
+    kl_from_uniform,
+    mode_coverage,
+)
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
@@ -37,6 +49,7 @@ from gancourse.metrics.features import (
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, frechet_distance
 from gancourse.metrics.inception_score import inception_score
 from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
+from gancourse.metrics.neighbours import nearest_neighbours
 from gancourse.metrics.scores import (
     fid_kid_floor,
     frechet_inception_distance,
@@ -49,6 +62,7 @@ __all__ = [
     "ClassCoverage",
     "ClassifierConfig",
     "ClassifierFeatures",
+    "ConditionalAccuracy",
     "FeatureExtractor",
     "FeatureStatistics",
     "InceptionFeatures",
@@ -58,6 +72,7 @@ __all__ = [
     "class_coverage",
     "class_probabilities",
     "classifier_accuracy",
+    "conditional_accuracy",
     "extract_features",
     "feature_statistics",
     "fid_from_statistics",
@@ -74,6 +89,7 @@ __all__ = [
     "load_or_train_classifier",
     "mmd2_unbiased",
     "mode_coverage",
+    "nearest_neighbours",
     "polynomial_kernel",
     "real_floor",
     "real_images",

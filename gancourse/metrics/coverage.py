@@ -124,3 +124,47 @@ def class_coverage(probabilities: ArrayLike) -> ClassCoverage:
         kl_from_uniform=kl_from_uniform(counts),
         classes_present=int((counts > 0).sum()),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Conditional generators: is the sample of the class that was asked for?
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ConditionalAccuracy:
+    """Share of conditional samples that the domain classifier assigns to the requested class."""
+
+    accuracy: float  # over all samples, in [0, 1]
+    per_class: np.ndarray  # (K,) accuracy among the samples requested for each class (nan if none)
+    confusion: np.ndarray  # (K, K) counts: row = requested class, column = predicted class
+
+    def __str__(self) -> str:
+        worst = int(np.nanargmin(self.per_class))
+        return (
+            f"conditional accuracy {100 * self.accuracy:.1f}% over {int(self.confusion.sum())} samples "
+            f"(worst class {worst}: {100 * self.per_class[worst]:.1f}%)"
+        )
+
+
+def conditional_accuracy(probabilities: ArrayLike, labels: ArrayLike) -> ConditionalAccuracy:
+    """How often arg max_k p(k | G(z, y)) = y, from class probabilities (N, K) and the requested labels (N,).
+
+    ``probabilities`` is what :func:`gancourse.metrics.class_probabilities` returns for the
+    generated images (the domain classifier's softmax); a perfect conditional generator
+    scores the classifier's own test accuracy, an unconditional one 1/K.
+    """
+    p = check_probabilities(as_numpy(probabilities, "probabilities"))
+    y = np.asarray(torch.as_tensor(labels).cpu().numpy() if isinstance(labels, torch.Tensor) else labels)
+    if y.ndim != 1 or len(y) != len(p):
+        raise ValueError(f"labels must have shape ({len(p)},), one per row of probabilities; got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or (len(y) and (y.min() < 0 or y.max() >= p.shape[1])):
+        raise ValueError(f"labels must be integers in [0, {p.shape[1]}), the columns of probabilities")
+    k = p.shape[1]
+    predicted = p.argmax(axis=1)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (y, predicted), 1)
+    requested = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.where(requested > 0, np.diag(confusion) / requested, np.nan)
+    return ConditionalAccuracy(float((predicted == y).mean()), per_class, confusion)

@@ -15,6 +15,11 @@ The paper's LSUN generator goes 1024 -> 512 -> 256 -> 128 channels from 4 x 4 to
 64 x 64; here ``base_channels`` is the width at the largest feature map and each
 halving of the resolution doubles it, so any power-of-two size from 16 up works.
 As everywhere in the book, D returns a logit and the sigmoid lives in the loss.
+
+The same discriminator serves as the Wasserstein *critic* (Arjovsky et al. 2017): it
+already has no sigmoid, and its score is used as it is. ``norm`` swaps its batch norm
+for layer norm or none, because the gradient penalty of WGAN-GP (Gulrajani et al.
+2017, Sec. 4) is defined per sample and batch norm mixes the samples of a batch.
 """
 
 from __future__ import annotations
@@ -65,12 +70,43 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(len(z), self.latent_dim, 1, 1))
 
 
-class DCGANDiscriminator(nn.Module):
-    """image (B, channels, image_size, image_size) -> logit (B,)."""
+#: Normalisations the discriminator/critic accepts (see :func:`critic_norm`).
+NORMS = ("batch", "layer", "none")
 
-    def __init__(self, base_channels: int = 64, image_size: int = 32, channels: int = 1) -> None:
+
+def critic_norm(norm: str, channels: int) -> list[nn.Module]:
+    """The normalisation layer after a hidden convolution of D: ``[]`` for ``"none"``.
+
+    * ``"batch"``: ``BatchNorm2d``, DCGAN's choice (statistics over the batch, so each
+      sample's score depends on the other samples of its batch);
+    * ``"layer"``: layer norm as WGAN-GP suggests, normalising each sample on its own over
+      all of its (C, H, W) values. ``GroupNorm(1, C)`` computes exactly that normalisation;
+      unlike ``LayerNorm([C, H, W])`` its learned scale and shift are per channel (C values,
+      like batch norm) rather than per position (C H W values), so the layer does not
+      depend on the image size and has few parameters for weight clipping to act on;
+    * ``"none"``: nothing.
+    """
+    if norm == "batch":
+        return [nn.BatchNorm2d(channels)]
+    if norm == "layer":
+        return [nn.GroupNorm(1, channels)]
+    if norm == "none":
+        return []
+    raise ValueError(f"norm = {norm!r} is not allowed: choose one of {', '.join(repr(n) for n in NORMS)}")
+
+
+class DCGANDiscriminator(nn.Module):
+    """image (B, channels, image_size, image_size) -> logit, or critic score, (B,).
+
+    ``norm`` is the normalisation of the hidden layers: ``"batch"`` (DCGAN, the default),
+    ``"layer"`` or ``"none"`` (WGAN-GP critics: no batch norm with a per-sample penalty).
+    """
+
+    def __init__(self, base_channels: int = 64, image_size: int = 32, channels: int = 1, norm: str = "batch") -> None:
         super().__init__()
         n = _n_doublings(image_size)
+        critic_norm(norm, 1)  # validates norm before anything is built
+        self.norm = norm
         width = base_channels
         # first halving: no batch norm on D's input layer (paper's guideline)
         layers: list[nn.Module] = [
@@ -78,10 +114,10 @@ class DCGANDiscriminator(nn.Module):
             nn.LeakyReLU(0.2, inplace=True),
         ]
         for _ in range(n - 1):
-            # (B, w, s, s) -> (B, 2w, s/2, s/2)
+            # (B, w, s, s) -> (B, 2w, s/2, s/2); a normalisation's shift makes the conv's bias redundant
             layers += [
-                nn.Conv2d(width, width * 2, kernel_size=4, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(width * 2),
+                nn.Conv2d(width, width * 2, kernel_size=4, stride=2, padding=1, bias=norm == "none"),
+                *critic_norm(norm, width * 2),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             width *= 2
