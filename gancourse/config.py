@@ -97,7 +97,8 @@ def _check_type(name: str, value: Any, hint: Any) -> Any:
                 return _check_type(name, value, arm)
             except ValueError:
                 pass
-        raise ValueError(f"{name} = {value!r} must be one of: {' or '.join(map(str, typing.get_args(hint)))}")
+        kinds = " or ".join(getattr(arm, "__name__", str(arm)) for arm in typing.get_args(hint))
+        raise ValueError(f"{name} = {value!r} must be one of: {kinds}")
     if hint is bool:
         if not isinstance(value, bool):
             raise ValueError(f"{name} = {value!r} must be a bool (True or False)")
@@ -540,12 +541,19 @@ class ProGANConfig(GANConfig):
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {
+        # About 70 s of one CPU core. Most images go to the cheap low resolutions, which get
+        # the widest layers (32 channels at 4 and 8, 16 at 16, 8 at 32 x 32). Measured (FID,
+        # 1000 images, classifier features): 3k images per phase, 16 channels, lr 1e-3: 856;
+        # this schedule at lr 1e-3: 700; at lr 4e-4: 505 (lr 1e-3 is tuned for 512 channels
+        # and batch 16 over millions of images; tiny networks over ~1,200 steps need less).
         "latent_dim": 32,
-        "fmap_base": 128,  # 16 channels up to 16 x 16, 8 at 32 x 32
-        "fmap_max": 16,
-        "fade_images": 3_000,
-        "stable_images": 3_000,
+        "fmap_base": 128,
+        "fmap_max": 32,
+        "fade_images": (3_000, 3_000, 2_000),  # at 8, 16, 32
+        "stable_images": (8_000, 6_000, 4_000, 2_000),  # at 4, 8, 16, 32
         "batch_sizes": (32, 32, 16, 16),
+        "lr_g": 4e-4,
+        "lr_d": 4e-4,
         "data_limit": 10_000,
         "log_every": 10,
     }

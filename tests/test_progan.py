@@ -147,6 +147,24 @@ def test_config_schedule_and_errors():
     assert ProGANConfig().quick().steps == sum(p.steps for p in ProGANConfig().quick().phases())
 
 
+def test_per_resolution_image_counts():
+    cfg = ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), fade_images=(40, 8), stable_images=(16, 4, 12))
+    assert [(p.resolution, p.kind, p.images, p.steps) for p in cfg.phases()] == [
+        (4, "stabilise", 16, 2), (8, "fade-in", 40, 10), (8, "stabilise", 4, 1), (16, "fade-in", 8, 2),
+        (16, "stabilise", 12, 3)]
+    assert cfg.images("fade-in", 16) == 8 and cfg.images("stabilise", 4) == 16
+    assert cfg.stage(13) == (3, 16, 0.0, 4) and cfg.stage(14) == (3, 16, 0.5, 4)  # alpha over that phase's 8 images
+    assert ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), fade_images=[40, 8]).fade_images == (40, 8)
+    with pytest.raises(ValueError, match="one per resolution 8, 16 \\(2 entries\\)"):
+        ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), fade_images=(40, 8, 8))
+    with pytest.raises(ValueError, match="one per resolution 4, 8, 16 \\(3 entries\\)"):
+        ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), stable_images=(16,))
+    with pytest.raises(ValueError, match="stable_images = \\(16, 0, 4\\) is out of range"):
+        ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), stable_images=(16, 0, 4))
+    with pytest.raises(ValueError, match="must be one of: int or tuple"):
+        ProGANConfig(fade_images="many")
+
+
 def tiny_cfg(**changes):
     base = dict(image_size=8, batch_sizes=(8, 4), fade_images=24, stable_images=16, latent_dim=8, fmap_base=32,
                 fmap_max=8, log_every=1, checkpoint_every=0, sample_every=1000)
