@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,11 +30,40 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from gancourse.checkpoints import CheckpointError, checkpoint_dir, load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from gancourse.config import Config, DataConfig, DCGANConfig, GANConfig, MLPGANConfig, RegressionConfig, ToyGANConfig
-from gancourse.data import grid_of_gaussians, preload, regression_data, ring_of_gaussians
+from gancourse.config import (
+    ConditionalGANConfig,
+    Config,
+    DataConfig,
+    DCGANConfig,
+    GANConfig,
+    MLPGANConfig,
+    Pix2PixConfig,
+    ProGANConfig,
+    RegressionConfig,
+    ResNetGANConfig,
+    ToyGANConfig,
+    WGANConfig,
+    WGANGPConfig,
+)
+from gancourse.data import SPECS, ImageFiles, edge_pairs, grid_of_gaussians, preload, regression_data, ring_of_gaussians
 from gancourse.device import autocast, pick_device, seed_everything
-from gancourse.losses import MinimaxObjective
-from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, TinyRegressor
+from gancourse.losses import MinimaxObjective, Pix2PixObjective, WassersteinObjective
+from gancourse.models import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    PatchDiscriminator,
+    ProDiscriminator,
+    ProGenerator,
+    ResNetCritic,
+    ResNetGenerator,
+    TinyRegressor,
+    UNetGenerator,
+)
+from gancourse.models.progan import fade_real_images
 
 
 @dataclasses.dataclass
@@ -491,17 +521,15 @@ def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=
     return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
 
 
-# ---- chapter 6-7 builders (WGAN, WGAN-GP, ResNet GAN) go below this line ----
+# Chapters 6 and 7: WGAN, WGAN-GP, ResNet GAN
 
 
-def wgan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+def wgan(cfg: WGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
     """WGAN with weight clipping (Arjovsky et al. 2017, Alg. 1), ``cfg``: WGANConfig.
 
     The DCGAN networks; the discriminator, read without a sigmoid, is the critic, and
     every critic weight is clipped to [-c, c] after each critic step.
     """
-    from gancourse.losses import WassersteinObjective
-
     seed_everything(cfg.seed)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
     critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
@@ -511,14 +539,12 @@ def wgan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs
     )
 
 
-def wgan_gp(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+def wgan_gp(cfg: WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
     """WGAN-GP (Gulrajani et al. 2017, Alg. 1) with the DCGAN networks, ``cfg``: WGANGPConfig.
 
     The critic has layer norm (or none) instead of batch norm; its loss adds
     lambda * E[(||grad f(x^)|| - 1)^2].
     """
-    from gancourse.losses import WassersteinObjective
-
     seed_everything(cfg.seed)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
     critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
@@ -528,11 +554,8 @@ def wgan_gp(cfg, device: torch.device | None = None, checkpoint_path=None, **kwa
     )
 
 
-def resnet_gan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+def resnet_gan(cfg: ResNetGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
     """The WGAN-GP CIFAR ResNet (Gulrajani et al. 2017, App. F) on MNIST-family images, ``cfg``: ResNetGANConfig."""
-    from gancourse.losses import WassersteinObjective
-    from gancourse.models.resnet import ResNetCritic, ResNetGenerator
-
     seed_everything(cfg.seed)
     generator = ResNetGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
     critic = ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
@@ -550,8 +573,6 @@ def seconds_per_step(
     Equal steps are not equal compute: this is the price of one step on ``device``,
     averaged over ``steps`` steps after one warm-up step, with no checkpoint written.
     """
-    import time
-
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps = {steps!r} is out of range: allowed steps >= 1 (an integer)")
     trainer = build(cfg, device=device)
@@ -565,7 +586,7 @@ def seconds_per_step(
     return (time.perf_counter() - start) / steps
 
 
-# ---- chapter 8 builders and trainers (conditional GAN, pix2pix) go below this line ----
+# Chapter 8: conditional GAN, pix2pix
 
 
 def class_rows(n_classes: int, per_class: int) -> torch.Tensor:
@@ -573,16 +594,13 @@ def class_rows(n_classes: int, per_class: int) -> torch.Tensor:
     return torch.arange(n_classes).repeat_interleave(per_class)  # (n_classes * per_class,)
 
 
-def conditional_gan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+def conditional_gan(cfg: ConditionalGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
     """Class-conditional DCGAN (Mirza & Osindero 2014; projection D of Miyato & Koyama 2018) on MNIST-family data.
 
     Real batches are ``(images, labels)``; G draws the fakes of a batch for the same
     labels. The fixed sample grid has 8 samples of each class (``trainer.samples``
     images in class order: ``nrow=8`` shows one row per class).
     """
-    from gancourse.data import SPECS
-    from gancourse.models.conditional import ConditionalDiscriminator, ConditionalGenerator
-
     n_classes = len(SPECS[cfg.dataset].classes)
     images, labels = preload(DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit))
     seed_everything(cfg.seed)
@@ -617,16 +635,12 @@ class Pix2PixTrainer(GANTrainer):
         return self.generate(len(condition), condition)
 
 
-def pix2pix(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> Pix2PixTrainer:
+def pix2pix(cfg: Pix2PixConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> Pix2PixTrainer:
     """pix2pix (Isola et al. 2017) on edges -> images: Sobel edges of MNIST-family images as input, the image as target.
 
     The fixed batch is the first ``n_fixed`` (16) test pairs: ``trainer.fixed_condition``
     holds their edges and ``trainer.fixed_target`` their images.
     """
-    from gancourse.data import edge_pairs
-    from gancourse.losses import Pix2PixObjective
-    from gancourse.models.pix2pix import PatchDiscriminator, UNetGenerator
-
     data_cfg = DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit)
     edges, images, _ = edge_pairs(data_cfg, "train", cfg.edge_threshold)
     n_fixed = kwargs.setdefault("n_fixed", 16)
@@ -650,7 +664,7 @@ def pix2pix(cfg, device: torch.device | None = None, checkpoint_path=None, **kwa
     return trainer
 
 
-# ---- chapter 9 builders and trainers (ProGAN) go below this line ----
+# Chapter 9: ProGAN
 
 
 class ProgressiveTrainer(GANTrainer):
@@ -684,8 +698,6 @@ class ProgressiveTrainer(GANTrainer):
                 optimizer.state.clear()  # Adam re-initialises m, v and its step count on the next step
 
     def real_batch(self) -> tuple[torch.Tensor, None]:
-        from gancourse.models.progan import fade_real_images
-
         real = self.real(self.stage_batch_size, self.data_rng)  # (B, C, S, S) at the target size
         real = real.to(self.device, non_blocking=True)
         return fade_real_images(real, self.resolution, self.alpha), None  # (B, C, r, r)
@@ -715,11 +727,9 @@ class ProgressiveTrainer(GANTrainer):
         return step
 
 
-def _progan_images(cfg) -> tuple[TensorSampler, int]:
+def _progan_images(cfg: ProGANConfig) -> tuple[TensorSampler, int]:
     """Real images at the target size (``cfg``: ProGANConfig) and their number of channels."""
     if cfg.dataset == "folder":
-        from gancourse.data import ImageFiles
-
         files = ImageFiles(cfg.image_folder, cfg.image_size)
         n = len(files) if not cfg.data_limit else min(cfg.data_limit, len(files))
         return TensorSampler(torch.stack([files[i][0] for i in range(n)])), 3  # (N, 3, S, S)
@@ -727,11 +737,8 @@ def _progan_images(cfg) -> tuple[TensorSampler, int]:
     return TensorSampler(images), 1
 
 
-def progan(cfg, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> ProgressiveTrainer:
+def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> ProgressiveTrainer:
     """ProGAN (Karras et al. 2018) on MNIST-family images or a folder, ``cfg``: ProGANConfig."""
-    from gancourse.losses import WassersteinObjective
-    from gancourse.models.progan import ProDiscriminator, ProGenerator
-
     real, channels = _progan_images(cfg)
     seed_everything(cfg.seed)
     generator = ProGenerator(

@@ -157,7 +157,7 @@ def small_pix2pix(**overrides):
 @pytest.fixture
 def squares(monkeypatch):
     edges, images = square_pairs()
-    monkeypatch.setattr(data, "edge_pairs", lambda cfg, split, threshold: (edges[: cfg.limit or None], images[: cfg.limit or None], None))
+    monkeypatch.setattr(train, "edge_pairs", lambda cfg, split, threshold: (edges[: cfg.limit or None], images[: cfg.limit or None], None))
     return edges, images
 
 
