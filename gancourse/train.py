@@ -524,34 +524,31 @@ def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=
 # Chapters 6 and 7: WGAN, WGAN-GP, ResNet GAN
 
 
-def wgan(cfg: WGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """WGAN with weight clipping (Arjovsky et al. 2017, Alg. 1), ``cfg``: WGANConfig.
+def wgan(cfg: WGANConfig | WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """WGAN (Arjovsky et al. 2017, Alg. 1) or, for a WGANGPConfig, WGAN-GP (Gulrajani et al. 2017, Alg. 1).
 
-    The DCGAN networks; the discriminator, read without a sigmoid, is the critic, and
-    every critic weight is clipped to [-c, c] after each critic step.
+    The DCGAN networks; the discriminator, read without a sigmoid, is the critic.
+    WGAN clips every critic weight to [-c, c] after each critic step; WGAN-GP
+    instead adds lambda * E[(||grad f(x^)|| - 1)^2] to the critic's loss, and its
+    critic has layer norm (or none) instead of batch norm (``cfg.critic_norm``).
     """
     seed_everything(cfg.seed)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
     critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
-    objective = WassersteinObjective(clip_value=cfg.clip_value)
+    if isinstance(cfg, WGANGPConfig):
+        objective = WassersteinObjective(gp_weight=cfg.gp_weight)
+    else:
+        objective = WassersteinObjective(clip_value=cfg.clip_value)
     return GANTrainer(
         generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
     )
 
 
 def wgan_gp(cfg: WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """WGAN-GP (Gulrajani et al. 2017, Alg. 1) with the DCGAN networks, ``cfg``: WGANGPConfig.
-
-    The critic has layer norm (or none) instead of batch norm; its loss adds
-    lambda * E[(||grad f(x^)|| - 1)^2].
-    """
-    seed_everything(cfg.seed)
-    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
-    critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
-    objective = WassersteinObjective(gp_weight=cfg.gp_weight)
-    return GANTrainer(
-        generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
-    )
+    """WGAN-GP with the DCGAN networks: :func:`wgan` with a WGANGPConfig."""
+    if not isinstance(cfg, WGANGPConfig):
+        raise TypeError(f"wgan_gp needs a WGANGPConfig, got {type(cfg).__name__}")
+    return wgan(cfg, device, checkpoint_path, **kwargs)
 
 
 def resnet_gan(cfg: ResNetGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
