@@ -440,7 +440,7 @@ class ResNetGANConfig(WGANGPConfig):
     critic_norm: str = param("none", choices=("layer", "none"), help="normalisation in the critic (CIFAR ResNet: none)")
 
 
-# ---- chapter 8 configs (conditional GAN, pix2pix) go below this line ----
+# Chapter 8: conditional GAN, pix2pix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -513,7 +513,7 @@ class Pix2PixConfig(GANConfig):
             raise ValueError("Pix2PixConfig: adversarial = False and l1_weight = 0 leave G with no loss: enable one")
 
 
-# ---- chapter 9 configs (ProGAN) go below this line ----
+# Chapter 9: ProGAN
 
 
 class ProGANPhase(typing.NamedTuple):
@@ -689,7 +689,6 @@ class ProGANConfig(GANConfig):
         object.__setattr__(self, "steps", sum(p.steps for p in self.phases()))  # derived, never set by hand
 
 
-# ---- chapter 11 configs (evaluation) go below this line ----
 
 
 @dataclasses.dataclass(frozen=True)
