@@ -317,7 +317,13 @@ class GANTrainer:
         return {k: torch.as_tensor(v).detach().float() for k, v in values.items()}
 
     def train(self, steps: int | None = None, progress: bool = True) -> dict[str, list[float]]:
-        """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history."""
+        """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history.
+
+        Losses are logged every ``cfg.log_every`` steps and samples kept every
+        ``cfg.sample_every`` steps, both also at ``cfg.steps``; values of steps not yet
+        logged wait (and travel in a checkpoint), so a run stopped anywhere and
+        resumed records exactly what an uninterrupted run does.
+        """
         target = self.cfg.steps if steps is None else steps
         bar = None
         if progress and self.step < target:
@@ -327,11 +333,11 @@ class GANTrainer:
         try:
             while self.step < target:
                 self._window.append((self.step, self.train_step()))
-                if self.step % self.cfg.log_every == 0 or self.step == target:
+                if self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps:
                     logged = self._flush()
                     if bar is not None:
                         bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
-                if self.step % self.cfg.sample_every == 0 or self.step == target:
+                if self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps:
                     self.samples.append((self.step, self.generate_fixed()))
                 if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
                     self.save()
@@ -340,7 +346,6 @@ class GANTrainer:
         finally:
             if bar is not None:
                 bar.close()
-        self._flush()
         if self.checkpoint_path:
             self.save()
         return self.history
@@ -349,6 +354,16 @@ class GANTrainer:
         """Check the pending per-step values for NaN/inf, then log their means."""
         if not self._window:
             return {}
+        names, table = self._checked_window()
+        logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist()))}
+        logged["lr_g"] = self.opt_g.param_groups[0]["lr"]
+        for name, value in logged.items():
+            self.history.setdefault(name, []).append(value)
+        self._window.clear()
+        return logged
+
+    def _checked_window(self) -> tuple[list[str], torch.Tensor]:
+        """The pending values as (names, (T, K) table); raises TrainingDiverged on a NaN or inf."""
         names = list(self._window[0][1])
         table = torch.stack([torch.stack([values[n] for n in names]) for _, values in self._window]).cpu()  # (T, K)
         finite = torch.isfinite(table).all(dim=1)
@@ -366,12 +381,7 @@ class GANTrainer:
                 f"training diverged at step {step}: {which}. Stopped; {where}. "
                 "Lower the learning rates, or check the data for NaNs."
             )
-        logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist()))}
-        logged["lr_g"] = self.opt_g.param_groups[0]["lr"]
-        for name, value in logged.items():
-            self.history.setdefault(name, []).append(value)
-        self._window.clear()
-        return logged
+        return names, table
 
     # ----------------------------------------------------------------------------------
     # checkpoints
@@ -394,12 +404,14 @@ class GANTrainer:
             "noise_rng": self.noise_rng.get_state(),
             "global_rng": rng_state(),
             "history": self.history,
+            "window": [[step, values] for step, values in self._window],  # checked, not yet logged
             "samples": [[step, images] for step, images in self.samples],
         }
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         """Write a checkpoint (atomically) to ``path`` or ``checkpoint_path``."""
-        self._flush()  # never save weights whose recent losses were not checked
+        if self._window:
+            self._checked_window()  # never save weights whose recent losses were not checked
         target = Path(path) if path else self.checkpoint_path
         if target is None:
             raise ValueError("path = None and no checkpoint_path was given: say where to save")
@@ -432,6 +444,7 @@ class GANTrainer:
         set_rng_state(state["global_rng"])
         self.step = state["step"]
         self.history = {k: list(v) for k, v in state["history"].items()}
+        self._window = [(int(step), dict(values)) for step, values in state.get("window", [])]
         self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
         return self.step
 

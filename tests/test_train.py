@@ -217,3 +217,18 @@ def test_rmsprop_option_builds_rmsprop():
     assert isinstance(trainer.opt_d, torch.optim.RMSprop) and trainer.opt_d.param_groups[0]["lr"] == 5e-5
     with pytest.raises(ValueError, match="optimizer"):
         small_toy(optimizer="sgd")
+
+
+def test_resume_between_logging_boundaries_records_the_same_history(tmp_path):
+    """Stopped at step 13 (log every 5, samples every 20): the unlogged steps travel in the checkpoint."""
+    cfg = small_toy(checkpoint_every=0)
+    straight = train.toy_gan(cfg, CPU)
+    straight.train(progress=False)
+    first = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    first.train(steps=13, progress=False)
+    first.save()
+    resumed = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    assert resumed.load() == 13
+    resumed.train(progress=False)
+    assert straight.history == resumed.history
+    assert [s for s, _ in straight.samples] == [s for s, _ in resumed.samples] == [20, 40]
