@@ -251,9 +251,9 @@ class GANTrainer:
     def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
         """G(z) (or G(z, condition)) in eval mode (batch norm uses its running statistics), on the CPU."""
         z = self.sample_z(z) if isinstance(z, int) else z.to(self.device)
-        conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
         if condition is not None and len(condition) != len(z):
             raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
+        conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
         was_training = self.generator.training
         self.generator.eval()
         out = torch.cat(

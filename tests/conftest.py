@@ -22,6 +22,22 @@ def real_root() -> Path:
     return root
 
 
+@pytest.fixture
+def assert_same_networks():
+    """Asserts that two trainers' G and D hold identical state (weights and batch-norm buffers)."""
+
+    def check(a, b) -> None:
+        import torch
+
+        for net in ("generator", "discriminator"):
+            mine, theirs = getattr(a, net).state_dict(), getattr(b, net).state_dict()
+            assert mine.keys() == theirs.keys()
+            for name in mine:
+                assert torch.equal(mine[name], theirs[name]), f"{net}.{name} differs"
+
+    return check
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

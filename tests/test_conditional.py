@@ -143,7 +143,7 @@ def test_quick_trained_generator_draws_the_requested_class(projection, least):
     assert [s for s, _ in trainer.samples] == [50, 100, 150, 200] and trainer.samples[-1][1].shape == (8, 1, 16, 16)
 
 
-def test_resume_is_exact_for_the_conditional_builder(tmp_path, monkeypatch):
+def test_resume_is_exact_for_the_conditional_builder(tmp_path, monkeypatch, assert_same_networks):
     images, labels = quadrant_data(64)
     monkeypatch.setattr(train, "preload", lambda cfg: (images, labels))
     cfg = small_cgan(steps=6, base_channels=4, batch_size=8, log_every=2, checkpoint_every=3, sample_every=3)
@@ -155,9 +155,7 @@ def test_resume_is_exact_for_the_conditional_builder(tmp_path, monkeypatch):
     resumed = train.conditional_gan(cfg, CPU, checkpoint_path=tmp_path / "c.pt", per_class=1)
     assert resumed.load() == 3
     resumed.train(progress=False)
-    for a, b in zip([*straight.generator.state_dict().values(), *straight.discriminator.state_dict().values()],
-                    [*resumed.generator.state_dict().values(), *resumed.discriminator.state_dict().values()]):
-        assert torch.equal(a, b)
+    assert_same_networks(straight, resumed)
     assert straight.history["step"][-1] == resumed.history["step"][-1] == 6
     assert straight.fixed_condition.tolist() == list(range(10))  # one sample per class, in class order
     assert torch.equal(straight.samples[-1][1], resumed.samples[-1][1])

@@ -172,7 +172,7 @@ def test_pix2pix_trains_and_l1_falls(squares):
     assert trainer.samples[-1][1].shape == (4, 1, 16, 16) and torch.equal(trainer.fixed_target, images[:4])
 
 
-def test_resume_is_exact_for_pix2pix(tmp_path, squares):
+def test_resume_is_exact_for_pix2pix(tmp_path, squares, assert_same_networks):
     cfg = small_pix2pix(steps=6, log_every=2, checkpoint_every=3, sample_every=3)
     straight = train.pix2pix(cfg, CPU, n_fixed=2)
     straight.train(progress=False)
@@ -182,9 +182,7 @@ def test_resume_is_exact_for_pix2pix(tmp_path, squares):
     resumed = train.pix2pix(cfg, CPU, checkpoint_path=tmp_path / "p.pt", n_fixed=2)
     assert resumed.load() == 3
     resumed.train(progress=False)
-    for a, b in zip([*straight.generator.state_dict().values(), *straight.discriminator.state_dict().values()],
-                    [*resumed.generator.state_dict().values(), *resumed.discriminator.state_dict().values()]):
-        assert torch.equal(a, b)
+    assert_same_networks(straight, resumed)
     assert straight.history["step"][-1] == resumed.history["step"][-1] == 6
 
 
