@@ -17,6 +17,19 @@ class GANConfig(Config):
     Defaults follow Radford et al. 2015 (Adam, lr 2e-4, beta1 0.5, batch 128) unless a
     subclass says otherwise. ``steps`` counts generator updates; each is preceded by
     ``n_critic`` discriminator updates (Goodfellow et al. 2014, Alg. 1: k = 1).
+
+    ``reuse_fake`` (default True): with ``n_critic = 1`` the generator's update goes
+    through the same fake batch the discriminator step has just used, as the
+    ``dcgan/main.py`` of pytorch/examples and the pix2pix code of Isola et al. do,
+    instead of a fresh minibatch of noise as Alg. 1 writes it. G has not changed since
+    the batch was drawn, so it is a sample of the current generator; the difference is
+    that D has just taken one step on this very batch, which correlates the generator's
+    gradient with D's last update (a small effect at k = 1, and the setting most DCGAN
+    code trains with). Reusing saves one generator forward (and its batch-norm update)
+    per step (measured in ``python -m gancourse.bench.train``). It changes which noise is drawn,
+    so a run with ``reuse_fake=False`` is a different (equally reproducible) run: the
+    flag is part of the config, and so of the checkpoint's key. With ``n_critic > 1``
+    (WGAN, WGAN-GP: their Alg. 1 draws fresh noise for the generator) it has no effect.
     """
 
     steps: int = param(5000, 1, 10_000_000, help="generator updates")
@@ -35,6 +48,11 @@ class GANConfig(Config):
         0.0, 0.0, 0.5, step=0.05, help="one-sided: real targets 1 - s (Salimans et al. 2016); 0 = off"
     )
     freeze_d_in_g_step: bool = param(True, help="requires_grad_(False) on D while G is updated (saves work)")
+    reuse_fake: bool = param(
+        True,
+        help="n_critic = 1: G's update goes through the fake batch D was just trained on (pytorch/examples DCGAN, "
+        "pix2pix; one G forward fewer) instead of fresh z (Alg. 1); n_critic > 1 always draws fresh z",
+    )
     log_every: int = param(10, 1, 100_000, help="record losses every N steps")
     sample_every: int = param(250, 1, 10_000_000, help="generate the fixed-noise grid every N steps")
     checkpoint_every: int = param(500, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")

@@ -131,7 +131,7 @@ class GANTrainer:
         self.data = data or RunData()
         self.device = device or pick_device()
         seed_everything(cfg.seed)  # the noise, data and fixed-batch generators below start from the seed
-        self.fast_layout = cfg.channels_last and self.device.type == "cuda"
+        self.fast_layout = cfg.channels_last and self.device.type in ("cuda", "cpu")  # MPS: not reliably faster
         memory_format = torch.channels_last if self.fast_layout else torch.preserve_format
         self.generator = generator.to(self.device, memory_format=memory_format)
         self.discriminator = discriminator.to(self.device, memory_format=memory_format)
@@ -206,16 +206,26 @@ class GANTrainer:
         """Called before every generator update (ProGAN sets its resolution and fade-in here)."""
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        """One generator update preceded by ``n_critic`` discriminator updates; returns detached values."""
+        """One generator update preceded by ``n_critic`` discriminator updates; returns detached values.
+
+        With ``cfg.reuse_fake`` and ``n_critic == 1`` the generator's update goes through
+        the fake batch the discriminator has just been trained on (one G forward per
+        step, as pytorch/examples' DCGAN and pix2pix do); otherwise it draws fresh z
+        (Goodfellow et al. 2014, Alg. 1) and the discriminator's fake batch is made
+        without an autograd graph.
+        """
         cfg, amp = self.cfg, self.cfg.amp
+        reuse = cfg.reuse_fake and cfg.n_critic == 1
         self.before_step()
         for _ in range(cfg.n_critic):
             real, condition = self.real_batch()
             z = self.sample_z(len(real))
-            # detach: the discriminator's loss must not send gradients into the generator
-            fake = self.generator(*self.generator_inputs(z, condition)).detach()
+            # G's graph is kept only when G's update goes through this batch; either way D
+            # sees it detached: the discriminator's loss must not send gradients into G
+            with torch.set_grad_enabled(reuse), autocast(self.device, amp):
+                fake = self.generator(*self.generator_inputs(z, condition))
             with autocast(self.device, amp):
-                loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake)
+                loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake.detach())
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
@@ -229,7 +239,8 @@ class GANTrainer:
         # G is updated against the last critic step's real batch: a conditional GAN reuses its
         # labels, pix2pix its input/target pairs (for the L1 term)
         with autocast(self.device, amp):
-            fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
+            if not reuse:
+                fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
             loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
