@@ -4,6 +4,7 @@ algorithm is the trainer's, the trainer reproduces it bit for bit. (No timings h
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 import torch
@@ -89,6 +90,16 @@ def test_channels_last_changes_the_layout_not_the_math():
     for a, b in zip(nchw.generator.state_dict().values(), nhwc.generator.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)  # summation order differs, nothing else
     assert nchw.history["loss_d"] == pytest.approx(nhwc.history["loss_d"], rel=1e-4)
+
+
+def test_amp_on_the_cpu_computes_convolutions_in_bfloat16():
+    trainer = _trainer_and_twins(TINY.replace(amp=True))[0]
+    dtypes = []
+    trainer.discriminator.net[0].register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
+    trainer.train(2, progress=False)
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in trainer.generator.parameters())  # the weights stay float32
+    assert all(math.isfinite(v) for v in trainer.history["loss_d"] + trainer.history["loss_g"])
 
 
 def test_benchmark_paths_run_and_report(capsys):

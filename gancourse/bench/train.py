@@ -21,9 +21,9 @@ Rows, all at the same image size, width and batch, timed in the same run:
 * ``GANTrainer``: the package's trainer with its defaults (history, divergence guard,
   fixed-noise snapshots every 50 steps; no checkpoints, no progress bar);
 * levers, each alone on top of the defaults: ``reuse_fake=False`` (fresh z for G, Alg. 1),
-  ``freeze_d_in_g_step=False``, ``channels_last`` (on the CPU through oneDNN too),
-  bfloat16 autocast (CPU: wraps the run in ``torch.autocast("cpu")``, which
-  ``gancourse.device.autocast`` deliberately does not do; CUDA: the trainer's ``amp``),
+  ``freeze_d_in_g_step=False``, ``channels_last=False`` (NCHW; on the CPU oneDNN's
+  convolutions are faster in NHWC), ``amp`` (bfloat16 autocast, on the CPU too; float16 on
+  CUDA GPUs without bfloat16),
   one torch thread instead of torch's default, ``torch.compile`` of both networks
   (``--compile``; its compile time is printed, a failure is reported as a row);
   on CUDA also the real images kept on the device.
@@ -212,10 +212,8 @@ def plain_loop(cfg: DCGANConfig, images: torch.Tensor, device: torch.device) -> 
     return run
 
 
-def trainer_loop(
-    cfg: DCGANConfig, images: torch.Tensor, device: torch.device, cpu_bf16: bool = False, compile: bool = False
-) -> Callable[[int], None]:
-    """``GANTrainer`` on the package's networks; ``cpu_bf16`` wraps it in CPU bfloat16 autocast."""
+def trainer_loop(cfg: DCGANConfig, images: torch.Tensor, device: torch.device, compile: bool = False) -> Callable[[int], None]:
+    """``GANTrainer`` on the package's networks, optionally with ``torch.compile``d networks."""
     seed_everything(cfg.seed)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, images.shape[1])
     discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, images.shape[1])
@@ -225,11 +223,7 @@ def trainer_loop(
         trainer.discriminator = torch.compile(trainer.discriminator)
 
     def run(steps: int) -> None:
-        if cpu_bf16:
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                trainer.train(trainer.step + steps, progress=False)
-        else:
-            trainer.train(trainer.step + steps, progress=False)
+        trainer.train(trainer.step + steps, progress=False)
 
     return run
 
@@ -249,10 +243,9 @@ def build_paths(cfg: DCGANConfig, images: torch.Tensor, device: torch.device, co
     ]
     if cuda:
         paths.append(Path("  + amp (bf16/fp16 autocast)", trainer_loop(cfg.replace(amp=True), images, device)))
-        paths.append(Path("  + amp + channels_last", trainer_loop(cfg.replace(amp=True, channels_last=True), images, device)))
         paths.append(Path("  + real images kept on the GPU", trainer_loop(cfg, images.to(device), device)))
     else:
-        paths.append(Path("  + bf16 autocast (CPU)", trainer_loop(cfg, images, device, cpu_bf16=True)))
+        paths.append(Path("  + amp (bf16 autocast on the CPU)", trainer_loop(cfg.replace(amp=True), images, device)))
         if torch.get_num_threads() > 1:
             paths.append(Path("  + 1 torch thread", trainer_loop(cfg, images, device), threads=1))
     if compile:

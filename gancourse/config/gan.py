@@ -56,7 +56,9 @@ class GANConfig(Config):
     log_every: int = param(10, 1, 100_000, help="record losses every N steps")
     sample_every: int = param(250, 1, 10_000_000, help="generate the fixed-noise grid every N steps")
     checkpoint_every: int = param(500, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
-    amp: bool = param(False, help="mixed precision on CUDA (no effect on CPU)")
+    amp: bool = param(
+        False, help="mixed precision: bf16 (else fp16) autocast on CUDA, bf16 on CPU (fast only with AMX/AVX512-BF16)"
+    )
     channels_last: bool = param(False, help="channels_last (NHWC) memory format for conv nets on CUDA and CPU (not MPS)")
     seed: int = param(0, 0, 2**31 - 1, help="random seed")
 

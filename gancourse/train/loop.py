@@ -222,9 +222,9 @@ class GANTrainer:
             z = self.sample_z(len(real))
             # G's graph is kept only when G's update goes through this batch; either way D
             # sees it detached: the discriminator's loss must not send gradients into G
-            with torch.set_grad_enabled(reuse), autocast(self.device, amp):
+            with torch.set_grad_enabled(reuse), autocast(self.device, amp, cpu=True):
                 fake = self.generator(*self.generator_inputs(z, condition))
-            with autocast(self.device, amp):
+            with autocast(self.device, amp, cpu=True):
                 loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake.detach())
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
@@ -238,7 +238,7 @@ class GANTrainer:
             self.discriminator.requires_grad_(False)
         # G is updated against the last critic step's real batch: a conditional GAN reuses its
         # labels, pix2pix its input/target pairs (for the L1 term)
-        with autocast(self.device, amp):
+        with autocast(self.device, amp, cpu=True):
             if not reuse:
                 fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
             loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
