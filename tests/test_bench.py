@@ -16,7 +16,9 @@ from gancourse.models import DCGANDiscriminator, DCGANGenerator
 from gancourse.train import GANTrainer, TensorSampler
 
 CPU = torch.device("cpu")
-TINY = DCGANConfig(image_size=16, base_channels=4, batch_size=8, latent_dim=8, log_every=2, sample_every=3, checkpoint_every=0)
+TINY = DCGANConfig(
+    image_size=16, base_channels=4, batch_size=8, latent_dim=8, log_every=2, sample_every=3, checkpoint_every=0
+)
 IMAGES = torch.rand(40, 1, 16, 16, generator=torch.Generator().manual_seed(5)) * 2 - 1
 
 
@@ -26,7 +28,8 @@ def test_canonical_networks_have_the_examples_shapes_at_64_px():
     assert convs == [(100, 512, 4, 4), (512, 256, 4, 4), (256, 128, 4, 4), (128, 64, 4, 4), (64, 3, 4, 4)]
     convs = [m.weight.shape for m in discriminator.modules() if isinstance(m, nn.Conv2d)]
     assert convs == [(64, 3, 4, 4), (128, 64, 4, 4), (256, 128, 4, 4), (512, 256, 4, 4), (1, 512, 4, 4)]
-    assert all(m.bias is None for m in [*generator.modules(), *discriminator.modules()] if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+    modules = [*generator.modules(), *discriminator.modules()]
+    assert all(m.bias is None for m in modules if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
     fake = generator(torch.randn(2, 100, 1, 1))
     assert fake.shape == (2, 3, 64, 64)
     probability = discriminator(fake)
@@ -87,7 +90,7 @@ def test_channels_last_changes_the_layout_not_the_math():
     assert nhwc.generator.net[0].weight.is_contiguous(memory_format=torch.channels_last)
     nchw.train(4, progress=False)
     nhwc.train(4, progress=False)
-    for a, b in zip(nchw.generator.state_dict().values(), nhwc.generator.state_dict().values()):
+    for a, b in zip(nchw.generator.state_dict().values(), nhwc.generator.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)  # summation order differs, nothing else
     assert nchw.history["loss_d"] == pytest.approx(nhwc.history["loss_d"], rel=1e-4)
 
@@ -105,7 +108,11 @@ def test_amp_on_the_cpu_computes_convolutions_in_bfloat16():
 def test_benchmark_paths_run_and_report(capsys):
     paths = bench.build_paths(TINY, IMAGES, CPU, compile=False)
     names = [p.name for p in paths]
-    assert names[:3] == ["canonical: pytorch/examples dcgan", "plain loop: Alg. 1, two G forwards", "GANTrainer (defaults)"]
+    assert names[:3] == [
+        "canonical: pytorch/examples dcgan",
+        "plain loop: Alg. 1, two G forwards",
+        "GANTrainer (defaults)",
+    ]
     bench.measure(paths, TINY.batch_size, CPU, warmup=1, rounds=2, seconds=1e-3)
     assert all(not p.failed and len(p.rates) == len(p.ratios) == 2 for p in paths)
     assert paths[0].ratios == [1.0, 1.0]

@@ -79,7 +79,11 @@ class Generator(nn.Module):
             nn.ReLU(True),
         ]
         for i in range(n - 1, 0, -1):
-            layers += [nn.ConvTranspose2d(ngf * 2**i, ngf * 2 ** (i - 1), 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2 ** (i - 1)), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(ngf * 2**i, ngf * 2 ** (i - 1), 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ngf * 2 ** (i - 1)),
+                nn.ReLU(True),
+            ]
         layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
@@ -95,7 +99,11 @@ class Discriminator(nn.Module):
         n = _doublings(image_size)
         layers: list[nn.Module] = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
         for i in range(n - 1):
-            layers += [nn.Conv2d(ndf * 2**i, ndf * 2 ** (i + 1), 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2 ** (i + 1)), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [
+                nn.Conv2d(ndf * 2**i, ndf * 2 ** (i + 1), 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ndf * 2 ** (i + 1)),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
         layers += [nn.Conv2d(ndf * 2 ** (n - 1), 1, 4, 1, 0, bias=False), nn.Sigmoid()]
         self.main = nn.Sequential(*layers)
 
@@ -113,7 +121,7 @@ def weights_init(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
-def canonical_step(netG, netD, criterion, optimizerG, optimizerD, real, noise) -> tuple[float, float, float, float, float]:
+def canonical_step(netG, netD, criterion, optimizerG, optimizerD, real, noise) -> tuple[float, ...]:
     """One iteration of the example's loop; returns its printed values (errD, errG, D(x), D(G(z)) before/after)."""
     # (1) Update D network: maximize log(D(x)) + log(1 - D(G(z)))
     netD.zero_grad()
@@ -199,7 +207,8 @@ def plain_loop(cfg: DCGANConfig, images: torch.Tensor, device: torch.device) -> 
     seed_everything(cfg.seed)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, images.shape[1]).to(device)
     discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, images.shape[1]).to(device)
-    criterion, opt_g, opt_d = nn.BCEWithLogitsLoss(), _adam(generator.parameters(), cfg), _adam(discriminator.parameters(), cfg)
+    criterion = nn.BCEWithLogitsLoss()
+    opt_g, opt_d = _adam(generator.parameters(), cfg), _adam(discriminator.parameters(), cfg)
     data_rng, b = torch.Generator().manual_seed(cfg.seed), cfg.batch_size
 
     def run(steps: int) -> None:
@@ -212,7 +221,9 @@ def plain_loop(cfg: DCGANConfig, images: torch.Tensor, device: torch.device) -> 
     return run
 
 
-def trainer_loop(cfg: DCGANConfig, images: torch.Tensor, device: torch.device, compile: bool = False) -> Callable[[int], None]:
+def trainer_loop(
+    cfg: DCGANConfig, images: torch.Tensor, device: torch.device, compile: bool = False
+) -> Callable[[int], None]:
     """``GANTrainer`` on the package's networks, optionally with ``torch.compile``d networks."""
     seed_everything(cfg.seed)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, images.shape[1])
@@ -235,7 +246,10 @@ def build_paths(cfg: DCGANConfig, images: torch.Tensor, device: torch.device, co
         Path("plain loop: Alg. 1, two G forwards", plain_loop(cfg, images, device)),
         Path("GANTrainer (defaults)", trainer_loop(cfg, images, device)),
         Path("  lever off: reuse_fake=False", trainer_loop(cfg.replace(reuse_fake=False), images, device)),
-        Path("  lever off: freeze_d_in_g_step=False", trainer_loop(cfg.replace(freeze_d_in_g_step=False), images, device)),
+        Path(
+            "  lever off: freeze_d_in_g_step=False",
+            trainer_loop(cfg.replace(freeze_d_in_g_step=False), images, device),
+        ),
         Path(
             "  + channels_last" if not cfg.channels_last else "  lever off: channels_last=False",
             trainer_loop(cfg.replace(channels_last=not cfg.channels_last), images, device),
@@ -252,7 +266,8 @@ def build_paths(cfg: DCGANConfig, images: torch.Tensor, device: torch.device, co
         try:
             paths.append(Path("  + torch.compile (G and D)", trainer_loop(cfg, images, device, compile=True)))
         except Exception as error:  # noqa: BLE001 - reported as a row, never hidden
-            paths.append(Path("  + torch.compile (G and D)", lambda steps: None, failed=f"{type(error).__name__}: {error}"))
+            failed = f"{type(error).__name__}: {error}"
+            paths.append(Path("  + torch.compile (G and D)", lambda steps: None, failed=failed))
     return paths
 
 
@@ -338,7 +353,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     for size, width in sizes:
         cfg = DCGANConfig(
-            image_size=size, base_channels=width, batch_size=args.batch_size, log_every=10, sample_every=50, checkpoint_every=0
+            image_size=size,
+            base_channels=width,
+            batch_size=args.batch_size,
+            log_every=10,
+            sample_every=50,
+            checkpoint_every=0,
         )  # check() validates the size and width
         images, _ = preload(DataConfig(dataset="mnist", image_size=size, limit=10_000))
         print(

@@ -59,7 +59,7 @@ class GANConfig(Config):
     amp: bool = param(
         False, help="mixed precision: bf16 (else fp16) autocast on CUDA, bf16 on CPU (fast only with AMX/AVX512-BF16)"
     )
-    channels_last: bool = param(False, help="channels_last (NHWC) memory format for conv nets on CUDA and CPU (not MPS)")
+    channels_last: bool = param(False, help="channels_last (NHWC) memory format on CUDA and CPU (not MPS)")
     seed: int = param(0, 0, 2**31 - 1, help="random seed")
 
 
