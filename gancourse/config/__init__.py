@@ -19,7 +19,7 @@ Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
 """
 
 from gancourse.config.base import MODE_ENV, MODES, Config, param, run_mode, sweep
-from gancourse.config.basics import DATASETS, DataConfig, GaussianPair1D, RegressionConfig
+from gancourse.config.basics import DATASETS, IMAGE_DATASETS, LABELLED_DATASETS, DataConfig, GaussianPair1D, RegressionConfig
 from gancourse.config.conditional import ConditionalGANConfig, ConditionalSampleConfig, Pix2PixConfig
 from gancourse.config.evaluation import ClassifierConfig
 from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig
@@ -30,6 +30,8 @@ from gancourse.config.wgan import ResNetGANConfig, WGANConfig, WGANGPConfig
 __all__ = [
     "CONTENT_LAYERS",
     "DATASETS",
+    "IMAGE_DATASETS",
+    "LABELLED_DATASETS",
     "MODES",
     "MODE_ENV",
     "STYLE_LAYERS",

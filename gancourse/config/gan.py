@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gancourse.config.base import Config, param
-from gancourse.config.basics import DATASETS
+from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,10 +66,14 @@ class MLPGANConfig(GANConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {"steps": 1500, "data_limit": 10_000, "hidden": 256, "batch_size": 64}
 
-    dataset: str = param("mnist", choices=DATASETS, help="training images")
+    dataset: str = param("mnist", choices=IMAGE_DATASETS, help="training images ('folder': image_folder)")
+    image_folder: str = param("", help="with dataset='folder': a folder of images (any size, centre-cropped, RGB)")
     image_size: int = param(32, 8, 128, help="side of the images")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     hidden: int = param(512, 16, 4096, help="units of the widest hidden layer")
+
+    def check(self) -> None:
+        check_image_folder(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,12 +88,14 @@ class DCGANConfig(GANConfig):
         "sample_every": 100,
     }
 
-    dataset: str = param("mnist", choices=DATASETS, help="training images")
+    dataset: str = param("mnist", choices=IMAGE_DATASETS, help="training images ('folder': image_folder)")
+    image_folder: str = param("", help="with dataset='folder': a folder of images (any size, centre-cropped, RGB)")
     image_size: int = param(32, 16, 128, help="side of the images: a power of two (32 for MNIST, 64 option)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     base_channels: int = param(64, 4, 512, help="channels of the widest-resolution layer (paper: 128 at 64 px)")
 
     def check(self) -> None:
+        check_image_folder(self)
         if self.image_size & (self.image_size - 1):
             raise ValueError(
                 f"DCGANConfig.image_size = {self.image_size} is not supported: the architecture doubles "

@@ -101,7 +101,7 @@ def load_images(
 
 
 def _folder_of(cfg: DataConfig) -> str | None:
-    return getattr(cfg, "folder", "") or None
+    return getattr(cfg, "image_folder", "") or None
 
 
 def image_transform(image_size: int, augment: bool = False, flip: bool = False) -> v2.Compose:
