@@ -208,7 +208,9 @@ def test_ring_and_grid():
     mode, distance = ring.nearest_mode(points)
     assert distance.max() < 0.02 * 6  # every sample within 6 std of its mode
     assert torch.bincount(mode, minlength=8).min() > 400  # modes drawn uniformly
-    assert torch.equal(ring.sample(5, torch.Generator().manual_seed(1)), ring.sample(5, torch.Generator().manual_seed(1)))
+    assert torch.equal(
+        ring.sample(5, torch.Generator().manual_seed(1)), ring.sample(5, torch.Generator().manual_seed(1))
+    )
 
 
 @pytest.mark.parametrize(
@@ -450,7 +452,9 @@ def write_images(folder, n, size=(40, 30), mode="RGB"):
 
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        Image.new(mode, size, (i * 20 % 256, 100, 200)[: len(mode)] if mode != "L" else 128).save(folder / f"{i:03d}.png")
+        Image.new(mode, size, (i * 20 % 256, 100, 200)[: len(mode)] if mode != "L" else 128).save(
+            folder / f"{i:03d}.png"
+        )
 
 
 def test_folder_dataset_good_bad_and_empty(tmp_path, capsys):
@@ -532,7 +536,9 @@ def test_network_datasets_offline_say_so(tmp_path, monkeypatch, name):
     monkeypatch.setattr(tvd, "CIFAR10", NoNetwork)
     monkeypatch.setattr(tvd, "CelebA", NoNetwork)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    with pytest.raises(data.DataError, match=f"dataset = '{name}' needs the network the first time .*no network.*dataset='emoji'"):
+    with pytest.raises(
+        data.DataError, match=f"dataset = '{name}' needs the network the first time .*no network.*dataset='emoji'"
+    ):
         data.preload(DataConfig(dataset=name), "train", tmp_path)
     monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
     with pytest.raises(data.DataError, match="downloads are off"):

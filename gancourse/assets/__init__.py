@@ -53,8 +53,14 @@ def embedded_emoji():
     images = {k: np.ascontiguousarray(a[k].transpose(chw)) for k in ("twemoji", "noto")}
     for v in images.values():
         v.setflags(write=False)
-    return EmojiSet(images["twemoji"], images["noto"], a["labels"].astype(np.int64), a["names"], a["base"].astype(np.int64),
-                    source=f"embedded {EMOJI_FILE.name}")
+    return EmojiSet(
+        images["twemoji"],
+        images["noto"],
+        a["labels"].astype(np.int64),
+        a["names"],
+        a["base"].astype(np.int64),
+        source=f"embedded {EMOJI_FILE.name}",
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -19,7 +19,14 @@ Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
 """
 
 from gancourse.config.base import MODE_ENV, MODES, Config, param, run_mode, sweep
-from gancourse.config.basics import DATASETS, IMAGE_DATASETS, LABELLED_DATASETS, DataConfig, GaussianPair1D, RegressionConfig
+from gancourse.config.basics import (
+    DATASETS,
+    IMAGE_DATASETS,
+    LABELLED_DATASETS,
+    DataConfig,
+    GaussianPair1D,
+    RegressionConfig,
+)
 from gancourse.config.conditional import ConditionalGANConfig, ConditionalSampleConfig, Pix2PixConfig
 from gancourse.config.evaluation import ClassifierConfig
 from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gancourse.config.base import Config, param
-from gancourse.config.basics import DATASETS, LABELLED_DATASETS, check_image_folder
+from gancourse.config.basics import DATASETS, LABELLED_DATASETS
 from gancourse.config.gan import DCGANConfig, GANConfig
 
 
@@ -72,10 +72,13 @@ class Pix2PixConfig(GANConfig):
     dataset: str = param(
         "fashion_mnist",
         choices=(*DATASETS, "emoji", "paired_folder"),
-        help="pairs: Sobel edges -> MNIST-family image; 'emoji': Twemoji -> Noto; 'paired_folder': A|B files in image_folder",
+        help="pairs: Sobel edges -> MNIST-family image; 'emoji': Twemoji -> Noto; "
+        "'paired_folder': A|B files in image_folder",
     )
     image_folder: str = param("", help="with dataset='paired_folder': a folder of A|B images (facades, maps layout)")
-    direction: str = param("AtoB", choices=("AtoB", "BtoA"), help="with 'paired_folder': translate A -> B or B -> A (facades labels -> photo: BtoA)")
+    direction: str = param(
+        "AtoB", choices=("AtoB", "BtoA"), help="with 'paired_folder': A -> B or B -> A (facades labels -> photo: BtoA)"
+    )
     image_size: int = param(32, choices=(16, 32, 64, 128, 256), help="side of the images (paper: 256); U-Net depth log2(size)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     steps: int = param(60_000, 1, 10_000_000, help="generator updates (60,000 at batch 1: one epoch of Fashion-MNIST)")
@@ -92,9 +95,13 @@ class Pix2PixConfig(GANConfig):
 
     def check(self) -> None:
         if self.dataset == "paired_folder" and not self.image_folder:
-            raise ValueError("Pix2PixConfig.image_folder = '' but dataset = 'paired_folder': give the folder of A|B images")
+            raise ValueError(
+                "Pix2PixConfig.image_folder = '' but dataset = 'paired_folder': give the folder of A|B images"
+            )
         if self.dataset != "paired_folder" and self.image_folder:
-            raise ValueError(f"Pix2PixConfig.image_folder is used only with dataset = 'paired_folder' (got {self.dataset!r})")
+            raise ValueError(
+                f"Pix2PixConfig.image_folder is used only with dataset = 'paired_folder' (got {self.dataset!r})"
+            )
         if not self.adversarial and self.l1_weight == 0:
             raise ValueError("Pix2PixConfig: adversarial = False and l1_weight = 0 leave G with no loss: enable one")
 

@@ -24,6 +24,7 @@ saying so. ``$GANCOURSE_OFFLINE=1`` skips the download attempts. A corrupt or tr
 file raises :class:`DataError` naming the file and the fix.
 """
 
+from gancourse.data import emoji, files, folders, mnist, online  # submodules (tests patch them)
 from gancourse.data.datasets import (
     DATASETS,
     DatasetInfo,
@@ -54,7 +55,7 @@ from gancourse.data.files import (
 )
 from gancourse.data.folders import ImageFiles, folder_arrays, image_paths, paired_folder_arrays, split_pair
 from gancourse.data.mnist import SPECS, SPLITS, load_arrays
-from gancourse.data.online import cifar10_arrays, celeba_arrays
+from gancourse.data.online import celeba_arrays, cifar10_arrays
 from gancourse.data.paired import edge_pairs, emoji_pairs, paired_folder, sobel_edges
 from gancourse.data.toy import (
     GaussianMixture2D,
@@ -63,3 +64,56 @@ from gancourse.data.toy import (
     regression_target,
     ring_of_gaussians,
 )
+
+__all__ = [
+    "emoji",
+    "files",
+    "folders",
+    "mnist",
+    "online",
+    "DATASETS",
+    "DATA_ENV",
+    "DataError",
+    "DatasetInfo",
+    "EMOJI_CATEGORIES",
+    "EmojiSet",
+    "GaussianMixture2D",
+    "IMAGE_SUFFIXES",
+    "ImageFiles",
+    "ImageTensorDataset",
+    "OFFLINE_ENV",
+    "SPECS",
+    "SPLITS",
+    "cache_dir",
+    "celeba_arrays",
+    "cifar10_arrays",
+    "data_root",
+    "dataset_channels",
+    "dataset_classes",
+    "dataset_info",
+    "download",
+    "edge_pairs",
+    "emoji_arrays",
+    "emoji_pairs",
+    "emoji_set",
+    "folder_arrays",
+    "grid_of_gaussians",
+    "image_paths",
+    "image_transform",
+    "load_arrays",
+    "load_dataset",
+    "load_image",
+    "load_images",
+    "make_loader",
+    "paired_folder",
+    "paired_folder_arrays",
+    "preload",
+    "read_idx",
+    "regression_data",
+    "regression_target",
+    "ring_of_gaussians",
+    "sha256_file",
+    "sobel_edges",
+    "split_pair",
+    "transform_images",
+]

@@ -22,7 +22,6 @@ from gancourse.data import emoji as _emoji
 from gancourse.data import folders as _folders
 from gancourse.data import mnist as _mnist
 from gancourse.data import online as _online
-from gancourse.data.files import DataError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +37,9 @@ class DatasetInfo:
 
 DATASETS = {
     "mnist": DatasetInfo(1, _mnist.SPECS["mnist"].classes, "MNIST digits, 28 px grey (LeCun et al. 1998)"),
-    "fashion_mnist": DatasetInfo(1, _mnist.SPECS["fashion_mnist"].classes, "Fashion-MNIST, 28 px grey (Xiao et al. 2017)"),
+    "fashion_mnist": DatasetInfo(
+        1, _mnist.SPECS["fashion_mnist"].classes, "Fashion-MNIST, 28 px grey (Xiao et al. 2017)"
+    ),
     "emoji": DatasetInfo(3, _emoji.CATEGORIES, "emoji by both designers (Twemoji and Noto, interleaved), 64 px colour"),
     "emoji_twemoji": DatasetInfo(3, _emoji.CATEGORIES, "emoji drawn by Twemoji, 64 px colour"),
     "emoji_noto": DatasetInfo(3, _emoji.CATEGORIES, "emoji drawn by Noto, 64 px colour"),
@@ -178,9 +179,7 @@ def transform_images(images: np.ndarray | torch.Tensor, image_size: int) -> torc
     is accepted: other integer or float pixels would wrap or clip silently.
     """
     if images.dtype not in (np.uint8, torch.uint8):
-        raise ValueError(
-            f"images must be uint8 (0..255), got {images.dtype}: scale them to 0..255 and convert first"
-        )
+        raise ValueError(f"images must be uint8 (0..255), got {images.dtype}: scale them to 0..255 and convert first")
     stack = torch.as_tensor(np.array(images, dtype=np.uint8))  # a copy: cached arrays are read-only
     if stack.ndim == 3:
         stack = stack.unsqueeze(1)  # (N, 1, H, W)

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from gancourse.data.files import DataError, data_root, download, offline, writable, cache_dir
+from gancourse.data.files import DataError, cache_dir, data_root, download, offline, writable
 
 CATEGORIES = (
     "Smileys & Emotion",
@@ -61,7 +61,7 @@ _NPM = "https://cdn.jsdelivr.net/npm"
 # relative path under <root>/emoji -> (URL of the npm file through the jsDelivr CDN, sha256 of SOURCES.md)
 FILES = {
     "emoji.json": (
-        f"{_NPM}/emoji-datasource-twitter@16.0.0/emoji.json",
+        f"{_NPM}/emoji-datasource@16.0.0/emoji.json",
         "1d602e65be88772bf8cc368ce16b855d719eeddbafe128d471b80203f494d29f",
     ),
     "img/twitter/sheets-clean/64.png": (
@@ -95,8 +95,12 @@ class EmojiSet:
             raise ValueError(f"split = {split!r} is not allowed: choose 'train' or 'test'")
         keep = (self.base % TEST_EVERY == TEST_EVERY - 1) == (split == "test")
         return dataclasses.replace(
-            self, twemoji=self.twemoji[keep], noto=self.noto[keep], labels=self.labels[keep],
-            names=self.names[keep], base=self.base[keep],
+            self,
+            twemoji=self.twemoji[keep],
+            noto=self.noto[keep],
+            labels=self.labels[keep],
+            names=self.names[keep],
+            base=self.base[keep],
         )
 
     def resized(self, size: int) -> "EmojiSet":
@@ -151,8 +155,12 @@ def _cut(sheet_path: Path, cells: list[tuple[int, int]]) -> np.ndarray:
         )
     out = np.empty((len(cells), 3, SIDE, SIDE), np.uint8)
     for start in range(0, len(cells), 512):  # composite 512 cells at a time (bounded memory)
-        block = np.stack([sheet[y * CELL + 1 : y * CELL + 1 + SIDE, x * CELL + 1 : x * CELL + 1 + SIDE]
-                          for x, y in cells[start : start + 512]])
+        block = np.stack(
+            [
+                sheet[y * CELL + 1 : y * CELL + 1 + SIDE, x * CELL + 1 : x * CELL + 1 + SIDE]
+                for x, y in cells[start : start + 512]
+            ]
+        )
         out[start : start + len(block)] = composite_on_white(block).transpose(0, 3, 1, 2)
     return out
 
@@ -227,7 +235,8 @@ def emoji_set(size: int = NATIVE_SIZE, root: str | os.PathLike | None = None) ->
         ("emoji", str(base)),
         f"No emoji sheets under {base / 'emoji'} and {reason}: using the {stored} px copy of all "
         f"{len(shipped):,} emoji embedded in gancourse (Twemoji CC-BY 4.0, Noto Apache 2.0)"
-        + (f", upscaled to {size} px (blurrier than the 64 px sheets)" if size > stored else "") + ".",
+        + (f", upscaled to {size} px (blurrier than the 64 px sheets)" if size > stored else "")
+        + ".",
     )
     return shipped.resized(size)
 

@@ -182,7 +182,8 @@ def _open(path):
             return _to_8bit(img, path)
     except Image.DecompressionBombError as err:
         raise DataError(
-            f"{path} is too large to open safely ({err}): shrink it, or raise PIL.Image.MAX_IMAGE_PIXELS if you trust it"
+            f"{path} is too large to open safely ({err}): "
+            "shrink it, or raise PIL.Image.MAX_IMAGE_PIXELS if you trust it"
         ) from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise DataError(f"{path} is not a readable image ({err}): replace the file") from err
@@ -218,7 +219,9 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def download(url: str, target: str | os.PathLike, sha256: str | None = None, timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
+def download(
+    url: str, target: str | os.PathLike, sha256: str | None = None, timeout: float = DOWNLOAD_TIMEOUT_S
+) -> Path:
     """Download ``url`` (https, http or file) to ``target``, verifying ``sha256`` before it lands.
 
     The bytes go to a unique temporary file beside ``target``, are hashed, and only a
@@ -261,4 +264,3 @@ def download(url: str, target: str | os.PathLike, sha256: str | None = None, tim
         tmp.unlink(missing_ok=True)
         raise DataError(f"could not download {url} ({type(err).__name__}: {err})") from err
     return target
-

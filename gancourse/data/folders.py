@@ -40,15 +40,21 @@ def image_paths(folder: str | os.PathLike, split: str | None = None) -> list[Pat
         raise ValueError(f"split = {split!r} is not allowed: choose 'train' or 'test'")
     sub = None
     if split is not None and (folder / "train").is_dir():
-        sub = folder / "train" if split == "train" else next((folder / s for s in _TEST_FOLDERS if (folder / s).is_dir()), None)
+        sub = (
+            folder / "train"
+            if split == "train"
+            else next((folder / s for s in _TEST_FOLDERS if (folder / s).is_dir()), None)
+        )
     search = sub or folder
     paths = sorted(p for p in search.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not paths:
-        raise DataError(f"{search} holds no image files ({', '.join(IMAGE_SUFFIXES)}): put images there, or fix the path")
+        raise DataError(
+            f"{search} holds no image files ({', '.join(IMAGE_SUFFIXES)}): put images there, or fix the path"
+        )
     if split is None or sub is not None:
         return paths
     is_test = np.arange(len(paths)) % TEST_EVERY == TEST_EVERY - 1
-    chosen = [p for p, t in zip(paths, is_test) if t == (split == "test")]
+    chosen = [p for p, t in zip(paths, is_test, strict=True) if t == (split == "test")]
     if not chosen:
         raise DataError(
             f"{folder} holds {len(paths)} images, too few for a test split (every {TEST_EVERY}th image): "
@@ -72,7 +78,10 @@ def _check_size(size: int) -> None:
 def _report(folder: Path, bad: list[tuple[Path, str]], used: int) -> None:
     if bad:
         example = f"{bad[0][0].name}: {bad[0][1]}"
-        print(f"{folder}: skipped {len(bad)} of {len(bad) + used} files that are not usable images (first: {example[:160]})")
+        print(
+            f"{folder}: skipped {len(bad)} of {len(bad) + used} files that are not usable images "
+            f"(first: {example[:160]})"
+        )
 
 
 def folder_arrays(

@@ -20,7 +20,11 @@ _SIZES = {"cifar10": "170 MB", "celeba": "1.4 GB"}
 
 
 def _offline_error(name: str, base: Path, err: Exception | None) -> DataError:
-    why = f"the download failed ({type(err).__name__}: {str(err)[:160]})" if err else "downloads are off ($GANCOURSE_OFFLINE)"
+    why = (
+        f"the download failed ({type(err).__name__}: {str(err)[:160]})"
+        if err
+        else "downloads are off ($GANCOURSE_OFFLINE)"
+    )
     return DataError(
         f"dataset = {name!r} needs the network the first time ({_SIZES[name]} from torchvision's source) and "
         f"{why}, and it is not under {base}. Offline, use dataset='emoji' (shipped with gancourse) or "

@@ -65,7 +65,10 @@ def edge_pairs(
 
 
 def emoji_pairs(
-    split: str = "train", image_size: int = 32, root: str | os.PathLike | None = None, limit: int = 0,
+    split: str = "train",
+    image_size: int = 32,
+    root: str | os.PathLike | None = None,
+    limit: int = 0,
     direction: str = "twemoji_to_noto",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(source, target, labels)``: the same emoji drawn by Twemoji and by Noto, (N, 3, S, S) in [-1, 1].

@@ -236,7 +236,8 @@ def conditional_gan(cfg: ConditionalGANConfig, device: torch.device | None = Non
         cfg.latent_dim, n_classes, cfg.base_channels, cfg.image_size, channels=channels, embed_dim=cfg.embed_dim
     )
     discriminator = ConditionalDiscriminator(
-        n_classes, cfg.base_channels, cfg.image_size, channels=channels, projection=cfg.projection, embed_dim=cfg.embed_dim
+        n_classes, cfg.base_channels, cfg.image_size,
+        channels=channels, projection=cfg.projection, embed_dim=cfg.embed_dim,
     )
     per_class = kwargs.pop("per_class", 8)
     kwargs.setdefault("n_fixed", n_classes * per_class)
@@ -278,7 +279,8 @@ def pix2pix(cfg: Pix2PixConfig, device: torch.device | None = None, checkpoint_p
     seed_everything(cfg.seed)
     c_in, c_out = inputs.shape[1], targets.shape[1]  # edges: 1 -> 1 or 3; emoji, folders: 3 -> 3
     generator = UNetGenerator(c_in, c_out, cfg.base_channels, cfg.image_size, cfg.norm, cfg.dropout, cfg.test_dropout)
-    discriminator = PatchDiscriminator(c_in + c_out, cfg.base_channels, cfg.d_layers, cfg.norm)  # D sees (input, output)
+    # D sees (input, output) stacked along channels
+    discriminator = PatchDiscriminator(c_in + c_out, cfg.base_channels, cfg.d_layers, cfg.norm)
     objective = Pix2PixObjective(cfg.l1_weight, cfg.adversarial, cfg.d_loss_factor)
     fixed_target = test_targets if kwargs["fixed_condition"] is test_inputs else None
     return Pix2PixTrainer(
