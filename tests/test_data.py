@@ -1,5 +1,6 @@
 import gzip
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -630,6 +631,8 @@ def test_load_image_bad_paths_name_the_problem(tmp_path):
         data.load_image(tmp_path)
     with pytest.raises(data.DataError, match="ftp://example.org/a.png is a URL: load_image reads local files"):
         data.load_image("ftp://example.org/a.png")
+    with pytest.raises(data.DataError, match="is a URL"):
+        data.load_image(Path("ftp://example.org/a.png"))  # Path collapses "//": still recognised
     for bad in (3, None, b"/tmp/a.png", ["a.png"]):
         with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
             data.load_image(bad)

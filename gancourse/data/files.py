@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import math
 import os
+import re
 import tempfile
 import urllib.parse
 import urllib.request
@@ -144,8 +145,8 @@ def read_idx(path: str | os.PathLike, max_bytes: int = MAX_IDX_BYTES) -> np.ndar
 
 
 def _looks_like_url(text: str) -> bool:
-    scheme = urllib.parse.urlparse(text).scheme
-    return len(scheme) > 1 and "://" in text  # "C:\\x" has a one-letter scheme
+    """``scheme://...`` (or ``scheme:/...``, what ``Path`` makes of it); "C:\\x" has a one-letter scheme."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", text) is not None
 
 
 def load_image(path: str | os.PathLike):
@@ -166,7 +167,7 @@ def load_image_rgba(path: str | os.PathLike):
 def _open(path):
     from PIL import Image, UnidentifiedImageError
 
-    if isinstance(path, str) and _looks_like_url(path):
+    if isinstance(path, (str, os.PathLike)) and _looks_like_url(os.fspath(path)):
         raise DataError(
             f"{path} is a URL: load_image reads local files. Download it first "
             "(gancourse.data.download for https://, or your browser), then pass its path"
