@@ -649,3 +649,21 @@ def test_decompression_bomb_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # PIL refuses images over twice this
     with pytest.raises(data.DataError, match="bomb.png is too large to open safely"):
         data.load_image(tmp_path / "bomb.png")
+
+
+def test_emoji_download_path_verifies_and_falls_back(tmp_path, monkeypatch, real_root, capsys):
+    """The online path end to end, with file:// URLs of the shared sheets standing in for the CDN."""
+    folder = emoji_root(real_root) / "emoji"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    local = {rel: ((folder / rel).as_uri(), sha) for rel, (url, sha) in data.emoji.FILES.items()}
+    monkeypatch.setattr(data.emoji, "FILES", local)
+    root = tmp_path / "root"
+    assert data.emoji_set(32, root).source == str(root / "emoji")  # downloaded, verified, read
+    assert data.sha256_file(root / "emoji" / "emoji.json") == local["emoji.json"][1]
+    tampered = {**local, "emoji.json": (local["emoji.json"][0], "0" * 64)}
+    monkeypatch.setattr(data.emoji, "FILES", tampered)
+    other = tmp_path / "other"
+    assert data.emoji_set(32, other).source.startswith("embedded")
+    out = capsys.readouterr().out
+    assert "the download failed" in out and "not the expected 0000" in out
+    assert not (other / "emoji" / "emoji.json").exists()
