@@ -90,6 +90,7 @@ def no_network(name, root):
 
 
 def test_offline_without_files_uses_the_shipped_mnist_sample(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)  # a download is tried, and fails
     monkeypatch.setattr(data.mnist, "_download", no_network)
     images, labels, source = data.load_arrays("mnist", "train", tmp_path / "empty")
     out = capsys.readouterr().out
@@ -667,3 +668,11 @@ def test_emoji_download_path_verifies_and_falls_back(tmp_path, monkeypatch, real
     out = capsys.readouterr().out
     assert "the download failed" in out and "not the expected 0000" in out
     assert not (other / "emoji" / "emoji.json").exists()
+
+
+def test_every_config_dataset_name_is_served():
+    from gancourse.config import DATASETS, IMAGE_DATASETS, LABELLED_DATASETS
+
+    assert set(IMAGE_DATASETS) == set(data.DATASETS)
+    assert set(DATASETS) == set(data.SPECS)
+    assert all(len(data.dataset_classes(name)) >= 2 for name in LABELLED_DATASETS)
