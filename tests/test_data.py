@@ -538,6 +538,7 @@ def test_network_datasets_offline_say_so(tmp_path, monkeypatch, name):
     monkeypatch.setattr(tvd, "CIFAR10", NoNetwork)
     monkeypatch.setattr(tvd, "CelebA", NoNetwork)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)
     with pytest.raises(
         data.DataError, match=f"dataset = '{name}' needs the network the first time .*no network.*dataset='emoji'"
     ):
