@@ -83,9 +83,7 @@ def add_config_options(parser: argparse.ArgumentParser, cls: type, title: str) -
         if name in quick:
             parts.append(f"quick mode {_show(quick[name])}")
         text = " ".join(p for p in parts if p).replace("%", "%%")
-        group.add_argument(
-            f"--{name}", dest=f"cfg__{name}", metavar=_type_name(field["type"]), default=None, help=text
-        )
+        group.add_argument(f"--{name}", dest=f"cfg__{name}", metavar=_type_name(field["type"]), default=None, help=text)
 
 
 def _show(value: Any) -> str:
@@ -146,7 +144,9 @@ def config_overrides(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     for item in args.set or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"--set {item!r} is not FIELD=VALUE: e.g. --set lr_g=1e-4 or --set batch_sizes=32,32,16,16")
+            raise UsageError(
+                f"--set {item!r} is not FIELD=VALUE: e.g. --set lr_g=1e-4 or --set batch_sizes=32,32,16,16"
+            )
         raw[name.strip()] = value.strip()
     # an unknown name is left as text: Config.replace names it and lists the fields
     return {name: parse_value(value, hints[name]) if name in hints else value for name, value in raw.items()}
@@ -198,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--nrow", type=int, default=8, help="images per row (default 8)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     sample.add_argument("--label", type=int, default=None, help="conditional GAN: draw only this class")
-    sample.add_argument("--mode", choices=("quick", "full"), default=None, help="with a recipe name: which mode's model")
+    sample.add_argument(
+        "--mode", choices=("quick", "full"), default=None, help="with a recipe name: which mode's model"
+    )
     sample.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: the best available)")
     sample.set_defaults(run=_sample)
 
@@ -252,12 +254,19 @@ def recipe_parser(name: str) -> argparse.ArgumentParser:
         description=f"{recipe.summary}: chapter {recipe.chapter}. Config {recipe.config.__name__}; "
         "defaults are the paper's, quick mode replaces the fields marked 'quick mode'.",
     )
-    parser.add_argument("--mode", choices=("quick", "full"), default=None, help="default: $GANCOURSE_MODE, else full on a GPU")
+    parser.add_argument(
+        "--mode", choices=("quick", "full"), default=None, help="default: $GANCOURSE_MODE, else full on a GPU"
+    )
     parser.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a config field (repeatable)")
-    parser.add_argument("--out", default=None, help=f"run folder: checkpoint, sample grids, scores (default runs/{name})")
+    parser.add_argument(
+        "--out", default=None, help=f"run folder: checkpoint, sample grids, scores (default runs/{name})"
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     parser.add_argument(
-        "--stop-after", type=int, default=None, metavar="N",
+        "--stop-after",
+        type=int,
+        default=None,
+        metavar="N",
         help="stop at step N, before the config's steps (continue later with --resume)",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: the best available)")
@@ -342,8 +351,11 @@ def train(name: str, args: argparse.Namespace) -> int:
         if launch:
             distributed.distribute(trainer, launch)
         where = f"{launch.world_size} processes ({launch.backend}, {device.type})" if launch else str(device)
-        _say(launch, f"{name} (chapter {recipe.chapter}), {mode} mode, on {where}; changed from the paper defaults: "
-             f"{changed_fields(cfg) or 'none'}")
+        _say(
+            launch,
+            f"{name} (chapter {recipe.chapter}), {mode} mode, on {where}; changed from the paper defaults: "
+            f"{changed_fields(cfg) or 'none'}",
+        )
         if args.resume:
             step = trainer.load()
             _say(launch, f"resumed {path} at step {step} of {cfg.steps}")
@@ -351,7 +363,9 @@ def train(name: str, args: argparse.Namespace) -> int:
         grids = _GridWriter(out / "samples", trainer)
         if launch is None or launch.rank == 0:
             out.mkdir(parents=True, exist_ok=True)
-            (out / "config.json").write_text(json.dumps({"recipe": name, "mode": mode, **dataclasses.asdict(cfg)}, indent=1))
+            (out / "config.json").write_text(
+                json.dumps({"recipe": name, "mode": mode, **dataclasses.asdict(cfg)}, indent=1)
+            )
         trainer.train(target, progress=not args.no_progress, on_step=grids)
         grids(trainer)
         if launch is None or launch.rank == 0:
@@ -429,15 +443,22 @@ def evaluate(name: str, trainer: Any, cfg: Any, mode: str, args: argparse.Namesp
         floor = metrics.mode_coverage(mixture.sample(n, torch.Generator().manual_seed(cfg.seed + 3)), mixture)
         score = metrics.mode_coverage(fake, mixture)
         print(f"mode coverage, {n} samples: GAN {score}; real floor {floor}")
-        return {"n": n, "modes_captured": score.modes_captured, "floor_modes_captured": floor.modes_captured,
-                "high_quality_share": score.high_quality_share, "floor_high_quality_share": floor.high_quality_share}
+        return {
+            "n": n,
+            "modes_captured": score.modes_captured,
+            "floor_modes_captured": floor.modes_captured,
+            "high_quality_share": score.high_quality_share,
+            "floor_high_quality_share": floor.high_quality_share,
+        }
     dataset = getattr(cfg, "dataset", None)
     if name == "pix2pix":
         print("pix2pix is scored on its test pairs in chapter 8 (L1 to the target), not by FID: no final FID here")
         return {}
     if dataset not in SPECS:
-        print(f"dataset = {dataset!r} has no real-data floor here: score the samples with "
-              "'python -m gancourse sample' and 'python -m gancourse fid'")
+        print(
+            f"dataset = {dataset!r} has no real-data floor here: score the samples with "
+            "'python -m gancourse sample' and 'python -m gancourse fid'"
+        )
         return {}
     kind = args.features or ("classifier" if mode == "quick" else "auto")
     extractor = metrics.load_feature_extractor(dataset, kind=kind, mode=mode, device=trainer.device)
@@ -458,8 +479,14 @@ def evaluate(name: str, trainer: Any, cfg: Any, mode: str, args: argparse.Namesp
     print(f"n = {n} images each, features: {extractor.name}")
     print(f"FID  {name} {fid:8.2f}   real floor {floor['fid']:6.2f}")
     print(f"KID  {name} {kid}   real floor {floor['kid']}")
-    return {"n": n, "features": extractor.name, "fid": fid, "kid": list(kid), "floor_fid": floor["fid"],
-            "floor_kid": list(floor["kid"])}
+    return {
+        "n": n,
+        "features": extractor.name,
+        "fid": fid,
+        "kid": list(kid),
+        "floor_fid": floor["fid"],
+        "floor_kid": list(floor["kid"]),
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -491,7 +518,9 @@ def _load_trainer(source: str, mode: str | None, device_name: str | None):
 
         cls = getattr(configs, state.get("config_class", ""), None)
         if cls is None:
-            raise UsageError(f"{path} was written for config {state.get('config_class')!r}, which gancourse does not know")
+            raise UsageError(
+                f"{path} was written for config {state.get('config_class')!r}, which gancourse does not know"
+            )
         settable = {f.name for f in dataclasses.fields(cls) if f.init}
         cfg = cls(**{k: v for k, v in state["config"].items() if k in settable})
         recipe = RECIPES[recipe_for_config(cfg)]
@@ -518,7 +547,9 @@ def _sample(args: argparse.Namespace) -> int:
         data = DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=args.n)
         edges, targets, _ = edge_pairs(data, "test", cfg.edge_threshold)
         outputs = trainer.translate(edges)
-        images = torch.cat([edges * 2 - 1 if edges.min() >= 0 else edges, outputs, targets])  # rows: input, G(x), target
+        images = torch.cat(
+            [edges * 2 - 1 if edges.min() >= 0 else edges, outputs, targets]
+        )  # rows: input, G(x), target
         nrow = len(edges)
         print("rows: input edges, pix2pix output, real target")
     elif trainer.data.classes:
@@ -593,6 +624,8 @@ def _stylize(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     save_image(run.image, out)
     vgg = "ImageNet VGG19" if run.weights == "imagenet" else "random VGG19"
-    print(f"wrote {out} ({cfg.image_size} px, {cfg.steps} {cfg.optimizer} steps, {vgg}; "
-          f"final loss {run.losses['total'][-1]:.4g})")
+    print(
+        f"wrote {out} ({cfg.image_size} px, {cfg.steps} {cfg.optimizer} steps, {vgg}; "
+        f"final loss {run.losses['total'][-1]:.4g})"
+    )
     return 0

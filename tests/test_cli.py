@@ -81,7 +81,8 @@ def test_every_recipe_trains_from_the_command_line(name, tmp_path):
         (["train", "dcgan", "--set", "image_size=48"], lambda: DCGANConfig.for_mode("quick", image_size=48)),
         (["train", "dcgan", "--set", "amp=maybe"], lambda: DCGANConfig.for_mode("quick", amp="maybe")),
         (["train", "dcgan", "--set", "colour=red"], lambda: DCGANConfig.for_mode("quick", colour="red")),
-        (["train", "progan", "--set", "batch_sizes=32,32,16"], lambda: ProGANConfig.for_mode("quick", batch_sizes=(32, 32, 16))),
+        (["train", "progan", "--set", "batch_sizes=32,32,16"],
+         lambda: ProGANConfig.for_mode("quick", batch_sizes=(32, 32, 16))),
     ],
 )  # fmt: skip
 def test_bad_values_fail_with_the_configs_message(argv, cfg, capsys):
@@ -121,16 +122,23 @@ def test_resume_from_the_command_line_is_exact(tmp_path, dcgan_args, capsys):
     for net in ("generator", "discriminator"):
         for name, value in whole[net].items():
             assert torch.equal(parts[net][name], value), f"{net}.{name}"
-    assert sorted(p.name for p in (tmp_path / "parts" / "samples").iterdir()) == [f"step_000000{i}.png" for i in (1, 2, 3, 4)]
+    assert sorted(p.name for p in (tmp_path / "parts" / "samples").iterdir()) == [
+        f"step_000000{i}.png" for i in (1, 2, 3, 4)
+    ]
 
     grid = tmp_path / "grid.png"
-    assert cli.main(["sample", str(tmp_path / "whole" / "checkpoint.pt"), "-n", "12", "--nrow", "4", "--out", str(grid)]) == 0
+    assert (
+        cli.main(["sample", str(tmp_path / "whole" / "checkpoint.pt"), "-n", "12", "--nrow", "4", "--out", str(grid)])
+        == 0
+    )
     assert Image.open(grid).size == (4 * 34 + 2, 3 * 34 + 2)  # 32 px images, 2 px padding
 
 
 def test_sample_a_conditional_gan_by_class(tmp_path, capsys):
     out = tmp_path / "cgan"
-    assert cli.main(["train", "conditional_gan", *RUN, *_sets([*SMALL_IMAGES, "base_channels=8"]), "--out", str(out)]) == 0
+    assert (
+        cli.main(["train", "conditional_gan", *RUN, *_sets([*SMALL_IMAGES, "base_channels=8"]), "--out", str(out)]) == 0
+    )
     grid = tmp_path / "sevens.png"
     assert cli.main(["sample", str(out / "checkpoint.pt"), "-n", "8", "--label", "7", "--out", str(grid)]) == 0
     assert grid.exists()
@@ -157,7 +165,19 @@ class TinyFeatures(FeatureExtractor):
 def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
     out = tmp_path / "dcgan"
-    argv = ["train", "dcgan", "--mode", "quick", "--no-progress", "--device", "cpu", "--eval-n", "40", "--out", str(out)]
+    argv = [
+        "train",
+        "dcgan",
+        "--mode",
+        "quick",
+        "--no-progress",
+        "--device",
+        "cpu",
+        "--eval-n",
+        "40",
+        "--out",
+        str(out),
+    ]
     assert cli.main([*argv, *_sets([*SMALL_IMAGES, "base_channels=8"])]) == 0
     printed = capsys.readouterr().out
     assert "features: tiny random projection" in printed and "real floor" in printed
@@ -167,7 +187,19 @@ def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeyp
 
 def test_the_toy_gan_ends_with_mode_coverage_next_to_the_real_floor(tmp_path, capsys):
     out = tmp_path / "toy"
-    argv = ["train", "toy_gan", "--mode", "quick", "--no-progress", "--device", "cpu", "--eval-n", "400", "--out", str(out)]
+    argv = [
+        "train",
+        "toy_gan",
+        "--mode",
+        "quick",
+        "--no-progress",
+        "--device",
+        "cpu",
+        "--eval-n",
+        "400",
+        "--out",
+        str(out),
+    ]
     assert cli.main([*argv, *_sets(TINY["toy_gan"])]) == 0
     scores = json.loads((out / "scores.json").read_text())
     assert scores["floor_modes_captured"] == 8 and scores["modes_captured"] <= 8

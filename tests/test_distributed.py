@@ -24,7 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 B = 4  # batch per rank
 STEPS = 4
 MLP = MLPGANConfig(
-    image_size=8, hidden=32, batch_size=B, steps=STEPS, lr_g=1e-3, lr_d=1e-3, log_every=1, sample_every=2, checkpoint_every=0
+    image_size=8,
+    hidden=32,
+    batch_size=B,
+    steps=STEPS,
+    lr_g=1e-3,
+    lr_d=1e-3,
+    log_every=1,
+    sample_every=2,
+    checkpoint_every=0,
 )
 
 
@@ -51,8 +59,9 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
     """One rank: every scenario, results saved as out/rank{rank}.pt for the test to check."""
     import torch.distributed as dist
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world_size),
-                      LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank)
+    )
     torch.set_num_threads(1)
     recipes._images = lambda cfg: TensorSampler(_images())  # no data set to load: fixed random images
     launch = distributed.init_from_env("cpu")
@@ -81,12 +90,16 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
     resumed = _build(recipes.mlp_gan, MLP, launch, shared)
     result["resumed_from"] = resumed.load()
     resumed.train(progress=False)
-    result["resumed"] = {"generator": resumed.generator.state_dict(), "discriminator": resumed.discriminator.state_dict()}
+    result["resumed"] = {
+        "generator": resumed.generator.state_dict(),
+        "discriminator": resumed.discriminator.state_dict(),
+    }
     result["resumed_history"] = resumed.history
 
     # 3. the gradient penalty (autograd.grad with create_graph, then one backward), layer-norm critic
-    gp = WGANGPConfig(image_size=16, base_channels=8, batch_size=B, steps=2, n_critic=2, critic_norm="layer",
-                      checkpoint_every=0)
+    gp = WGANGPConfig(
+        image_size=16, base_channels=8, batch_size=B, steps=2, n_critic=2, critic_norm="layer", checkpoint_every=0
+    )
     recipes._images = lambda cfg: TensorSampler(torch.nn.functional.interpolate(_images(), size=16))
     _build(recipes.wgan_gp, gp, launch).train(progress=False, on_step=check_identical("wgan_gp"))
     # 4. batch norm (plain BatchNorm on CPUs: SyncBatchNorm is CUDA-only)
@@ -94,8 +107,16 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
     _build(recipes.dcgan, dc, launch).train(progress=False, on_step=check_identical("dcgan"))
     # 5. ProGAN across phases 4 x 4 -> fade-in to 8 x 8 -> 8 x 8: inactive blocks get no gradient
     recipes._progan_images = lambda cfg: (TensorSampler(_images()), 1)
-    pro = ProGANConfig(image_size=8, latent_dim=16, fmap_base=32, fmap_max=16, fade_images=8, stable_images=8,
-                       batch_sizes=(4, 4), checkpoint_every=0)
+    pro = ProGANConfig(
+        image_size=8,
+        latent_dim=16,
+        fmap_base=32,
+        fmap_max=16,
+        fade_images=8,
+        stable_images=8,
+        batch_sizes=(4, 4),
+        checkpoint_every=0,
+    )
     pro_trainer = _build(recipes.progan, pro, launch)
     pro_trainer.train(progress=False, on_step=check_identical("progan"))
     result["progan_steps"] = pro_trainer.step
@@ -174,7 +195,11 @@ def test_a_checkpoint_resumes_only_with_its_number_of_processes(ddp_runs, monkey
 @pytest.fixture(scope="module")
 def torchrun_cli(tmp_path_factory):
     out = tmp_path_factory.mktemp("torchrun") / "run"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
         "--master_addr=127.0.0.1", f"--master_port={_free_port()}",

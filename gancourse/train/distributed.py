@@ -25,8 +25,10 @@ A GAN step needs three decisions that a classifier step does not:
   statistics over the whole N x B batch, as in one process. ``SyncBatchNorm`` is
   CUDA-only; on CPUs (gloo) each rank normalises with its own B samples, which
   changes the result a little. Running statistics are not broadcast between
-  ranks (``broadcast_buffers=False``: a broadcast between D's several forwards would
-  modify buffers that autograd saved); they are used only in eval mode, on rank 0.
+  ranks before each forward (``forward_sync_buffers=False``, formerly
+  ``broadcast_buffers=False``: a broadcast between D's several forwards would modify
+  buffers in place between forward and backward); they start equal (rank 0's) and
+  are used only in eval mode, on rank 0, which saves its own.
 * **Unused parameters.** ProGAN's growing networks leave the blocks of the
   resolutions not yet reached without gradients: their wrappers are built with
   ``find_unused_parameters=True``, which lets DDP skip them.
@@ -40,6 +42,7 @@ continues exactly.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -143,11 +146,18 @@ def distribute(trainer: GANTrainer, launch: Launch) -> GANTrainer:
 
 
 def wrap(module: nn.Module, launch: Launch) -> nn.parallel.DistributedDataParallel:
-    """``module`` in DDP: rank 0's weights broadcast now, gradients averaged in every backward."""
-    return nn.parallel.DistributedDataParallel(
+    """``module`` in DDP: rank 0's weights (and buffers) broadcast now, gradients averaged in every backward."""
+    ddp = nn.parallel.DistributedDataParallel
+    # no buffer broadcast before each forward (PyTorch >= 2.15 names the option forward_sync_buffers)
+    no_forward_sync = (
+        {"forward_sync_buffers": False}
+        if "forward_sync_buffers" in inspect.signature(ddp.__init__).parameters
+        else {"broadcast_buffers": False}
+    )
+    return ddp(
         module,
         device_ids=[launch.device.index] if launch.device.type == "cuda" else None,
-        broadcast_buffers=False,
+        **no_forward_sync,
         # ProGAN: the blocks of resolutions not yet reached (and a finished fade-in's skip path) get no gradient
         find_unused_parameters=hasattr(module, "set_stage"),
     )

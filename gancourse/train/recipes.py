@@ -300,12 +300,12 @@ class Recipe:
 
 #: recipe name -> :class:`Recipe`, in the order of the book.
 RECIPES: dict[str, Recipe] = {
-    "toy_gan": Recipe(toy_gan, ToyGANConfig, 4, "toy-gan", "MLPs on a 2-D mixture of Gaussians (Goodfellow et al. 2014)"),
-    "mlp_gan": Recipe(mlp_gan, MLPGANConfig, 4, "mlp-gan", "fully connected G and D on MNIST (Goodfellow et al. 2014)"),
+    "toy_gan": Recipe(toy_gan, ToyGANConfig, 4, "toy-gan", "MLPs on a 2-D mixture of Gaussians (Goodfellow et al.)"),
+    "mlp_gan": Recipe(mlp_gan, MLPGANConfig, 4, "mlp-gan", "fully connected G and D on MNIST (Goodfellow et al.)"),
     "dcgan": Recipe(dcgan, DCGANConfig, 5, "dcgan", "DCGAN (Radford et al. 2015)"),
     "wgan": Recipe(wgan, WGANConfig, 6, "wgan", "WGAN with weight clipping (Arjovsky et al. 2017)"),
     "wgan_gp": Recipe(wgan_gp, WGANGPConfig, 6, "wgan-gp", "WGAN-GP, DCGAN networks (Gulrajani et al. 2017)"),
-    "resnet_gan": Recipe(resnet_gan, ResNetGANConfig, 7, "resnet-gan", "the WGAN-GP ResNet (Gulrajani et al. 2017, App. F)"),
+    "resnet_gan": Recipe(resnet_gan, ResNetGANConfig, 7, "resnet-gan", "the WGAN-GP ResNet (Gulrajani et al., App. F)"),
     "conditional_gan": Recipe(
         conditional_gan, ConditionalGANConfig, 8, "cgan", "class-conditional DCGAN (Mirza & Osindero 2014)"
     ),
