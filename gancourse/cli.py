@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("recipe", nargs="?", metavar="RECIPE", help="one of: " + ", ".join(RECIPE_NAMES))
     train.add_argument("-h", "--help", action="store_true", help="show this help (with RECIPE: its options)")
     train.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    train.set_defaults(run=_train_entry)
+    train.set_defaults(run=_train_entry, train_parser=train)
 
     sample = commands.add_parser("sample", help="draw a grid of samples from a checkpoint or a chapter's model")
     sample.add_argument(
@@ -309,8 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _train_entry(args: argparse.Namespace) -> int:
     if args.recipe is None:
-        commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-        commands["train"].print_help()
+        args.train_parser.print_help()
         return 0 if args.help else 2
     if args.recipe not in RECIPE_NAMES:
         raise UsageError(f"recipe = {args.recipe!r} is not known: choose one of {', '.join(RECIPE_NAMES)}")
