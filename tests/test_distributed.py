@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from gancourse.checkpoints import CheckpointError
 from gancourse.config import DCGANConfig, MLPGANConfig, ProGANConfig, WGANGPConfig
 from gancourse.train import distributed, recipes
 from gancourse.train.loop import TensorSampler
@@ -182,9 +183,12 @@ def test_an_interrupted_two_rank_run_resumes_exactly(ddp_runs):
 def test_a_checkpoint_resumes_only_with_its_number_of_processes(ddp_runs, monkeypatch):
     out, _ = ddp_runs
     monkeypatch.setattr(recipes, "_images", lambda cfg: TensorSampler(_images()))
-    single = recipes.mlp_gan(MLP, device=torch.device("cpu"), checkpoint_path=out / "interrupted.pt")
-    with pytest.raises(Exception, match="written by 2 process"):
-        single.load()
+    path = out / "interrupted.pt"  # finished by the resumed run: 4 of 4 steps
+    longer = recipes.mlp_gan(MLP.replace(steps=8), device=torch.device("cpu"), checkpoint_path=path)
+    with pytest.raises(CheckpointError, match="written by 2 process"):
+        longer.load()  # 4 more steps to train: the streams matter
+    finished = recipes.mlp_gan(MLP, device=torch.device("cpu"), checkpoint_path=path)
+    assert finished.load() == STEPS  # nothing left to train: loads anywhere
 
 
 # --------------------------------------------------------------------------------------
@@ -219,3 +223,12 @@ def test_torchrun_trains_with_the_command_line_and_rank_0_reports(torchrun_cli):
     assert sorted(p.name for p in (out / "samples").iterdir()) == [f"step_000000{i}.png" for i in (1, 2, 3)]
     state = torch.load(out / "checkpoint.pt", weights_only=True)
     assert state["step"] == 3 and len(state["rank_rng"]) == 2
+
+
+def test_a_finished_two_rank_run_samples_in_one_process(torchrun_cli, tmp_path):
+    from gancourse import cli
+
+    out, done = torchrun_cli
+    assert done.returncode == 0
+    assert cli.main(["sample", str(out / "checkpoint.pt"), "-n", "4", "--out", str(tmp_path / "grid.png")]) == 0
+    assert (tmp_path / "grid.png").exists()

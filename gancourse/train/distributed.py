@@ -33,8 +33,8 @@ A GAN step needs three decisions that a classifier step does not:
   resolutions not yet reached without gradients: their wrappers are built with
   ``find_unused_parameters=True``, which lets DDP skip them.
 
-Only rank 0 shows progress, keeps and writes samples, evaluates and writes
-checkpoints. A checkpoint holds every rank's RNG states (data, noise and global
+Only rank 0 shows progress, logs (its own losses, on its share of the batch), keeps
+and writes samples, evaluates and writes checkpoints. A checkpoint holds every rank's RNG states (data, noise and global
 streams, gathered to rank 0), so a run resumed with the same number of processes
 continues exactly.
 """
@@ -189,14 +189,21 @@ def _to_cpu(value: Any) -> Any:
 
 
 def restore_rng_states(trainer: GANTrainer, state: dict[str, Any]) -> None:
-    """Set this rank's streams from a checkpoint written by a run with the same number of processes."""
+    """Set this rank's streams from a checkpoint written by a run with the same number of processes.
+
+    A finished run (one that ``trainer`` will not train further) loads with any number
+    of processes, to sample or evaluate; an unfinished one resumes only with the number
+    that wrote it, since every process has its own streams.
+    """
     states = state.get("rank_rng") or []
     written_by = max(len(states), 1)
     if written_by != trainer.world_size:
+        if state["step"] >= trainer.cfg.steps:
+            return  # nothing left to train: the streams are never drawn from again
         raise CheckpointError(
             f"the checkpoint was written by {written_by} process(es) but this run has {trainer.world_size}: "
             f"every process has its own data and noise streams, so resume with {written_by} "
-            f"(torchrun --nproc_per_node={written_by}), or start a new run"
+            f"(torchrun --nproc_per_node={written_by}) to continue it exactly, or start a new run"
         )
     mine = _to_cpu(states[trainer.rank])
     trainer.data_rng.set_state(mine["data_rng"])
