@@ -70,20 +70,27 @@ def _type_name(hint: Any) -> str:
     return {bool: "BOOL", int: "INT", float: "FLOAT", str: "STR"}.get(hint, "VALUE")
 
 
-def add_config_options(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
-    """One ``--FIELD`` option per settable field of config class ``cls``, with help, range and defaults."""
+def add_config_options(
+    parser: argparse.ArgumentParser, cls: type, title: str, prefix: str = "", skip: tuple[str, ...] = ()
+) -> None:
+    """One ``--{prefix}FIELD`` option per settable field of config class ``cls``, with help, range and defaults."""
     from gancourse.config.base import _allowed
 
     quick = dict(getattr(cls, "QUICK", {}))
-    group = parser.add_argument_group(f"{title} ({cls.__name__} fields; also --set FIELD=VALUE)")
+    also = "" if prefix else "; also --set FIELD=VALUE"
+    group = parser.add_argument_group(f"{title} ({cls.__name__} fields{also})")
     for field in _init_fields(cls):
         name = field["name"]
+        if name in skip:
+            continue
         default = field["default"]
         parts = [field.get("help") or "", f"[{_allowed(field)}]", f"default {_show(default)}"]
         if name in quick:
             parts.append(f"quick mode {_show(quick[name])}")
         text = " ".join(p for p in parts if p).replace("%", "%%")
-        group.add_argument(f"--{name}", dest=f"cfg__{name}", metavar=_type_name(field["type"]), default=None, help=text)
+        group.add_argument(
+            f"--{prefix}{name}", dest=f"{prefix}cfg__{name}", metavar=_type_name(field["type"]), default=None, help=text
+        )
 
 
 def _show(value: Any) -> str:
@@ -134,14 +141,14 @@ def parse_value(text: str, hint: Any) -> Any:
     return text
 
 
-def config_overrides(args: argparse.Namespace, cls: type) -> dict[str, Any]:
-    """The field values given as ``--FIELD`` options and ``--set FIELD=VALUE``, parsed by the fields' types."""
+def config_overrides(args: argparse.Namespace, cls: type, prefix: str = "") -> dict[str, Any]:
+    """The values of the ``--{prefix}FIELD`` options (and ``--set FIELD=VALUE``), parsed by the fields' types."""
     hints = typing.get_type_hints(cls)
     raw: dict[str, str] = {}
     for key, value in vars(args).items():
-        if key.startswith("cfg__") and value is not None:
-            raw[key[len("cfg__") :]] = value
-    for item in args.set or []:
+        if key.startswith(f"{prefix}cfg__") and value is not None:
+            raw[key[len(f"{prefix}cfg__") :]] = value
+    for item in [] if prefix else args.set or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(
@@ -271,15 +278,12 @@ def recipe_parser(name: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: the best available)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--no-eval", action="store_true", help="skip the final FID/KID (or mode coverage)")
-    parser.add_argument("--eval-n", type=int, default=None, help="images for FID/KID (default 1000 quick, 10000 full)")
-    parser.add_argument(
-        "--features",
-        choices=("auto", "inception", "classifier"),
-        default=None,
-        help="feature extractor of the final scores (default: classifier in quick mode, auto in full)",
-    )
+    parser.add_argument("--no-eval", action="store_true", help="skip the final scores")
     add_config_options(parser, recipe.config, name)
+    from gancourse.config import EvalConfig
+
+    # the final FID/KID next to the real-data floor, as the chapters score (the recipe's data set)
+    add_config_options(parser, EvalConfig, "final scores", prefix="eval_", skip=("dataset",))
     return parser
 
 
@@ -325,7 +329,7 @@ def _say(launch, *parts: Any) -> None:
 
 def train(name: str, args: argparse.Namespace) -> int:
     """``train NAME``: build the recipe's trainer, resume if asked, train, write grids, checkpoint and scores."""
-    from gancourse.config import run_mode
+    from gancourse.config import DATASETS, EvalConfig, run_mode
     from gancourse.train import distributed
     from gancourse.train.recipes import RECIPES
 
@@ -336,8 +340,13 @@ def train(name: str, args: argparse.Namespace) -> int:
         raise UsageError(
             f"--stop-after = {args.stop_after} is out of range: allowed 1 <= N <= {cfg.steps} (the config's steps)"
         )
-    if args.eval_n is not None and args.eval_n < 4:
-        raise UsageError(f"--eval-n = {args.eval_n} is out of range: allowed an integer >= 4")
+    eval_cfg = None
+    if not args.no_eval and getattr(cfg, "dataset", None) in DATASETS and name != "pix2pix":
+        eval_cfg = make_config(
+            EvalConfig, mode, {"dataset": cfg.dataset, **config_overrides(args, EvalConfig, "eval_")}
+        )
+    elif not args.no_eval and name == "toy_gan":
+        eval_cfg = make_config(EvalConfig, mode, config_overrides(args, EvalConfig, "eval_"))  # n: the toy's samples
     out = Path(args.out or Path("runs") / name)
     path = out / CHECKPOINT_NAME
     if path.exists() and not args.resume:
@@ -373,7 +382,7 @@ def train(name: str, args: argparse.Namespace) -> int:
             if trainer.step < cfg.steps:
                 _say(launch, f"stopped before the end: continue with --resume --out {out}")
             elif not args.no_eval:
-                scores = evaluate(name, trainer, cfg, mode, args)
+                scores = evaluate(name, trainer, cfg, mode, eval_cfg)
                 if scores:
                     (out / "scores.json").write_text(json.dumps(scores, indent=1))
     finally:
@@ -428,19 +437,22 @@ def save_grid(images: Any, path: Path, nrow: int = 8, mixture: Any = None) -> Pa
     return path
 
 
-def evaluate(name: str, trainer: Any, cfg: Any, mode: str, args: argparse.Namespace) -> dict[str, Any]:
-    """The final scores next to their real-data floor, as chapter 5 (image GANs) and chapter 4 (toy GAN) show them."""
+def evaluate(name: str, trainer: Any, cfg: Any, mode: str, eval_cfg: Any) -> dict[str, Any]:
+    """The final scores next to their real-data floor, as the chapters show them; returns them for scores.json.
+
+    Image GANs: :func:`gancourse.metrics.evaluate` (FID/KID against real test images, the
+    floor, the class histogram; conditional accuracy for the conditional GAN). The toy
+    GAN: mode coverage of ``eval_cfg.n`` samples, and of as many real samples (chapter 4).
+    pix2pix and ProGAN on a folder have no real-data floor here: a line says so.
+    """
     import torch
 
     from gancourse import metrics
-    from gancourse.data import SPECS
 
-    n = args.eval_n or (1000 if mode == "quick" else 10_000)
     if name == "toy_gan":
-        mixture = trainer.data.mixture
-        fake = trainer.generate(n)
-        floor = metrics.mode_coverage(mixture.sample(n, torch.Generator().manual_seed(cfg.seed + 3)), mixture)
-        score = metrics.mode_coverage(fake, mixture)
+        mixture, n = trainer.data.mixture, eval_cfg.n
+        floor = metrics.mode_coverage(mixture.sample(n, torch.Generator().manual_seed(eval_cfg.seed)), mixture)
+        score = metrics.mode_coverage(trainer.generate(n), mixture)
         print(f"mode coverage, {n} samples: GAN {score}; real floor {floor}")
         return {
             "n": n,
@@ -449,42 +461,40 @@ def evaluate(name: str, trainer: Any, cfg: Any, mode: str, args: argparse.Namesp
             "high_quality_share": score.high_quality_share,
             "floor_high_quality_share": floor.high_quality_share,
         }
-    dataset = getattr(cfg, "dataset", None)
-    if name == "pix2pix":
-        print("pix2pix is scored on its test pairs in chapter 8 (L1 to the target), not by FID: no final FID here")
+    if eval_cfg is None:
+        what = "pix2pix is scored on its test pairs in chapter 8" if name == "pix2pix" else f"dataset = {cfg.dataset!r}"
+        print(f"no final FID/KID: {what} has no real-data floor here (score samples with 'python -m gancourse fid')")
         return {}
-    if dataset not in SPECS:
-        print(
-            f"dataset = {dataset!r} has no real-data floor here: score the samples with "
-            "'python -m gancourse sample' and 'python -m gancourse fid'"
-        )
-        return {}
-    kind = args.features or ("classifier" if mode == "quick" else "auto")
-    extractor = metrics.load_feature_extractor(dataset, kind=kind, mode=mode, device=trainer.device)
-    real = metrics.real_images(dataset, "test", n)
-    if name == "conditional_gan":
-        n_classes = len(trainer.data.classes)
-        labels = torch.arange(n) % n_classes  # equal numbers of each class, as in the real data
-        fake = trainer.generate(trainer.sample_z(n), labels)
-    else:
-        fake = trainer.generate(n)
-    if fake.shape[-1] != real.shape[-1]:  # the real images and the classifier are 32 x 32
-        fake = torch.nn.functional.interpolate(fake, size=real.shape[-2:], mode="bilinear", antialias=True)
-        print(f"generated images resized from {cfg.image_size} to {real.shape[-1]} pixels for the scores")
-    subset = min(1000, n) // 2
-    fid = metrics.frechet_inception_distance(real, fake, extractor)
-    kid = metrics.kernel_inception_distance(real, fake, extractor, subset_size=subset)
-    floor = metrics.fid_kid_floor(extractor, dataset, n, subset_size=subset)
-    print(f"n = {n} images each, features: {extractor.name}")
-    print(f"FID  {name} {fid:8.2f}   real floor {floor['fid']:6.2f}")
-    print(f"KID  {name} {kid}   real floor {floor['kid']}")
+    size = 32  # the real test images and the domain classifier are 32 x 32
+
+    def fit(images: torch.Tensor) -> torch.Tensor:
+        if images.shape[-1] == size:
+            return images
+        return torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
+
+    if cfg.image_size != size:
+        print(f"generated images are resized from {cfg.image_size} to {size} pixels for the scores")
+    extractor = metrics.load_feature_extractor(
+        eval_cfg.dataset, kind=eval_cfg.features, mode=mode, device=trainer.device
+    )
+    conditional = bool(trainer.data.classes)
+
+    def sample(n: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return fit(trainer.generate(n) if labels is None else trainer.generate(trainer.sample_z(n), labels))
+
+    result = metrics.evaluate(
+        {name: sample}, eval_cfg, conditional=conditional, mode=mode, device=trainer.device, extractor=extractor
+    )
+    print(result)
+    score = result.scores[name]
     return {
-        "n": n,
-        "features": extractor.name,
-        "fid": fid,
-        "kid": list(kid),
-        "floor_fid": floor["fid"],
-        "floor_kid": list(floor["kid"]),
+        "n": eval_cfg.n,
+        "features": result.features,
+        "fid": score.fid,
+        "kid": list(score.kid),
+        "floor_fid": result.floor.fid,
+        "floor_kid": list(result.floor.kid),
+        **({"conditional_accuracy": score.accuracy.accuracy} if score.accuracy is not None else {}),
     }
 
 

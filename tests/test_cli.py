@@ -70,6 +70,9 @@ def test_every_recipe_trains_from_the_command_line(name, tmp_path):
     assert state["step"] == (3 if name == "progan" else 2)
     assert list((out / "samples").glob("step_*.png"))
     assert json.loads((out / "config.json").read_text())["recipe"] == name
+    grid = tmp_path / "grid.png"  # and draws from its checkpoint
+    assert cli.main(["sample", str(out / "checkpoint.pt"), "-n", "16", "--out", str(grid), "--device", "cpu"]) == 0
+    assert Image.open(grid).size[0] > 16
 
 
 @pytest.mark.parametrize(
@@ -165,41 +168,19 @@ class TinyFeatures(FeatureExtractor):
 def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
     out = tmp_path / "dcgan"
-    argv = [
-        "train",
-        "dcgan",
-        "--mode",
-        "quick",
-        "--no-progress",
-        "--device",
-        "cpu",
-        "--eval-n",
-        "40",
-        "--out",
-        str(out),
-    ]
+    argv = ["train", "dcgan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(out)]
+    argv += ["--eval_n", "40", "--eval_class_histogram", "false"]  # no domain classifier to train
     assert cli.main([*argv, *_sets([*SMALL_IMAGES, "base_channels=8"])]) == 0
     printed = capsys.readouterr().out
-    assert "features: tiny random projection" in printed and "real floor" in printed
+    assert "features: tiny random projection" in printed and "real floor" in printed and "dcgan" in printed
     scores = json.loads((out / "scores.json").read_text())
     assert scores["n"] == 40 and scores["fid"] > scores["floor_fid"] >= 0
 
 
 def test_the_toy_gan_ends_with_mode_coverage_next_to_the_real_floor(tmp_path, capsys):
     out = tmp_path / "toy"
-    argv = [
-        "train",
-        "toy_gan",
-        "--mode",
-        "quick",
-        "--no-progress",
-        "--device",
-        "cpu",
-        "--eval-n",
-        "400",
-        "--out",
-        str(out),
-    ]
+    argv = ["train", "toy_gan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(out)]
+    argv += ["--eval_n", "400"]
     assert cli.main([*argv, *_sets(TINY["toy_gan"])]) == 0
     scores = json.loads((out / "scores.json").read_text())
     assert scores["floor_modes_captured"] == 8 and scores["modes_captured"] <= 8
