@@ -226,3 +226,21 @@ def test_stylize_writes_the_image(tmp_path, monkeypatch, capsys):
     assert "random VGG19" in capsys.readouterr().out
     assert cli.main([*argv, "--style_layers", "conv9_9"]) == 2
     assert "conv9_9" in capsys.readouterr().err
+
+
+def test_sample_a_chapters_model_by_recipe_name(tmp_path, monkeypatch, capsys):
+    from gancourse import checkpoints
+    from gancourse.config import ToyGANConfig
+    from gancourse.train import toy_gan
+
+    monkeypatch.setattr(checkpoints, "checkpoint_dir", lambda: tmp_path)
+    grid = tmp_path / "toy.png"
+    assert cli.main(["sample", "toy_gan", "--mode", "quick", "--out", str(grid)]) == 2
+    assert "no trained toy_gan for quick mode" in capsys.readouterr().err
+    cfg = ToyGANConfig.for_mode("quick")  # the chapter's config: its cache file is named by it
+    trainer = toy_gan(
+        cfg, device=torch.device("cpu"), checkpoint_path=tmp_path / f"toy-gan-{checkpoints.config_key(cfg)}.pt"
+    )
+    trainer.train(1, progress=False)  # an unfinished run stands in for chapter 4's
+    assert cli.main(["sample", "toy_gan", "--mode", "quick", "-n", "200", "--out", str(grid)]) == 0
+    assert grid.exists() and "step 1 of 2000" in capsys.readouterr().out
