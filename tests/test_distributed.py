@@ -17,7 +17,14 @@ import pytest
 import torch
 
 from gancourse.checkpoints import CheckpointError
-from gancourse.config import DCGANConfig, MLPGANConfig, ProGANConfig, WGANGPConfig
+from gancourse.config import (
+    ConditionalGANConfig,
+    DCGANConfig,
+    MLPGANConfig,
+    Pix2PixConfig,
+    ProGANConfig,
+    WGANGPConfig,
+)
 from gancourse.train import distributed, recipes
 from gancourse.train.loop import TensorSampler
 
@@ -121,6 +128,23 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
     pro_trainer = _build(recipes.progan, pro, launch)
     pro_trainer.train(progress=False, on_step=check_identical("progan"))
     result["progan_steps"] = pro_trainer.step
+    # 6. D not frozen in G's step: its gradients from G's loss stay local and are cleared before D's step
+    unfrozen = MLP.replace(freeze_d_in_g_step=False, steps=2)
+    recipes._images = lambda cfg: TensorSampler(_images())
+    _build(recipes.mlp_gan, unfrozen, launch).train(progress=False, on_step=check_identical("unfrozen"))
+    # 7. the conditional GAN (labels bound into D) and pix2pix (an input image instead of z; dropout)
+    images16 = torch.nn.functional.interpolate(_images(), size=16)  # (64, 1, 16, 16)
+    recipes.preload = lambda data_cfg, *args, **kwargs: (images16, torch.arange(64) % 10)
+
+    def edge_pairs(data_cfg, split="train", threshold=None, root=None):
+        n = data_cfg.limit or 64
+        return (images16[:n] > 0).float() * 2 - 1, images16[:n], torch.arange(n) % 10
+
+    recipes.edge_pairs = edge_pairs
+    cgan = ConditionalGANConfig(image_size=16, base_channels=8, batch_size=B, steps=2, checkpoint_every=0)
+    _build(recipes.conditional_gan, cgan, launch).train(progress=False, on_step=check_identical("conditional_gan"))
+    p2p = Pix2PixConfig(image_size=16, base_channels=8, d_layers=1, batch_size=2, steps=2, checkpoint_every=0)
+    _build(recipes.pix2pix, p2p, launch).train(progress=False, on_step=check_identical("pix2pix"))
     torch.save(result, out_dir / f"rank{rank}.pt")
     distributed.finish(launch)
 
@@ -134,7 +158,8 @@ def ddp_runs(tmp_path_factory):
 
 def test_parameters_are_identical_across_ranks_after_every_step(ddp_runs):
     _, results = ddp_runs
-    for name, steps in {"mlp": STEPS, "wgan_gp": 2, "dcgan": 2, "progan": results[0]["progan_steps"]}.items():
+    two = {"wgan_gp": 2, "dcgan": 2, "unfrozen": 2, "conditional_gan": 2, "pix2pix": 2}
+    for name, steps in {"mlp": STEPS, "progan": results[0]["progan_steps"], **two}.items():
         spread = results[0]["spread"][name]
         assert len(spread) == steps, name
         assert max(spread) == 0.0, f"{name}: ranks differ by {max(spread)}"
