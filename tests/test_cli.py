@@ -29,7 +29,8 @@ TINY = {
     "wgan_gp": [*SMALL_IMAGES, "base_channels=8", "n_critic=1"],
     "resnet_gan": [*SMALL_IMAGES, "base_channels=8", "n_critic=1"],
     "conditional_gan": [*SMALL_IMAGES, "base_channels=8"],
-    "pix2pix": ["data_limit=64", "batch_size=2", "sample_every=1", "steps=2", "base_channels=8", "image_size=16"],
+    "pix2pix": ["dataset=mnist", "data_limit=64", "batch_size=2", "sample_every=1", "steps=2", "base_channels=8",
+                "image_size=16"],  # MNIST: the package ships a sample of it for machines without data
     "progan": ["data_limit=64", "latent_dim=16", "fmap_base=32", "fmap_max=16", "fade_images=16", "stable_images=16",
                "batch_sizes=8,8,8,8", "sample_every=1"],
 }  # fmt: skip
