@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from gancourse.data.files import DataError, cache_dir, data_root, download, offline, writable
+from gancourse.data.files import DataError, cache_dir, data_root, download, offline, one_line, writable
 
 CATEGORIES = (
     "Smileys & Emotion",
@@ -224,7 +224,7 @@ def emoji_set(size: int = NATIVE_SIZE, root: str | os.PathLike | None = None) ->
         try:
             folder = _download_emoji(base)
         except (DataError, OSError) as err:
-            reason = f"the download failed ({err})"
+            reason = f"the download failed ({one_line(err, 200)})"
     if folder is not None:
         return read_emoji_folder(folder).resized(size)
     from gancourse.assets import embedded_emoji

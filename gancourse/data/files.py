@@ -41,6 +41,12 @@ def as_path(value, name: str = "path") -> Path:
     return Path(value).expanduser()
 
 
+def one_line(err: object, limit: int = 160) -> str:
+    """An error message on one line (torchvision's download errors span several), cut at ``limit`` characters."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/gancourse`` (default ``~/.cache/gancourse``): downloads and checkpoints."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancourse.data.files import DATA_ENV, DataError, cache_dir, data_root, offline, read_idx, writable
+from gancourse.data.files import DATA_ENV, DataError, cache_dir, data_root, offline, one_line, read_idx, writable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +149,7 @@ def load_arrays(
         try:
             downloaded = _download(name, base)
         except Exception as err:  # no network, blocked host, disk full: all mean "no download"
-            reason = f"no network (the download failed: {str(err)[:120]})"
+            reason = f"no network (the download failed: {one_line(err, 120)})"
         else:
             return (*read_split(downloaded, split), str(downloaded))
     images, labels = _shipped_mnist_sample(split) if name == "mnist" else _embedded_fashion(split)

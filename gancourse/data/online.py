@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gancourse.data.files import DATA_ENV, DataError, cache_dir, data_root, offline, writable
+from gancourse.data.files import DATA_ENV, DataError, cache_dir, data_root, offline, one_line, writable
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 _SIZES = {"cifar10": "170 MB", "celeba": "1.4 GB"}
@@ -21,7 +21,7 @@ _SIZES = {"cifar10": "170 MB", "celeba": "1.4 GB"}
 
 def _offline_error(name: str, base: Path, err: Exception | None) -> DataError:
     why = (
-        f"the download failed ({type(err).__name__}: {str(err)[:160]})"
+        f"the download failed ({type(err).__name__}: {one_line(err, 160)})"
         if err
         else "downloads are off ($GANCOURSE_OFFLINE)"
     )
