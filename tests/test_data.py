@@ -677,3 +677,11 @@ def test_every_config_dataset_name_is_served():
     assert set(IMAGE_DATASETS) == set(data.DATASETS)
     assert set(DATASETS) == set(data.SPECS)
     assert all(len(data.dataset_classes(name)) >= 2 for name in LABELLED_DATASETS)
+
+
+def test_augmented_emoji_keep_a_white_background(tmp_path, no_downloads):
+    cfg = DataConfig(dataset="emoji_noto", augment=True, limit=64)
+    ds = data.load_dataset(cfg, "train", tmp_path / "empty")
+    torch.manual_seed(0)
+    corners = torch.stack([ds[i][0][:, [0, 0, -1, -1], [0, -1, 0, -1]] for i in range(64)])
+    assert corners.mean() > 0.95  # uncovered corners are white like the data, not black

@@ -43,7 +43,7 @@ class ConditionalGANConfig(DCGANConfig):
 class ConditionalSampleConfig(Config):
     """What the chapter-8 widget draws: ``n`` samples of class ``label`` from noise seeded by ``seed``."""
 
-    label: int = param(7, 0, 9, help="the class y asked for (digit, or garment index)")
+    label: int = param(7, 0, 9, help="the class y asked for (digit, garment or emoji category index)")
     seed: int = param(0, 0, 999, help="seed of the noise z: same seed, same z for every class")
     n: int = param(8, 1, 32, help="how many samples")
 

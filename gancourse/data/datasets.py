@@ -105,17 +105,19 @@ def _folder_of(cfg: DataConfig) -> str | None:
     return getattr(cfg, "image_folder", "") or None
 
 
-def image_transform(image_size: int, augment: bool = False, flip: bool = False) -> v2.Compose:
+def image_transform(image_size: int, augment: bool = False, flip: bool = False, fill: float = 0.0) -> v2.Compose:
     """uint8 (C, H, W) -> float32 (C, S, S) in [-1, 1]; ``augment``: a small random affine.
 
     Digits are not flipped: a mirrored 2 or 7 is no longer a digit, so flips would
     teach a generator to draw shapes outside the data distribution. ``flip`` (a random
     horizontal mirror) suits photos; emoji hold text and arrows, so it is off by default.
+    ``fill`` (in [0, 1]) paints the corners the affine uncovers: 0 (black) for the MNIST
+    family's black background, 1 (white) for emoji, which are composited on white.
     """
     steps: list[v2.Transform] = [v2.ToDtype(torch.float32, scale=True)]  # [0, 255] -> [0, 1]
     steps.append(v2.Resize((image_size, image_size), antialias=True))
     if augment:
-        steps.append(v2.RandomAffine(degrees=10, translate=(0.08, 0.08), scale=(0.9, 1.1)))
+        steps.append(v2.RandomAffine(degrees=10, translate=(0.08, 0.08), scale=(0.9, 1.1), fill=fill))
     if flip:
         steps.append(v2.RandomHorizontalFlip())
     steps.append(v2.Normalize(mean=[0.5], std=[0.5]))  # [0, 1] -> [-1, 1], every channel
@@ -165,7 +167,11 @@ def load_dataset(cfg: DataConfig | None = None, split: str = "train", root: str 
     return ImageTensorDataset(
         torch.tensor(images),
         torch.tensor(labels),
-        image_transform(cfg.image_size, augment=cfg.augment and split == "train"),
+        image_transform(
+            cfg.image_size,
+            augment=cfg.augment and split == "train",
+            fill=1.0 if cfg.dataset.startswith("emoji") else 0.0,  # the background of the data
+        ),
         classes=dataset_classes(cfg.dataset),
         source=source,
     )
