@@ -26,6 +26,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+from PIL import Image
 
 from gancourse import latent, viz
 
@@ -57,19 +58,22 @@ class Frame:
     label: str
 
 
-def encode_figure(fig: Figure, dpi: int = 72, jpeg_above: int = 60_000) -> tuple[bytes, str]:
-    """``fig`` as PNG bytes, or as JPEG when the PNG is over ``jpeg_above`` bytes and the JPEG smaller.
+def encode_figure(fig: Figure, dpi: int = 72, jpeg_above: int = 40_000) -> tuple[bytes, str]:
+    """``fig`` as a PNG with at most 256 colours, or as JPEG when that PNG is over ``jpeg_above`` bytes.
 
-    Line plots and digit grids stay PNG (sharp, small); photographs (style transfer)
-    become JPEG, often a tenth of the size.
+    Line plots and digit grids stay PNG (sharp, and small once quantised to a palette);
+    photographs (style transfer) become JPEG, which is then usually a fraction of the size.
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    image = Image.open(buffer).convert("RGB")
+    buffer = io.BytesIO()
+    image.quantize(256).save(buffer, format="png", optimize=True)
     png = buffer.getvalue()
     if len(png) <= jpeg_above:
         return png, "image/png"
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="jpeg", dpi=dpi, facecolor="white", pil_kwargs={"quality": 85})
+    image.save(buffer, format="jpeg", quality=85)
     jpeg = buffer.getvalue()
     return (jpeg, "image/jpeg") if len(jpeg) < len(png) else (png, "image/png")
 
@@ -183,6 +187,7 @@ def training_player(trainer: Any, n: int = 16, nrow: int = 8, title: str = "", *
     """The generator's images on the fixed noise batch at each snapshot of training (``trainer.samples``)."""
     if not trainer.samples:
         raise ValueError("trainer.samples is empty: train first (samples are taken every cfg.sample_every steps)")
+    kwargs.setdefault("max_frames", 16)  # early samples are noise, which compresses badly: about 20 kB a frame
     last = trainer.samples[-1][0]
     return player(
         trainer.samples,
