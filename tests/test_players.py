@@ -58,10 +58,10 @@ def test_bad_input_is_named():
 
 
 def test_photographs_become_jpeg_and_stay_small():
-    noise = torch.rand(1, 3, 128, 128)
-    p = players.player([noise], lambda img: viz.show_images(img, nrow=1, value_range=(0, 1), size=4), dpi=72)
+    noise = torch.rand(1, 3, 256, 256)
+    p = players.player([noise], lambda img: viz.show_images(img, nrow=1, value_range=(0, 1), size=6), dpi=72)
     assert p.frames[0].mime == "image/jpeg"
-    assert p.nbytes < 150_000
+    assert p.nbytes < 300_000
 
 
 def test_training_player_labels_steps():
