@@ -131,6 +131,49 @@ def pin_setup_cells(outdir: Path, repository: str, ref: str) -> list[Path]:
     return changed
 
 
+CITE = re.compile(r"(\(?)\{cite(?::[a-z]+)?\}`([^`]+)`")
+
+
+def citation_labels(bibfiles: list[Path]) -> dict[str, str]:
+    """Bib key -> "Author et al. Year" (or "Author and Other Year"), from the book's .bib files."""
+    from pybtex.database import parse_file  # installed with sphinxcontrib-bibtex
+
+    labels = {}
+    for bib in bibfiles:
+        for key, entry in parse_file(str(bib)).entries.items():
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [" ".join(person.last_names).replace("{", "").replace("}", "") for person in people]
+            who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
+            labels[key] = f"{who or key} {entry.fields.get('year', '')}".strip()
+    return labels
+
+
+def plain_citations(text: str, labels: dict[str, str]) -> str:
+    """MyST's {cite}`a,b` roles as "(A et al. 2014; B 2017)", which reads in Colab, where MyST does not render."""
+    def replace(match: re.Match) -> str:
+        keys = [k.strip() for k in match.group(2).split(",")]
+        cited = "; ".join(labels.get(k, k) for k in keys)
+        return f"({cited}" if match.group(1) else f"({cited})"  # "({cite}`x`, Sec. 3)": one pair of brackets
+
+    return CITE.sub(replace, text)
+
+
+def readable_notebooks(outdir: Path, labels: dict[str, str]) -> None:
+    """Rewrite the citations of the built notebooks' markdown cells for readers outside the HTML book."""
+    for path in sorted((outdir / "_sources").rglob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        changed = False
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") != "markdown":
+                continue
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            new = plain_citations(source, labels)
+            if new != source:
+                cell["source"], changed = new, True
+        if changed:
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
 def _finish(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -139,6 +182,8 @@ def _finish(app, exception) -> None:
     repository = (app.config.html_theme_options.get("repository_url") or "").rstrip("/")
     if repository:
         pin_setup_cells(outdir, repository + ".git", colab_ref(app))
+    bibfiles = [Path(app.srcdir) / bib for bib in getattr(app.config, "bibtex_bibfiles", [])]
+    readable_notebooks(outdir, citation_labels(bibfiles))
 
 
 def setup(app):
