@@ -56,6 +56,10 @@ def _configure(app, config) -> None:
     config.nb_ipywidgets_js = {}  # no require.js / widget manager from a CDN: widget views are dropped
     config.nb_mime_priority_overrides = [*config.nb_mime_priority_overrides, ("*", WIDGET_VIEW, None)]
     config.html_static_path = [*config.html_static_path, str(STATIC)]
+    # Jupyter Book leaves the theme's default mode empty, and the theme then logs a console
+    # error ("Got invalid theme mode") on a reader's first page: follow the reader's system.
+    if not config.html_context.get("default_mode"):  # (the theme's template reads it from the context)
+        config.html_context = {**config.html_context, "default_mode": "auto"}
 
 
 def _drop_thebe(app) -> None:
