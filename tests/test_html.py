@@ -9,7 +9,8 @@ page proves that each check can fail.
 
 Needs Playwright (requirements.txt) and a Chromium: Debian's ``chromium`` (``.ci/run``
 installs it; Playwright's own browser download is not used), or ``$CHROMIUM``. Without a
-browser or without a built book the browser tests are skipped, saying which is missing.
+browser or without a built book the browser tests are skipped, saying which is missing;
+with ``GANCOURSE_REQUIRE_BROWSER=1`` (CI's browser step) they fail instead.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 ALLOWED_CONSOLE: list[tuple[str, str]] = [
     # (none so far: a message that must be tolerated goes here, with a regex and why)
 ]
+
+
+def unavailable(reason: str):
+    """Skip, or fail where CI sets GANCOURSE_REQUIRE_BROWSER=1 (there a skipped browser test would hide a break)."""
+    if os.environ.get("GANCOURSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"GANCOURSE_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
 
 
 def chromium_path() -> str | None:
@@ -202,10 +210,10 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("Playwright is not installed (pip install -r requirements.txt)")
+        unavailable("Playwright is not installed (pip install -r requirements.txt)")
     executable = chromium_path()
     if executable is None:
-        pytest.skip("no Chromium found: apt-get install chromium (or set $CHROMIUM to a Chromium binary)")
+        unavailable("no Chromium found: apt-get install chromium (or set $CHROMIUM to a Chromium binary)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
         yield b
@@ -221,7 +229,7 @@ def built_pages() -> list[str]:
 @pytest.fixture(scope="module")
 def book():
     if not (BOOK / "index.html").is_file():
-        pytest.skip(f"no built book at {BOOK}: run `jupyter-book build .` first")
+        unavailable(f"no built book at {BOOK}: run `jupyter-book build .` first")
     return BOOK
 
 
@@ -242,7 +250,7 @@ def test_the_book_has_players_that_move(browser, book):
     pages = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
     executed = [p for p in pages if '<div class="cell_output' in (book / p).read_text()]
     if len(executed) < len(pages):
-        pytest.skip(f"{len(pages) - len(executed)} of {len(pages)} chapters were built without executing them")
+        unavailable(f"{len(pages) - len(executed)} of {len(pages)} chapters were built without executing them")
     players = sum((book / p).read_text().count('class="gancourse-player"') for p in pages)
     assert players >= 6
 
