@@ -216,7 +216,7 @@ def latent_walk_player(
     if start.shape != end.shape or start.ndim != 2:
         raise ValueError(f"start and end must be (N, d) of one shape, got {tuple(start.shape)} and {tuple(end.shape)}")
     path = latent.slerp if spherical else latent.lerp
-    walk = torch.stack([path(a, b, steps) for a, b in zip(start, end)], dim=1)  # (steps, N, d)
+    walk = torch.stack([path(a, b, steps) for a, b in zip(start, end, strict=True)], dim=1)  # (steps, N, d)
     with torch.no_grad():
         images = [generate(points) for points in walk]
     return player(

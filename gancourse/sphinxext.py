@@ -99,18 +99,28 @@ def colab_ref(app) -> str:
     if app.config.gancourse_colab_ref:
         return app.config.gancourse_colab_ref
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=app.srcdir, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "gancourse"], cwd=app.srcdir,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=app.srcdir, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "gancourse"],
+            cwd=app.srcdir,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         branch = app.config.html_theme_options.get("repository_branch") or "main"
-        logger.info(f"note: not a git checkout: the Colab notebooks install gancourse from the branch {branch}, "
-                       "not a pinned commit (set gancourse_colab_ref in _config.yml)")
+        logger.info(
+            f"note: not a git checkout: the Colab notebooks install gancourse from the branch {branch}, "
+            "not a pinned commit (set gancourse_colab_ref in _config.yml)"
+        )
         return branch
     if dirty:
-        logger.warning(f"gancourse/ has uncommitted changes: the Colab notebooks install commit {commit[:12]}, "
-                       "which does not have them")
+        logger.warning(
+            f"gancourse/ has uncommitted changes: the Colab notebooks install commit {commit[:12]}, "
+            "which does not have them"
+        )
     return commit
 
 
@@ -154,6 +164,7 @@ def citation_labels(bibfiles: list[Path]) -> dict[str, str]:
 
 def plain_citations(text: str, labels: dict[str, str]) -> str:
     """MyST's {cite}`a,b` roles as "(A et al. 2014; B 2017)", which reads in Colab, where MyST does not render."""
+
     def replace(match: re.Match) -> str:
         keys = [k.strip() for k in match.group(2).split(",")]
         cited = "; ".join(labels.get(k, k) for k in keys)

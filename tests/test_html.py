@@ -118,8 +118,10 @@ def check_players(page) -> list[str]:
         page.keyboard.press("ArrowLeft" if before["shown"][0] == before["n"] - 1 else "ArrowRight")
         after = player.evaluate(SHOWN_FRAME)
         if after["shown"] == before["shown"] or len(after["shown"]) != 1 or after["label"] == before["label"]:
-            problems.append(f"player {k}: moving the slider did not change the frame "
-                            f"(shown {before['shown']} -> {after['shown']}, label {before['label']!r} -> {after['label']!r})")
+            problems.append(
+                f"player {k}: moving the slider did not change the frame "
+                f"(shown {before['shown']} -> {after['shown']}, label {before['label']!r} -> {after['label']!r})"
+            )
     return problems
 
 
@@ -150,8 +152,8 @@ def audit(browser, root: Path, pages: list[str], screenshots: Path | None = None
             blocked.clear()
             console: list[str] = []
             page = context.new_page()
-            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+            page.on("console", lambda m, console=console: console.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e, console=console: console.append(f"uncaught: {e}"))
             response = page.goto(base + name, wait_until="load")
             if response is None or response.status != 200:
                 problems.append(f"HTTP {response.status if response else 'no response'}")
@@ -195,9 +197,9 @@ def link_problems(root: Path, base: str, page: str, hrefs: list[str]) -> list[st
         if target.is_dir():
             target = target / "index.html"
         if not target.is_file():
-            problems.append(f"broken link: {href[len(base):]}")
+            problems.append(f"broken link: {href[len(base) :]}")
         elif anchor and target.suffix == ".html" and anchor not in _html_ids(target):
-            problems.append(f"broken anchor: {href[len(base):]}")
+            problems.append(f"broken anchor: {href[len(base) :]}")
     return problems
 
 
@@ -221,8 +223,9 @@ def browser():
 
 
 def built_pages() -> list[str]:
-    pages = [p.relative_to(BOOK).as_posix() for p in BOOK.rglob("*.html")
-             if not p.relative_to(BOOK).parts[0].startswith("_")]
+    pages = [
+        p.relative_to(BOOK).as_posix() for p in BOOK.rglob("*.html") if not p.relative_to(BOOK).parts[0].startswith("_")
+    ]
     return sorted(pages)
 
 
@@ -270,11 +273,11 @@ def test_colab_links_open_notebooks_the_build_wrote(book):
         hrefs = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', (book / page).read_text())
         assert len(hrefs) == 1, f"{page}: {len(hrefs)} Colab links"
         assert hrefs[0].startswith(prefix) and hrefs[0].endswith(".ipynb"), hrefs[0]
-        notebook = book / hrefs[0][len(prefix):]
+        notebook = book / hrefs[0][len(prefix) :]
         assert notebook.is_file(), f"{page}: the Colab link points at {notebook}, which the build did not write"
         first = jupytext.read(notebook).cells[0]
         assert first.cell_type == "code" and "google.colab" in first.source
-        assert f'git+{cfg["repository"]["url"].rstrip("/")}.git@' in first.source  # the configured repository
+        assert f"git+{cfg['repository']['url'].rstrip('/')}.git@" in first.source  # the configured repository
         assert "{cite}" not in "".join(c.source for c in jupytext.read(notebook).cells if c.cell_type == "markdown")
 
 
@@ -311,7 +314,8 @@ def test_citations_read_as_text_outside_the_html_book():
     labels = sphinxext.citation_labels([ROOT / "book" / "references.bib"])
     text = "the paper ({cite}`goodfellow2014generative`, Sec. 3); see {cite}`metz2017unrolled,lin2018pacgan`."
     assert sphinxext.plain_citations(text, labels) == (
-        "the paper (Goodfellow et al. 2014, Sec. 3); see (Metz et al. 2017; Lin et al. 2018).")
+        "the paper (Goodfellow et al. 2014, Sec. 3); see (Metz et al. 2017; Lin et al. 2018)."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,9 +339,10 @@ def _player_html(dead: bool) -> str:
     return re.sub(r' oninput="[^"]*"', "", html) if dead else html
 
 
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="  # 1 x 1 PNG
 GOOD_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>good</title></head><body>
 <h1 id="top">A good page</h1><p><a href="#top">here</a> <a href="broken.html">there</a></p>
-<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==">
+<img src="data:image/png;base64,{pixel}">
 {player}</body></html>"""
 
 BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>broken</title>
@@ -351,15 +356,20 @@ BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>broken<
 
 
 def test_the_checks_fail_on_a_broken_page(browser, tmp_path):
-    (tmp_path / "good.html").write_text(GOOD_PAGE.format(player=_player_html(dead=False)))
+    (tmp_path / "good.html").write_text(GOOD_PAGE.format(pixel=PIXEL, player=_player_html(dead=False)))
     (tmp_path / "broken.html").write_text(BROKEN_PAGE.format(player=_player_html(dead=True)))
     results = audit(browser, tmp_path, ["good.html", "broken.html", "absent.html"], tmp_path / "shots")
     assert results["good.html"] == []  # a live player moves; the checks pass a sound page
     assert (tmp_path / "shots" / "good.html.png").stat().st_size > 0
     problems = "\n".join(results["broken.html"])
-    for expected in ("image not decoded: missing.png", "broken link: nowhere.html",
-                     "broken anchor: good.html#no-such-anchor", "math not rendered", "notDefinedAnywhere",
-                     "blocked request (needs the network): https://cdn.example.org/lib.js",
-                     "moving the slider did not change the frame"):
+    for expected in (
+        "image not decoded: missing.png",
+        "broken link: nowhere.html",
+        "broken anchor: good.html#no-such-anchor",
+        "math not rendered",
+        "notDefinedAnywhere",
+        "blocked request (needs the network): https://cdn.example.org/lib.js",
+        "moving the slider did not change the frame",
+    ):
         assert expected in problems, f"{expected!r} not reported:\n{problems}"
     assert results["absent.html"] == ["HTTP 404"]

@@ -18,7 +18,9 @@ def line(value):
 def test_one_image_per_frame_and_only_the_start_frame_visible():
     p = players.player([-1.0, 0.0, 1.0], line, labels=["a", "b", "c"], title="demo", start=1)
     page = p._repr_html_()
-    frames = re.findall(r'<img class="gcp-frame" src="data:image/png;base64,[^"]+" alt="([^"]*)" style="display:(\w+)', page)
+    frames = re.findall(
+        r'<img class="gcp-frame" src="data:image/png;base64,[^"]+" alt="([^"]*)" style="display:(\w+)', page
+    )
     assert frames == [("a", "none"), ("b", "block"), ("c", "none")]
     assert 'max="2"' in page and 'value="1"' in page and ">b</output>" in page
     assert "<script" not in page  # inline handlers only: works where HTML is inserted as innerHTML
