@@ -168,7 +168,7 @@ def audit(browser, root: Path, pages: list[str], screenshots: Path | None = None
             links[name] = found["links"]
             if screenshots is not None:
                 screenshots.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(screenshots / (name.replace("/", "__") + ".png")), full_page=True)
+                page.screenshot(path=str(screenshots / (name.replace("/", "__") + ".jpg")), full_page=True, quality=70)
             page.wait_for_timeout(100)  # late console messages
             problems += [f"blocked request (needs the network): {url}" for url in blocked]
             for text in console:
@@ -360,7 +360,7 @@ def test_the_checks_fail_on_a_broken_page(browser, tmp_path):
     (tmp_path / "broken.html").write_text(BROKEN_PAGE.format(player=_player_html(dead=True)))
     results = audit(browser, tmp_path, ["good.html", "broken.html", "absent.html"], tmp_path / "shots")
     assert results["good.html"] == []  # a live player moves; the checks pass a sound page
-    assert (tmp_path / "shots" / "good.html.png").stat().st_size > 0
+    assert (tmp_path / "shots" / "good.html.jpg").stat().st_size > 0
     problems = "\n".join(results["broken.html"])
     for expected in (
         "image not decoded: missing.png",
