@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -196,14 +197,12 @@ def _finish(app, exception) -> None:
     copy_asset(str(_mathjax_dir()), str(outdir / "_static" / "mathjax"))
     repository = (app.config.html_theme_options.get("repository_url") or "").rstrip("/")
     if repository:
-        pin_setup_cells(outdir, repository + ".git", colab_ref(app))
+        pin_setup_cells(outdir, repository.removesuffix(".git") + ".git", colab_ref(app))
     bibfiles = [Path(app.srcdir) / bib for bib in getattr(app.config, "bibtex_bibfiles", [])]
     readable_notebooks(outdir, citation_labels(bibfiles))
 
 
 def setup(app):
-    import os
-
     os.environ.setdefault(MODE_ENV, "quick")
     _mathjax_dir()  # fail early, naming the package, if MathJax is missing
     app.add_config_value("gancourse_pages_branch", "gh-pages", "html")
