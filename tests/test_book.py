@@ -60,7 +60,8 @@ def repeated_code(chapters, min_shared: int = 4) -> list[str]:
     cells = []
     for chapter in chapters:
         for cell in jupytext.read(chapter).cells:
-            if cell.cell_type == "code":
+            # (the Colab setup cell is the same in every chapter by design: it installs the package)
+            if cell.cell_type == "code" and '"google.colab" in sys.modules' not in cell.source:
                 lines = {line.strip() for line in cell.source.splitlines()}
                 cells.append((chapter.stem, {line for line in lines if len(line) > 24 and not line.startswith("#")}))
     found = []
