@@ -406,3 +406,16 @@ def plot_weight_histogram(
     ax.set_yscale("log")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))  # -0.0005 -> -0.5 with a x 1e-3 offset
     return _label_line_plot(ax, "weight value", "count", title)
+
+
+def weights_and_samples(
+    critic: torch.nn.Module, images: torch.Tensor, clip_value: float | None = None, title: str = ""
+) -> Figure:
+    """Two panels of one WGAN run: the critic's weight histogram (with ±c) and the generator's images."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3), gridspec_kw={"width_ratios": [3, 2]})
+    plot_weight_histogram({"critic": critic}, clip_value=clip_value, ax=left)
+    show_images(images, nrow=4, ax=right, title="samples")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

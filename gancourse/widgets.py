@@ -6,8 +6,10 @@ ranges, so every value a reader can pick is one the code accepts. A button (or,
 with ``live=True``, every change) calls ``run(new_config)`` and shows its output.
 
 The static HTML book has no Python kernel, so widgets there cannot run: each
-chapter that offers a form also shows a precomputed sweep (see
-``gancourse.viz.sweep_row``).
+chapter that offers a form also shows precomputed results (a sweep, see
+``gancourse.viz.sweep_row``, or a kernel-free slider, see ``gancourse.players``).
+Forms are :class:`Form` boxes, whose output also carries an HTML note saying that
+they need a kernel: the book's build shows that note instead of dead controls.
 """
 
 from __future__ import annotations
@@ -21,6 +23,30 @@ from IPython.display import clear_output
 
 from gancourse import viz
 from gancourse.config import Config
+
+
+NEEDS_KERNEL = (
+    '<div class="gancourse-needs-kernel"><strong>Live form: it needs a running Python kernel.</strong> '
+    "Open this chapter as a notebook (Jupyter, or Colab with the launch button at the top of the page) to "
+    "use it; this page shows precomputed results next to it.</div>"
+)
+
+
+class Form(w.VBox):
+    """A box of controls whose static rendering (no kernel: the HTML book) is the :data:`NEEDS_KERNEL` note.
+
+    A notebook with a kernel shows the widgets (their MIME type ranks first); the book's
+    build drops the widget view, which cannot run without a kernel, and shows the note.
+    """
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        return {**bundle, "text/html": NEEDS_KERNEL}
+
+
+def panel(*children: w.Widget) -> Form:
+    """Several controls and forms shown as one :class:`Form`."""
+    return Form(list(children))
 
 
 def control(spec: Mapping[str, Any], value: Any, bounds: tuple[float, float] | None = None) -> w.Widget:
@@ -60,7 +86,7 @@ def config_form(
     live: bool = False,
     quick: bool = True,
     button: str = "Run",
-) -> w.VBox:
+) -> Form:
     """Controls for ``fields`` of ``cfg`` (all by default) and an output area where ``run`` shows results.
 
     With ``quick=True`` the form starts from ``cfg.quick()``, so a retrain takes
@@ -98,10 +124,10 @@ def config_form(
         go = w.Button(description=button, button_style="primary", icon="play")
         go.on_click(refresh)
         children.append(go)
-    return w.VBox([*children, output])
+    return Form([*children, output])
 
 
-def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequence[str] | None = None) -> w.VBox:
+def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequence[str] | None = None) -> Form:
     """A slider over precomputed results (training snapshots): ``draw(item)`` shows the chosen one."""
     if not items:
         raise ValueError("items is empty: nothing to show")
@@ -117,4 +143,4 @@ def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequen
 
     slider.observe(show, names="value")
     show()
-    return w.VBox([slider, output])
+    return Form([slider, output])

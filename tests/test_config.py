@@ -89,7 +89,8 @@ def test_spec_lists_ranges():
     assert spec["lr"]["low"] == 1e-5 and spec["lr"]["high"] == 1.0 and spec["lr"]["log"]
     assert spec["hidden"]["type"] is int and spec["hidden"]["default"] == 20
     assert {s["name"] for s in DataConfig.spec()} >= {"dataset", "image_size", "batch_size"}
-    assert dict((s["name"], s) for s in DataConfig.spec())["dataset"]["choices"] == ("mnist", "fashion_mnist")
+    choices = dict((s["name"], s) for s in DataConfig.spec())["dataset"]["choices"]
+    assert choices[:2] == ("mnist", "fashion_mnist") and {"emoji", "cifar10", "celeba", "folder"} <= set(choices)
 
 
 def test_quick_overrides_are_valid_fields():
@@ -103,3 +104,19 @@ def test_sweep():
     assert all(c.hidden == 20 for c in cfgs)
     with pytest.raises(ValueError, match="lr"):
         list(config.sweep(RegressionConfig(), "lr", [-1.0]))
+
+
+def test_dataset_names_and_image_folder():
+    from gancourse.config import ConditionalGANConfig, DCGANConfig, Pix2PixConfig, ProGANConfig
+
+    assert DCGANConfig(dataset="emoji", image_size=64).dataset == "emoji"
+    for cls in (DataConfig, DCGANConfig, ProGANConfig):
+        with pytest.raises(ValueError, match=r"image_folder = '' but dataset = 'folder'"):
+            cls(dataset="folder")
+        with pytest.raises(ValueError, match=r"image_folder = '/x' is used only with dataset = 'folder'"):
+            cls(dataset="mnist", image_folder="/x")
+    with pytest.raises(ValueError, match="ConditionalGANConfig.dataset = 'celeba' has no class labels"):
+        ConditionalGANConfig(dataset="celeba")
+    with pytest.raises(ValueError, match="image_folder = '' but dataset = 'paired_folder'"):
+        Pix2PixConfig(dataset="paired_folder")
+    assert Pix2PixConfig(dataset="paired_folder", image_folder="/f", direction="BtoA").direction == "BtoA"

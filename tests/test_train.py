@@ -219,3 +219,45 @@ def test_rmsprop_option_builds_rmsprop():
     with pytest.raises(ValueError, match="optimizer"):
         small_toy(optimizer="sgd")
 
+
+
+def test_recipes_take_channels_and_classes_from_the_data(tmp_path, monkeypatch):
+    """Every image recipe on emoji (the embedded copy: no data root, downloads off): 3 channels, 10 classes."""
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    from gancourse import config
+    from gancourse.train import recipes
+
+    monkeypatch.setenv("GANCOURSE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    small = dict(image_size=16, base_channels=4, steps=1, batch_size=4, data_limit=40)
+    runs = [
+        (recipes.dcgan, config.DCGANConfig(dataset="emoji", **small)),
+        (recipes.wgan_gp, config.WGANGPConfig(dataset="emoji_noto", **small)),
+        (recipes.resnet_gan, config.ResNetGANConfig(dataset="emoji_twemoji", **{**small, "base_channels": 8})),
+        (recipes.conditional_gan, config.ConditionalGANConfig(dataset="emoji", **small)),
+        (recipes.mlp_gan, config.MLPGANConfig(dataset="emoji", image_size=16, hidden=16, steps=1, batch_size=4, data_limit=40)),
+    ]
+    for build, cfg in runs:
+        trainer = build(cfg)
+        trainer.train()
+        condition = torch.tensor([0, 9]) if build is recipes.conditional_gan else None
+        assert trainer.generate(2, condition).shape == (2, 3, 16, 16), build.__name__
+    assert recipes.conditional_gan(runs[3][1]).data.classes[0] == "Smileys & Emotion"
+    trainer = recipes.pix2pix(config.Pix2PixConfig(dataset="emoji", image_size=16, base_channels=4, d_layers=1, steps=1, batch_size=2, data_limit=8))
+    assert trainer.fixed_condition.shape[1:] == (3, 16, 16) and trainer.data.fixed_target.shape[1:] == (3, 16, 16)
+    folder = tmp_path / "facades"
+    for split in ("train", "test"):
+        (folder / split).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((16, 32, 3), 40 * i, np.uint8)).save(folder / split / f"{i}.png")
+    cfg = config.Pix2PixConfig(dataset="paired_folder", image_folder=str(folder), direction="BtoA", image_size=16,
+                               base_channels=4, d_layers=1, steps=1, batch_size=2)
+    trainer = recipes.pix2pix(cfg, n_fixed=2)
+    trainer.train()
+    assert trainer.fixed_condition.shape == (2, 3, 16, 16)
+    with pytest.raises(ValueError, match="has no class labels"):
+        config.ConditionalGANConfig(dataset="folder", image_folder=str(folder))

@@ -63,3 +63,11 @@ def test_step_slider_shows_the_chosen_item():
     assert shown[-1] == "a"
     with pytest.raises(ValueError, match="items is empty"):
         widgets.step_slider([], print)
+
+
+def test_forms_say_they_need_a_kernel_where_widgets_cannot_run():
+    form = widgets.config_form(RegressionConfig(), lambda cfg: None, fields=["lr"])
+    bundle = form._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # a notebook with a kernel shows the widgets
+    assert bundle["text/html"] == widgets.NEEDS_KERNEL  # the static book shows this note instead
+    assert isinstance(widgets.panel(w.IntSlider(), form), widgets.Form)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gancourse.config.base import param
-from gancourse.config.basics import DATASETS
+from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 from gancourse.config.gan import GANConfig
 
 
@@ -59,7 +59,7 @@ class ProGANConfig(GANConfig):
         "log_every": 10,
     }
 
-    dataset: str = param("mnist", choices=(*DATASETS, "folder"), help="training images ('folder': image_folder)")
+    dataset: str = param("mnist", choices=IMAGE_DATASETS, help="training images ('folder': image_folder)")
     image_folder: str = param("", help="with dataset='folder': a folder of images (any size, center-cropped, RGB)")
     image_size: int = param(32, 8, 1024, help="target resolution: a power of two (paper: 1024 on CelebA-HQ)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
@@ -77,7 +77,6 @@ class ProGANConfig(GANConfig):
     batch_sizes: tuple[int, ...] = param(
         (16, 16, 16, 16), 1, 4096, help="batch size at 4, 8, 16, ... up to image_size, one each (paper: 16 up to 128)"
     )
-    batch_size: int = param(16, 1, 4096, help="not used: ProGAN's batch size depends on the resolution (batch_sizes)")
     equalized_lr: bool = param(True, help="equalized learning rate, Sec. 4.1 (off: He init, no run-time scale)")
     pixel_norm: bool = param(True, help="pixelwise feature normalisation in G, Sec. 4.2")
     minibatch_std: bool = param(True, help="minibatch standard deviation layer in D, Sec. 3")
@@ -181,7 +180,6 @@ class ProGANConfig(GANConfig):
                     f"ProGANConfig.batch_sizes = {self.batch_sizes}: {bad} not divisible by group_size = "
                     f"{self.group_size}; the minibatch-stddev layer needs whole groups"
                 )
-        if self.dataset == "folder" and not self.image_folder:
-            raise ValueError("ProGANConfig.image_folder = '' but dataset = 'folder': give the folder of images")
+        check_image_folder(self)
         object.__setattr__(self, "steps", sum(p.steps for p in self.phases()))  # derived, never set by hand
 
