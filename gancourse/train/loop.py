@@ -235,7 +235,8 @@ class GANTrainer:
             with torch.set_grad_enabled(reuse), autocast(self.device, amp, cpu=True):
                 fake = generator(*self.generator_inputs(z, condition))
             with autocast(self.device, amp, cpu=True):
-                loss_d, stats = self.objective.loss_d(self.critic(condition, self.synced_discriminator), real, fake.detach())
+                critic = self.critic(condition, self.synced_discriminator)
+                loss_d, stats = self.objective.loss_d(critic, real, fake.detach())
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
