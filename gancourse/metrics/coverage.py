@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from gancourse.data import GaussianMixture2D
-from gancourse.metrics.fid import ArrayLike, as_numpy, check_finite
+from gancourse.metrics.arrays import ArrayLike, as_numpy, check_finite
 from gancourse.metrics.inception_score import check_probabilities
 
 #: Lin et al. (2018): a mode counts as captured with at least 20 of 2,500 samples.
