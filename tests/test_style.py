@@ -208,6 +208,29 @@ def test_inputs_are_checked(extractor):
         transfer.stylize(content, painting, small(), shallow)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("where", ["content", "style"])
+def test_non_finite_images_are_refused(extractor, bad, where):
+    content, painting = pictures()
+    images_in = {"content": content.clone(), "style": painting.clone()}
+    images_in[where][0, 1, 3, 4] = bad
+    with pytest.raises(ValueError, match=f"{where} holds 1 NaN or infinite value"):
+        transfer.stylize(images_in["content"], images_in["style"], small(), extractor)
+    with pytest.raises(ValueError, match=r"style\[1\] holds 1 NaN"):
+        transfer.stylize(content, [painting, images_in[where]], small(), extractor)
+
+
+def test_corrupt_cached_weights_name_the_file_to_delete(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = vgg.cached_weights_path()
+    assert cached.parent == tmp_path / "hub" / "checkpoints"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"half a download")
+    with pytest.raises(vgg.CorruptWeights, match=f"{cached}.*delete that file"):
+        vgg.vgg19_features(["conv1_1"], weights="imagenet")
+    assert "RANDOM" not in capsys.readouterr().out  # no silent fallback to random weights
+
+
 # --------------------------------------------------------------------------------------
 # Images
 # --------------------------------------------------------------------------------------
