@@ -123,3 +123,11 @@ def test_numpy_numbers_are_accepted_as_plain_numbers():
 def test_huge_integer_for_a_float_field_names_the_field(value):
     with pytest.raises(ValueError, match=r"RegressionConfig.lr = about -?10\^400 is beyond the float range"):
         RegressionConfig(lr=value)
+
+
+def test_empty_batch_sizes_is_named_clearly():
+    with pytest.raises(ValueError, match=r"ProGANConfig.batch_sizes = \(\) is empty: give one batch size per resolution 4, 8, 16, 32 \(4 entries\)"):
+        config.ProGANConfig(batch_sizes=())
+    for name in ("fade_images", "stable_images"):
+        with pytest.raises(ValueError, match=f"ProGANConfig.{name} = \\(\\) has 0 entries"):
+            config.ProGANConfig(**{name: ()})
