@@ -181,6 +181,9 @@ class GANTrainer:
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.data_rng = torch.Generator().manual_seed(cfg.seed)  # real batches are drawn on the CPU
         self.noise_rng = torch.Generator(self.device).manual_seed(cfg.seed + 1)
+        # randomness at inference (pix2pix's test-time dropout) has its own stream: looking at samples
+        # never changes the training run, and repeated calls still draw fresh noise
+        self.inference_rng = torch.Generator(self.device).manual_seed(cfg.seed + 3)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
         self.fixed_z = torch.randn(self.n_fixed, self.latent_dim, generator=fixed).to(self.device)  # (n_fixed, latent)
         if fixed_condition is not None and len(fixed_condition) != n_fixed:
@@ -372,6 +375,7 @@ class GANTrainer:
             "scaler_d": _clone(self.scaler_d.state_dict()),
             "data_rng": generator_state(self.data_rng),
             "noise_rng": generator_state(self.noise_rng),
+            "inference_rng": generator_state(self.inference_rng),
             "global_rng": rng_state(),
             "step": self.step,
             "history": {k: list(v) for k, v in self.history.items()},
@@ -392,6 +396,8 @@ class GANTrainer:
         self.scaler_d.load_state_dict(state["scaler_d"])
         set_generator_state(self.data_rng, state["data_rng"])
         set_generator_state(self.noise_rng, state["noise_rng"])
+        if "inference_rng" in state:  # absent from checkpoints written before it existed
+            set_generator_state(self.inference_rng, state["inference_rng"])
         set_rng_state(state["global_rng"])
         self.step = int(state["step"])
         self.history = {k: list(v) for k, v in state["history"].items()}
@@ -485,6 +491,7 @@ class GANTrainer:
             "networks": [type(self.generator).__name__, type(self.discriminator).__name__],
             "data_rng": generator_state(self.data_rng),
             "noise_rng": generator_state(self.noise_rng),  # tagged with its device: loads on a CPU or a GPU
+            "inference_rng": generator_state(self.inference_rng),
             "global_rng": rng_state(),
             "history": self.history,
             "window": [[step, values] for step, values in self._window],  # checked, not yet logged

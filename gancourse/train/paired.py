@@ -23,8 +23,9 @@ class Pix2PixTrainer(GANTrainer):
     that is, batch norm normalises with the statistics of the test batch (at batch
     size 1 that is instance normalisation) and dropout stays on (unless the
     generator was built with ``test_dropout=False``). The running averages are
-    neither used nor updated, and the dropout masks are drawn from a fork of the
-    global random state, so looking at samples never changes the training run.
+    neither used nor updated, and the dropout masks come from the trainer's own
+    ``inference_rng`` (saved in checkpoints), so looking at samples never changes
+    the training run, while every call draws fresh dropout noise.
     """
 
     def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
@@ -45,10 +46,19 @@ class Pix2PixTrainer(GANTrainer):
         for m in generator.modules():
             if isinstance(m, NoiseDropout):
                 m.eval()  # NoiseDropout drops in eval mode only if built with test_dropout=True
-        devices = [self.device] if self.device.type == "cuda" else []
+        cuda = self.device.type == "cuda"
         try:
-            with torch.random.fork_rng(devices=devices):
-                yield
+            # dropout draws from the global generator of G's device: run it on the trainer's own
+            # inference stream, and give the training stream back untouched afterwards
+            with torch.random.fork_rng(devices=[self.device] if cuda else []):
+                if cuda:
+                    torch.cuda.set_rng_state(self.inference_rng.get_state(), self.device)
+                else:
+                    torch.set_rng_state(self.inference_rng.get_state())
+                try:
+                    yield
+                finally:
+                    self.inference_rng.set_state(torch.cuda.get_rng_state(self.device) if cuda else torch.get_rng_state())
         finally:
             for m, flag in zip(norms, tracked):
                 m.track_running_stats = flag
