@@ -15,7 +15,7 @@ def densities(gen_mean=1.0, gen_std=0.8):
 
 def test_normal_pdf_integrates_to_one():
     assert abs(float(losses.normal_pdf(X, 0.5, 1.3).sum() * DX) - 1) < 1e-9
-    with pytest.raises(ValueError, match="std = 0 is out of range: allowed std > 0"):
+    with pytest.raises(ValueError, match="std = 0 is out of range: allowed a finite std > 0"):
         losses.normal_pdf(X, 0.0, 0)
 
 
