@@ -117,3 +117,18 @@ def test_layer_norm_normalises_each_sample_over_channels_and_positions():
 def test_bad_norm_names_the_parameter():
     with pytest.raises(ValueError, match="norm = 'instance' is not allowed: choose one of 'batch', 'layer', 'none'"):
         DCGANDiscriminator(4, 16, norm="instance")
+
+
+def test_dcgan_networks_refuse_wrong_sizes_instead_of_giving_wrong_outputs():
+    from gancourse.models import DCGANDiscriminator, DCGANGenerator
+
+    d = DCGANDiscriminator(4, 32)
+    # a 64 px image used to give 25 logits per image (a silent (B * 25,) output)
+    with pytest.raises(ValueError, match=r"images must have shape \(B, 1, 32, 32\), got \(2, 1, 64, 64\)"):
+        d(torch.randn(2, 1, 64, 64))
+    with pytest.raises(ValueError, match=r"z must have shape \(B, 8\), got \(2, 9\)"):
+        DCGANGenerator(8, 4, 32)(torch.randn(2, 9))
+    assert DCGANGenerator(8, 4, 32)(torch.randn(2, 8, 1, 1)).shape == (2, 1, 32, 32)
+    for kwargs, name in (({"latent_dim": 0}, "latent_dim"), ({"base_channels": 0}, "base_channels")):
+        with pytest.raises(ValueError, match=f"{name} = 0 is out of range"):
+            DCGANGenerator(**{"latent_dim": 8, "base_channels": 4, **kwargs})
