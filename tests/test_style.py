@@ -354,3 +354,17 @@ def test_defaults_follow_the_paper_and_quick_mode_shrinks():
 def test_bad_config_values_name_the_field(changes, message):
     with pytest.raises(ValueError, match=message):
         StyleConfig().replace(**changes)
+
+
+def test_a_diverging_optimisation_raises_instead_of_returning_nan(extractor, monkeypatch):
+    content, painting = pictures()
+    calls = {"n": 0}
+    real_tv = transfer.total_variation
+
+    def exploding(image):
+        calls["n"] += 1
+        return real_tv(image) * (float("nan") if calls["n"] >= 3 else 1.0)
+
+    monkeypatch.setattr(transfer, "total_variation", exploding)
+    with pytest.raises(transfer.StyleDiverged, match=r"style transfer diverged at step \d+: total = nan, tv = nan"):
+        transfer.stylize(content, painting, small(tv_weight=1.0), extractor)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -55,6 +56,10 @@ class StyleRun:
     @property
     def steps_per_second(self) -> float:
         return self.config.steps / self.seconds if self.seconds > 0 else float("inf")
+
+
+class StyleDiverged(RuntimeError):
+    """The style-transfer loss became NaN or infinite; the message names the step and the remedies."""
 
 
 def prepare(image: ImageLike | None, size: int, verbose: bool = True, name: str = "image") -> torch.Tensor | None:
@@ -197,6 +202,13 @@ def stylize(
         began = time.perf_counter()
         for step in bar:
             optimizer.step(closure)
+            if not math.isfinite(losses["total"][-1]):  # LBFGS/Adam would carry NaN into the image silently
+                bar.close()
+                which = ", ".join(f"{k} = {v[-1]}" for k, v in losses.items() if v and not math.isfinite(v[-1]))
+                raise StyleDiverged(
+                    f"style transfer diverged at step {step}: {which}. Lower style_weight/content_weight, "
+                    "set normalize_losses=True, or use optimizer='adam' with a smaller lr"
+                )
             if cfg.optimizer == "adam":
                 with torch.no_grad():
                     x.clamp_(0, 1)  # projected gradient steps: pixels stay valid colours
