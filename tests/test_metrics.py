@@ -538,3 +538,8 @@ def test_precomputed_features_with_too_large_n(which):
     stats = metrics.FeatureStatistics.of(sets["real"])
     with pytest.raises(ValueError, match="accumulated from"):
         metrics.frechet_inception_distance(stats, sets["fake"], n=20)
+
+
+def test_kl_from_uniform_refuses_nan_counts():
+    with pytest.raises(ValueError, match="counts holds 1 NaN or infinite"):
+        metrics.kl_from_uniform(np.array([1.0, np.nan, 2.0]))
