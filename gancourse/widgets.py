@@ -113,6 +113,8 @@ def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequen
     if not items:
         raise ValueError("items is empty: nothing to show")
     labels = list(labels) if labels is not None else [str(i) for i in range(len(items))]
+    if len(labels) != len(items):
+        raise ValueError(f"labels has {len(labels)} entries for {len(items)} items: give one label per item")
     slider = w.SelectionSlider(options=list(zip(labels, range(len(items)))), value=len(items) - 1, description="step")
     output = w.Output()
 

@@ -78,3 +78,8 @@ def test_a_value_outside_the_slider_bounds_widens_the_slider_instead_of_clamping
     assert (small.value, small.min, small.max) == (5, 5, 100)
     with pytest.raises(ValueError, match="low must not exceed high"):
         widgets.config_form(cfg, print, fields={"steps": (100, 10)})
+
+
+def test_step_slider_needs_one_label_per_item():
+    with pytest.raises(ValueError, match="labels has 2 entries for 3 items"):
+        widgets.step_slider(["a", "b", "c"], print, labels=["10", "20"])
