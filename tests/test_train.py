@@ -446,3 +446,16 @@ def test_load_or_train_refuses_names_that_are_not_file_name_stems(tmp_path, name
     with pytest.raises(ValueError, match="is not allowed: use a plain file-name stem"):
         train.load_or_train(name, small_toy(), train.toy_gan, directory=folder, device=CPU, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_atomic_steps_an_interrupted_step_is_not_undone():
+    """The per-step copy is what makes an interruption harmless: without it D has already moved."""
+    cfg = small_toy()
+    trainer = train.toy_gan(cfg, CPU)
+    trainer.atomic_steps = False
+    trainer.objective = Interrupting(trainer.objective, "loss_g", at=1)
+    before = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(progress=False)
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters()))
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())  # the finally still holds

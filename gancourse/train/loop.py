@@ -195,6 +195,9 @@ class GANTrainer:
         self.samples: list[tuple[int, torch.Tensor]] = []  # (step, G(fixed_z) on the CPU)
         self._window: list[tuple[int, dict[str, torch.Tensor]]] = []  # per-step values not yet logged
         self._saved_step: int | None = None  # the step of the last checkpoint this trainer wrote or loaded
+        #: keep the state at the start of each step in memory, so that an interrupted step is undone
+        #: (see :meth:`train`); False saves one copy of the networks and optimisers per step
+        self.atomic_steps = True
 
     @property
     def latent_dim(self) -> int:
@@ -311,7 +314,8 @@ class GANTrainer:
         generators, history and samples, before it propagates. Calling ``train()``
         again therefore re-runs the interrupted step from the same state and continues
         exactly as an uninterrupted run. The price is one in-memory copy of the
-        networks and optimiser states per step.
+        networks and optimiser states per step (``trainer.atomic_steps = False``
+        skips it; then only a run resumed from a checkpoint is exact).
 
         The checkpoint folder is checked to be writable before the first step. If the
         final save fails, the :class:`~gancourse.checkpoints.CheckpointError` says where
@@ -328,7 +332,7 @@ class GANTrainer:
             bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0)
         try:
             while self.step < target:
-                before = self._snapshot()
+                before = self._snapshot() if self.atomic_steps else None
                 try:
                     index = self.step
                     values = self.train_step()
@@ -342,7 +346,8 @@ class GANTrainer:
                     if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
                         self.save()
                 except BaseException:  # KeyboardInterrupt included: undo the unfinished step
-                    self._restore(before)
+                    if before is not None:
+                        self._restore(before)
                     raise
                 if bar is not None:
                     bar.update(1)
