@@ -459,3 +459,20 @@ def test_without_atomic_steps_an_interrupted_step_is_not_undone():
         trainer.train(progress=False)
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters()))
     assert all(p.requires_grad for p in trainer.discriminator.parameters())  # the finally still holds
+
+
+def test_a_finished_run_loads_from_a_read_only_cache(tmp_path, monkeypatch):
+    cfg = small_toy()
+    first = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
+
+    writes = []
+
+    def read_only(path, state, **kwargs):
+        writes.append(path)
+        raise checkpoints.CheckpointError(f"could not write the checkpoint {path}: Read-only file system")
+
+    monkeypatch.setattr(train.loop, "save_checkpoint", read_only)
+    again = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
+    assert again.step == cfg.steps and writes == []  # loaded, not rewritten: no write is attempted
+    for a, b in zip(weights(first), weights(again)):
+        assert torch.equal(a, b)

@@ -354,7 +354,7 @@ class GANTrainer:
         finally:
             if bar is not None:
                 bar.close()
-        if self.checkpoint_path:
+        if self.checkpoint_path and self._saved_step != self.step:  # a loaded, finished run is not rewritten
             try:
                 self.save()
             except CheckpointError as err:
@@ -454,7 +454,7 @@ class GANTrainer:
         ]
         if not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()):
             return
-        state = {k: self.state_dict_part(k) for k in FINITE_KEYS}
+        state = {k: self._part_state(k) for k in FINITE_KEYS}
         bad = [name for key in FINITE_KEYS for name in nonfinite_entries(state[key], key)]
         shown = ", ".join(bad[:4]) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
         raise TrainingDiverged(
@@ -462,7 +462,7 @@ class GANTrainer:
             f"(a NaN gradient). Stopped; {self._last_good()}. Lower the learning rates, or check the data for NaNs."
         )
 
-    def state_dict_part(self, key: str) -> Any:
+    def _part_state(self, key: str) -> Any:
         """One of the networks' or optimisers' state dicts, by its checkpoint key."""
         return {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g, "opt_d": self.opt_d}[
             key
