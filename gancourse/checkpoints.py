@@ -254,7 +254,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist: train first, or check the path")
     if path.stat().st_size == 0:
-        raise CheckpointError(f"{path} is empty (0 bytes), left by an interrupted copy or write: delete it and train again")
+        raise CheckpointError(
+            f"{path} is empty (0 bytes), left by an interrupted copy or write: delete it and train again"
+        )
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for a foreign, truncated or malicious file
@@ -272,7 +274,8 @@ def require_keys(state: Mapping[str, Any], keys: Iterable[str], path: str | os.P
     missing = [key for key in keys if key not in state]
     if missing:
         raise CheckpointError(
-            f"{path} lacks {', '.join(missing)}: it was written by another program or version; delete it and train again"
+            f"{path} lacks {', '.join(missing)}: it was written by another program or version; "
+            "delete it and train again"
         )
 
 

@@ -218,7 +218,9 @@ class WassersteinObjective:
 
     def __init__(self, clip_value: float | None = None, gp_weight: float = 0.0, drift: float = 0.0) -> None:
         if clip_value is not None and not (clip_value > 0 and math.isfinite(clip_value)):
-            raise ValueError(f"clip_value = {clip_value} is out of range: allowed a finite clip_value > 0 (WGAN: 0.01), or None")
+            raise ValueError(
+                f"clip_value = {clip_value} is out of range: allowed a finite clip_value > 0 (WGAN: 0.01), or None"
+            )
         if not (gp_weight >= 0 and math.isfinite(gp_weight)):  # NaN fails every comparison: test for the allowed
             raise ValueError(f"gp_weight = {gp_weight} is out of range: allowed a finite gp_weight >= 0 (WGAN-GP: 10)")
         if not (drift >= 0 and math.isfinite(drift)):

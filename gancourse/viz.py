@@ -49,7 +49,9 @@ def _check_grid(images: torch.Tensor, nrow: int, value_range: tuple[float, float
         raise ValueError(f"value_range = {value_range}: the low end must be below the high end")
     if not bool(torch.isfinite(images).all()):
         bad = int((~torch.isfinite(images)).sum())
-        raise ValueError(f"images hold {bad} NaN or infinite value(s): a diverged generator? (they would show as a flat colour)")
+        raise ValueError(
+            f"images hold {bad} NaN or infinite value(s): a diverged generator? (they would show as a flat colour)"
+        )
 
 
 def show_images(
@@ -63,7 +65,7 @@ def show_images(
     """A grid of images (N, C, H, W), by default scaled from [-1, 1]; ``size`` is inches per image."""
     if ax is None:
         n = len(images)
-        _check_grid(images.detach().float().cpu() if isinstance(images, torch.Tensor) else torch.as_tensor(images), nrow, value_range)
+        _check_grid(torch.as_tensor(images).detach().float().cpu(), nrow, value_range)
         cols, rows = min(nrow, n), -(-n // nrow)
         _, ax = plt.subplots(figsize=(max(2.0, cols * size), max(1.0, rows * size) + 0.3))
     ax.imshow(_grid_image(images, nrow, value_range), interpolation="nearest")

@@ -160,5 +160,6 @@ def test_a_classifier_with_nan_weights_is_not_cached(tmp_path):
 
 def test_a_classifier_checkpoint_missing_entries_is_named(tmp_path):
     path = checkpoints.save_checkpoint(tmp_path / "c.pt", {"kind": "domain-classifier", "config": {}, "model": {}})
-    with pytest.raises(checkpoints.CheckpointError, match="c.pt lacks test_accuracy, test_images, train_seconds, source"):
+    missing = "c.pt lacks test_accuracy, test_images, train_seconds, source"
+    with pytest.raises(checkpoints.CheckpointError, match=missing):
         metrics.load_classifier(path)

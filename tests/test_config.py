@@ -126,7 +126,8 @@ def test_huge_integer_for_a_float_field_names_the_field(value):
 
 
 def test_empty_batch_sizes_is_named_clearly():
-    with pytest.raises(ValueError, match=r"ProGANConfig.batch_sizes = \(\) is empty: give one batch size per resolution 4, 8, 16, 32 \(4 entries\)"):
+    message = r"ProGANConfig.batch_sizes = \(\) is empty: give one batch size per resolution 4, 8, 16, 32 \(4 entries\)"
+    with pytest.raises(ValueError, match=message):
         config.ProGANConfig(batch_sizes=())
     for name in ("fade_images", "stable_images"):
         with pytest.raises(ValueError, match=f"ProGANConfig.{name} = \\(\\) has 0 entries"):

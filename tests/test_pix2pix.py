@@ -211,7 +211,7 @@ def test_inference_runs_the_generator_as_in_training(squares):
     out = trainer.translate(edges[:8])
     torch.testing.assert_close(out, expected)
     assert not torch.allclose(trainer.translate(edges[:1]), out[:1])  # batch size 1: its own statistics
-    for a, b in zip(running, trainer.generator.buffers()):
+    for a, b in zip(running, trainer.generator.buffers(), strict=True):
         assert torch.equal(a, b)  # running averages neither used nor updated
     assert not trainer.generator.training
     assert torch.equal(torch.get_rng_state(), global_state)  # the training RNG is untouched

@@ -254,7 +254,7 @@ def test_an_interruption_at_a_phase_boundary_continues_exactly(blobs, at):
         trainer.train(progress=False)
     assert trainer.step == at and (trainer.resolution, trainer.alpha) == cfg.stage(max(at - 1, 0))[1:3]
     trainer.train(progress=False)
-    for a, b in zip(weights(straight), weights(trainer)):
+    for a, b in zip(weights(straight), weights(trainer), strict=True):
         assert torch.equal(a, b)
     assert straight.history == trainer.history
     assert list(trainer.phase_samples()) == [2, 8, 12]

@@ -116,7 +116,8 @@ def test_divergence_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path):
 
     trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
     trainer.real = sampler
-    with pytest.raises(train.TrainingDiverged, match=r"training diverged at step 26: loss_d = nan.*run.pt \(step 20\), is intact"):
+    message = r"training diverged at step 26: loss_d = nan.*run.pt \(step 20\), is intact"
+    with pytest.raises(train.TrainingDiverged, match=message):
         trainer.train(progress=False)
     state = checkpoints.load_checkpoint(tmp_path / "run.pt")
     assert state["step"] == 20
@@ -241,7 +242,8 @@ def test_nan_gradient_with_finite_losses_is_never_checkpointed(tmp_path):
     trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
     weight = next(trainer.generator.parameters())
     weight.register_hook(lambda grad: grad * float("nan") if trainer.step == 19 else grad)  # the 20th G update
-    with pytest.raises(train.TrainingDiverged, match=r"by step 20: NaN or inf in generator\..*losses were finite.*run.pt \(step 10\), is intact"):
+    message = r"by step 20: NaN or inf in generator\..*losses were finite.*run.pt \(step 10\), is intact"
+    with pytest.raises(train.TrainingDiverged, match=message):
         trainer.train(progress=False)
     state = checkpoints.load_checkpoint(tmp_path / "run.pt")
     assert state["step"] == 10
@@ -270,7 +272,8 @@ def test_failed_final_save_keeps_the_trained_trainer(tmp_path, monkeypatch, caps
     cfg = small_toy(checkpoint_every=0)
     trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
     monkeypatch.setattr(train.loop, "save_checkpoint", disk_full)
-    with pytest.raises(checkpoints.CheckpointError, match=r"run.pt: the disk is full.*reached step 40.*trainer.save\(path\)"):
+    message = r"run.pt: the disk is full.*reached step 40.*trainer.save\(path\)"
+    with pytest.raises(checkpoints.CheckpointError, match=message):
         trainer.train(progress=False)
     assert trainer.step == cfg.steps
     returned = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
@@ -301,7 +304,7 @@ def test_forced_retrain_keeps_the_finished_checkpoint_until_it_finishes(tmp_path
     assert "stays until the new run finishes" in capsys.readouterr().out
     kept = train.toy_gan(cfg, CPU, checkpoint_path=path)
     assert kept.load() == cfg.steps  # the finished result survived the interruption
-    for a, b in zip(weights(first), weights(kept)):
+    for a, b in zip(weights(first), weights(kept), strict=True):
         assert torch.equal(a, b)
     again = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False, force=True)
     assert again.checkpoint_path == path and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
@@ -359,13 +362,13 @@ def test_an_interruption_anywhere_in_a_step_continues_exactly(tmp_path, where):
     assert all(p.requires_grad for p in trainer.discriminator.parameters())  # D is not left frozen
     trainer.train(progress=False)  # calling train() again re-runs the interrupted step
 
-    for a, b in zip(weights(straight), weights(trainer)):
+    for a, b in zip(weights(straight), weights(trainer), strict=True):
         assert torch.equal(a, b)
-    for a, b in zip(optimizer_state(straight), optimizer_state(trainer)):
+    for a, b in zip(optimizer_state(straight), optimizer_state(trainer), strict=True):
         assert torch.equal(a, b)
     assert straight.history == trainer.history
     assert [s for s, _ in straight.samples] == [s for s, _ in trainer.samples]
-    for (_, a), (_, b) in zip(straight.samples, trainer.samples):
+    for (_, a), (_, b) in zip(straight.samples, trainer.samples, strict=True):
         assert torch.equal(a, b)
 
 
@@ -378,11 +381,13 @@ def test_failed_load_leaves_the_trainer_unchanged(tmp_path):
 
     torch.manual_seed(3)
     generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=(2,), n_hidden=3, image_output=False)
-    other = train.GANTrainer(generator, MLPDiscriminator((2,), 2 * cfg.hidden, n_hidden=3), source.real, cfg, device=CPU)
+    wider = MLPDiscriminator((2,), 2 * cfg.hidden, n_hidden=3)
+    other = train.GANTrainer(generator, wider, source.real, cfg, device=CPU)
     before, rng = weights(other), other.noise_rng.get_state()
-    with pytest.raises(checkpoints.CheckpointError, match=r"run.pt does not fit this trainer \(RuntimeError: .*size mismatch.*nothing was loaded"):
+    message = r"run.pt does not fit this trainer \(RuntimeError: .*size mismatch.*nothing was loaded"
+    with pytest.raises(checkpoints.CheckpointError, match=message):
         other.load(tmp_path / "run.pt")
-    for a, b in zip(before, weights(other)):
+    for a, b in zip(before, weights(other), strict=True):
         assert torch.equal(a, b)  # G was put back too
     assert other.step == 0 and torch.equal(other.noise_rng.get_state(), rng) and not other.opt_g.state
 
@@ -398,7 +403,8 @@ def test_checkpoint_with_missing_entries_or_other_networks_is_named(tmp_path):
     other = {k: v for k, v in state.items() if k != "format"}
     other["networks"] = ["DCGANGenerator", "DCGANDiscriminator"]
     checkpoints.save_checkpoint(tmp_path / "other.pt", other)
-    with pytest.raises(checkpoints.CheckpointError, match="holds a DCGANGenerator and a DCGANDiscriminator, but this trainer has a MLPGenerator"):
+    message = "holds a DCGANGenerator and a DCGANDiscriminator, but this trainer has a MLPGenerator"
+    with pytest.raises(checkpoints.CheckpointError, match=message):
         trainer.load(tmp_path / "other.pt")
 
 
@@ -413,7 +419,7 @@ def test_checkpoint_written_on_a_gpu_loads_on_a_cpu(tmp_path):
     on_cpu = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "gpu.pt")
     with pytest.warns(UserWarning, match="cuda random-number generator state cannot continue on cpu"):
         assert on_cpu.load() == 5
-    for a, b in zip(weights(trainer), weights(on_cpu)):
+    for a, b in zip(weights(trainer), weights(on_cpu), strict=True):
         assert torch.equal(a, b)
     on_cpu.train(progress=False)  # and it trains on
     assert on_cpu.step == cfg.steps
@@ -457,7 +463,7 @@ def test_without_atomic_steps_an_interrupted_step_is_not_undone():
     before = [p.detach().clone() for p in trainer.discriminator.parameters()]
     with pytest.raises(KeyboardInterrupt):
         trainer.train(progress=False)
-    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters(), strict=True))
     assert all(p.requires_grad for p in trainer.discriminator.parameters())  # the finally still holds
 
 
@@ -474,5 +480,5 @@ def test_a_finished_run_loads_from_a_read_only_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(train.loop, "save_checkpoint", read_only)
     again = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
     assert again.step == cfg.steps and writes == []  # loaded, not rewritten: no write is attempted
-    for a, b in zip(weights(first), weights(again)):
+    for a, b in zip(weights(first), weights(again), strict=True):
         assert torch.equal(a, b)

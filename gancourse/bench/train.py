@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-channels", type=positive_int, default=32, help="DCGAN width (quick mode 32, full 64)")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads (default 0: torch's choice)")
+    parser.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch CPU threads (default 0: torch's choice)"
+    )
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error("--steps must be >= 1 and --warmup >= 0")

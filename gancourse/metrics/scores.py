@@ -51,7 +51,9 @@ def _first(x: Any, name: str, n: int | None) -> Any:
 def _statistics(x: Any, name: str, extractor, n: int | None, batch_size: int) -> FeatureStatistics:
     if isinstance(x, FeatureStatistics):
         if n is not None and n != x.n:
-            raise ValueError(f"n = {n} but the statistics {name} were accumulated from {x.n} samples: pass n=None or n={x.n}")
+            raise ValueError(
+                f"n = {n} but the statistics {name} were accumulated from {x.n} samples: pass n=None or n={x.n}"
+            )
         return x
     if _is_features(x):
         return FeatureStatistics.of(_first(x, name, n))

@@ -125,7 +125,8 @@ def stylize(
     if content is None and (cfg.content_layers or cfg.init == "content" or cfg.preserve_color):
         raise ValueError("content is None, but the config needs a content image (content_layers, init or colour)")
     photo = prepare(content, size, verbose, name="content")
-    paintings = [prepare(s, size, verbose, name="style" if len(styles) == 1 else f"style[{i}]") for i, s in enumerate(styles)]
+    names = ["style"] if len(styles) == 1 else [f"style[{i}]" for i in range(len(styles))]
+    paintings = [prepare(s, size, verbose, name=name) for s, name in zip(styles, names, strict=True)]
     photo = None if photo is None else photo.to(device)
     paintings = [p.to(device) for p in paintings]
 

@@ -205,7 +205,9 @@ def _imagenet_state_dict() -> Mapping[str, torch.Tensor]:
     finally:
         socket.setdefaulttimeout(previous)
     if was_cached and not isinstance(state, Mapping):
-        raise CorruptWeights(f"the cached VGG19 weights {cached} do not hold a state dict: delete that file and run again")
+        raise CorruptWeights(
+            f"the cached VGG19 weights {cached} do not hold a state dict: delete that file and run again"
+        )
     return state
 
 

@@ -99,7 +99,10 @@ class TensorSampler:
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss, a weight or an optimiser state became NaN or infinite; the message names the step and the last good checkpoint."""
+    """A loss, a weight or an optimiser state became NaN or infinite.
+
+    The message names the step and the last good checkpoint.
+    """
 
 
 #: What a trainer checkpoint must hold (older files without "networks" are accepted).
@@ -127,7 +130,9 @@ def _check_steps(steps: Any) -> int | None:
     if steps is None:
         return None
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps = {steps!r} is out of range: allowed an integer >= 0 (total generator updates), or None")
+        raise ValueError(
+            f"steps = {steps!r} is out of range: allowed an integer >= 0 (total generator updates), or None"
+        )
     return int(steps)
 
 
@@ -225,9 +230,8 @@ class GANTrainer:
             raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
         conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
         with self.inference():
-            return torch.cat(
-                [self.generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in zip(z.split(1024), conditions)]
-            )
+            chunks = zip(z.split(1024), conditions, strict=True)
+            return torch.cat([self.generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in chunks])
 
     @contextlib.contextmanager
     def inference(self) -> Iterator[None]:
@@ -292,7 +296,7 @@ class GANTrainer:
             self.scaler_g.step(self.opt_g)
             self.scaler_g.update()
         finally:
-            for p, flag in zip(self.discriminator.parameters(), flags):
+            for p, flag in zip(self.discriminator.parameters(), flags, strict=True):
                 p.requires_grad_(flag)
         for scheduler in self.schedulers:
             scheduler.step()
@@ -343,7 +347,8 @@ class GANTrainer:
                             bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
                     if self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps:
                         self.samples.append((self.step, self.generate_fixed()))
-                    if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
+                    every = self.cfg.checkpoint_every
+                    if self.checkpoint_path and every and self.step % every == 0:
                         self.save()
                 except BaseException:  # KeyboardInterrupt included: undo the unfinished step
                     if before is not None:
@@ -408,8 +413,8 @@ class GANTrainer:
         self.history = {k: list(v) for k, v in state["history"].items()}
         self._window = [(int(step), dict(values)) for step, values in state.get("window", [])]
         self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
-        for module, flags in zip((self.generator, self.discriminator), state.get("requires_grad", ())):
-            for p, flag in zip(module.parameters(), flags):
+        for module, flags in zip((self.generator, self.discriminator), state.get("requires_grad", ()), strict=False):
+            for p, flag in zip(module.parameters(), flags, strict=True):
                 p.requires_grad_(flag)
         self.after_restore()
 
@@ -447,7 +452,8 @@ class GANTrainer:
 
     def _check_weights(self) -> None:
         """TrainingDiverged if a weight or an optimiser state is NaN/inf (a NaN gradient with finite losses)."""
-        tensors = [t for m in (self.generator, self.discriminator) for t in m.state_dict().values() if t.is_floating_point()]
+        networks = (self.generator, self.discriminator)
+        tensors = [t for m in networks for t in m.state_dict().values() if t.is_floating_point()]
         tensors += [
             t for opt in (self.opt_g, self.opt_d) for st in opt.state.values() for t in st.values()
             if isinstance(t, torch.Tensor) and t.is_floating_point()
@@ -464,9 +470,8 @@ class GANTrainer:
 
     def _part_state(self, key: str) -> Any:
         """One of the networks' or optimisers' state dicts, by its checkpoint key."""
-        return {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g, "opt_d": self.opt_d}[
-            key
-        ].state_dict()
+        owners = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g}
+        return {**owners, "opt_d": self.opt_d}[key].state_dict()
 
     def _last_good(self) -> str:
         """What the diverged run left on disk, said truthfully."""

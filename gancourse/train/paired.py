@@ -58,9 +58,10 @@ class Pix2PixTrainer(GANTrainer):
                 try:
                     yield
                 finally:
-                    self.inference_rng.set_state(torch.cuda.get_rng_state(self.device) if cuda else torch.get_rng_state())
+                    after = torch.cuda.get_rng_state(self.device) if cuda else torch.get_rng_state()
+                    self.inference_rng.set_state(after)
         finally:
-            for m, flag in zip(norms, tracked):
+            for m, flag in zip(norms, tracked, strict=True):
                 m.track_running_stats = flag
             generator.train(was_training)
 
