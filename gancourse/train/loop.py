@@ -176,6 +176,11 @@ class GANTrainer:
         memory_format = torch.channels_last if self.fast_layout else torch.preserve_format
         self.generator = generator.to(self.device, memory_format=memory_format)
         self.discriminator = discriminator.to(self.device, memory_format=memory_format)
+        # Data-parallel training (gancourse.train.distributed, under torchrun) sets this process's rank,
+        # the number of processes, and the DistributedDataParallel wrappers through which the forwards
+        # whose gradients are applied run; in one process they are the networks themselves.
+        self.rank, self.world_size = 0, 1
+        self.synced_generator, self.synced_discriminator = self.generator, self.discriminator
         self.objective = objective or MinimaxObjective(cfg.generator_loss, cfg.label_smoothing)
         self.opt_g = make_optimizer(self.generator.parameters(), cfg, cfg.lr_g)
         self.opt_d = make_optimizer(self.discriminator.parameters(), cfg, cfg.lr_d)
@@ -216,11 +221,14 @@ class GANTrainer:
         """The arguments of G: ``(z,)``, or ``(z, condition)`` for a conditional GAN."""
         return (z,) if condition is None else (z, condition)
 
-    def critic(self, condition: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
-        """D as a function of the samples alone: the condition, if any, bound in."""
+    def critic(
+        self, condition: torch.Tensor | None, discriminator: nn.Module | None = None
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """D (or ``discriminator``, e.g. its DDP wrapper) as a function of the samples alone: the condition bound in."""
+        discriminator = self.discriminator if discriminator is None else discriminator
         if condition is None:
-            return self.discriminator
-        return lambda x: self.discriminator(x, condition)
+            return discriminator
+        return lambda x: discriminator(x, condition)
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
@@ -272,7 +280,7 @@ class GANTrainer:
             # detach: the discriminator's loss must not send gradients into the generator
             fake = self.generator(*self.generator_inputs(z, condition)).detach()
             with autocast(self.device, amp):
-                loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake)
+                loss_d, stats = self.objective.loss_d(self.critic(condition, self.synced_discriminator), real, fake)
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
@@ -287,9 +295,10 @@ class GANTrainer:
             self.discriminator.requires_grad_(False)
         try:
             # G is updated against the last critic step's real batch: a conditional GAN reuses its
-            # labels, pix2pix its input/target pairs (for the L1 term)
+            # labels, pix2pix its input/target pairs (for the L1 term). D runs unwrapped here: only G's
+            # gradients are applied in this step, so only G's are synchronised across processes.
             with autocast(self.device, amp):
-                fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
+                fake = self.synced_generator(*self.generator_inputs(self.sample_z(len(real)), condition))
                 loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler_g.scale(loss_g).backward()
@@ -304,18 +313,22 @@ class GANTrainer:
         values = {"loss_d": loss_d, "loss_g": loss_g, **stats, **g_stats}
         return {k: torch.as_tensor(v).detach().float() for k, v in values.items()}
 
-    def train(self, steps: int | None = None, progress: bool = True) -> dict[str, list[float]]:
+    def train(
+        self, steps: int | None = None, progress: bool = True, on_step: Callable[[GANTrainer], None] | None = None
+    ) -> dict[str, list[float]]:
         """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history.
 
         Losses are logged every ``cfg.log_every`` steps and samples kept every
         ``cfg.sample_every`` steps, both also at ``cfg.steps``; values of steps not yet
         logged wait (and travel in a checkpoint), so a run stopped anywhere and
-        resumed records exactly what an uninterrupted run does.
+        resumed records exactly what an uninterrupted run does. ``on_step(trainer)`` is called
+        after every step (the command line writes sample grids with it). In a data-parallel run
+        only rank 0 shows progress and keeps samples.
 
         Every step is atomic: the state at its start is kept in memory, and an exception
         or Ctrl-C anywhere in the step (in D's or G's update, logging, a snapshot, a
-        checkpoint) restores it, weights, optimisers, schedulers, scalers, random
-        generators, history and samples, before it propagates. Calling ``train()``
+        checkpoint, ``on_step``) restores it, weights, optimisers, schedulers, scalers,
+        random generators, history and samples, before it propagates. Calling ``train()``
         again therefore re-runs the interrupted step from the same state and continues
         exactly as an uninterrupted run. The price is one in-memory copy of the
         networks and optimiser states per step (``trainer.atomic_steps = False``
@@ -330,7 +343,7 @@ class GANTrainer:
         if self.checkpoint_path and self.step < target:
             check_writable(self.checkpoint_path)  # before hours of training, not at the final save
         bar = None
-        if progress and self.step < target:
+        if progress and self.step < target and self.rank == 0:
             from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
 
             bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0)
@@ -345,11 +358,13 @@ class GANTrainer:
                         logged = self._flush()
                         if bar is not None:
                             bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
-                    if self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps:
+                    if (self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps) and self.rank == 0:
                         self.samples.append((self.step, self.generate_fixed()))
                     every = self.cfg.checkpoint_every
                     if self.checkpoint_path and every and self.step % every == 0:
                         self.save()
+                    if on_step is not None:
+                        on_step(self)
                 except BaseException:  # KeyboardInterrupt included: undo the unfinished step
                     if before is not None:
                         self._restore(before)
@@ -487,7 +502,8 @@ class GANTrainer:
     # ----------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        """Everything a resume needs; in a data-parallel run a collective (every rank's RNG states)."""
+        state = {
             **config_record(self.cfg),
             "step": self.step,
             "finished": self.step >= self.cfg.steps,
@@ -507,6 +523,11 @@ class GANTrainer:
             "window": [[step, values] for step, values in self._window],  # checked, not yet logged
             "samples": [[step, images] for step, images in self.samples],
         }
+        if self.world_size > 1:
+            from gancourse.train.distributed import gather_rng_states
+
+            state["rank_rng"] = gather_rng_states(self)
+        return state
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         """Write a checkpoint (atomically) to ``path`` or ``checkpoint_path``.
@@ -520,8 +541,15 @@ class GANTrainer:
         target = Path(path) if path else self.checkpoint_path
         if target is None:
             raise ValueError("path = None and no checkpoint_path was given: say where to save")
+        state = self.state_dict()  # a collective in a data-parallel run: every rank calls it
         try:
-            written = save_checkpoint(target, self.state_dict(), finite=FINITE_KEYS)
+            if self.rank == 0:  # only rank 0 writes
+                written = save_checkpoint(target, state, finite=FINITE_KEYS)
+            else:
+                bad = [name for key in FINITE_KEYS for name in nonfinite_entries(state[key], key)]
+                if bad:
+                    raise NonFiniteState(f"not saving {target}: NaN or inf in {', '.join(bad[:5])}")
+                written = target
         except NonFiniteState as err:
             raise TrainingDiverged(
                 f"training diverged by step {self.step}: {err}; the losses were finite (a NaN gradient). "
@@ -558,6 +586,13 @@ class GANTrainer:
         before = self._snapshot()
         try:  # all or nothing: a mismatch half way puts everything back
             self._restore(state)
+            if self.world_size > 1 or "rank_rng" in state:
+                from gancourse.train.distributed import restore_rng_states
+
+                restore_rng_states(self, state)  # this rank's own streams
+        except CheckpointError:
+            self._restore(before)
+            raise
         except Exception as err:
             self._restore(before)
             detail = " ".join(str(err).split())[:600]

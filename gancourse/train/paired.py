@@ -28,6 +28,10 @@ class Pix2PixTrainer(GANTrainer):
     the training run, while every call draws fresh dropout noise.
     """
 
+    @property
+    def latent_dim(self) -> int:
+        return 0  # no z: dropout is pix2pix's noise
+
     def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         if condition is None:
             raise ValueError("condition = None: pix2pix's generator needs the input image")
