@@ -265,7 +265,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             f"{path} is not a readable checkpoint ({type(err).__name__}: {detail}). Delete it and train again."
         ) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a gancourse checkpoint (no '{FORMAT}' tag): delete it or pick another file")
+        raise CheckpointError(
+            f"{path} is not a gancourse checkpoint (no '{FORMAT}' tag): delete it or pick another file"
+        )
     return state
 
 
