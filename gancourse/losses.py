@@ -56,8 +56,10 @@ from torch.special import xlogy
 
 def normal_pdf(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Density of N(mean, std^2) at x."""
-    if std <= 0:
-        raise ValueError(f"std = {std} is out of range: allowed std > 0")
+    if not (math.isfinite(std) and std > 0):
+        raise ValueError(f"std = {std} is out of range: allowed a finite std > 0")
+    if not math.isfinite(mean):
+        raise ValueError(f"mean = {mean} is out of range: allowed a finite number")
     return torch.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
 
 
@@ -215,12 +217,14 @@ class WassersteinObjective:
     """
 
     def __init__(self, clip_value: float | None = None, gp_weight: float = 0.0, drift: float = 0.0) -> None:
-        if clip_value is not None and not clip_value > 0:
-            raise ValueError(f"clip_value = {clip_value} is out of range: allowed clip_value > 0 (WGAN: 0.01), or None")
-        if gp_weight < 0:
-            raise ValueError(f"gp_weight = {gp_weight} is out of range: allowed gp_weight >= 0 (WGAN-GP: 10)")
-        if drift < 0:
-            raise ValueError(f"drift = {drift} is out of range: allowed drift >= 0 (ProGAN: 0.001)")
+        if clip_value is not None and not (clip_value > 0 and math.isfinite(clip_value)):
+            raise ValueError(
+                f"clip_value = {clip_value} is out of range: allowed a finite clip_value > 0 (WGAN: 0.01), or None"
+            )
+        if not (gp_weight >= 0 and math.isfinite(gp_weight)):  # NaN fails every comparison: test for the allowed
+            raise ValueError(f"gp_weight = {gp_weight} is out of range: allowed a finite gp_weight >= 0 (WGAN-GP: 10)")
+        if not (drift >= 0 and math.isfinite(drift)):
+            raise ValueError(f"drift = {drift} is out of range: allowed a finite drift >= 0 (ProGAN: 0.001)")
         self.clip_value, self.gp_weight, self.drift = clip_value, gp_weight, drift
 
     def loss_d(self, critic: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -267,8 +271,8 @@ class Pix2PixObjective:
     """
 
     def __init__(self, l1_weight: float = 100.0, adversarial: bool = True, d_loss_factor: float = 0.5) -> None:
-        if not l1_weight >= 0:
-            raise ValueError(f"l1_weight = {l1_weight} is out of range: allowed l1_weight >= 0 (pix2pix: 100)")
+        if not (l1_weight >= 0 and math.isfinite(l1_weight)):
+            raise ValueError(f"l1_weight = {l1_weight} is out of range: allowed a finite l1_weight >= 0 (pix2pix: 100)")
         if not 0 < d_loss_factor <= 1:
             raise ValueError(f"d_loss_factor = {d_loss_factor} is out of range: allowed 0 < d_loss_factor <= 1 (pix2pix: 0.5)")
         if not adversarial and l1_weight == 0:

@@ -33,8 +33,25 @@ def _grid_image(images: torch.Tensor, nrow: int, value_range: tuple[float, float
         images = images.unsqueeze(1)
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
+    _check_grid(images, nrow, value_range)
     grid = make_grid(images, nrow=nrow, padding=2, normalize=True, value_range=value_range, pad_value=1.0)
     return grid.permute(1, 2, 0).numpy()  # make_grid repeats 1 channel to 3
+
+
+def _check_grid(images: torch.Tensor, nrow: int, value_range: tuple[float, float]) -> None:
+    """ValueError for what would crash make_grid or draw a misleading picture."""
+    if len(images) == 0:
+        raise ValueError("images is empty (0 images): nothing to show")
+    if isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1:
+        raise ValueError(f"nrow = {nrow!r} is out of range: allowed an integer >= 1")
+    low, high = value_range
+    if not low < high:
+        raise ValueError(f"value_range = {value_range}: the low end must be below the high end")
+    if not bool(torch.isfinite(images).all()):
+        bad = int((~torch.isfinite(images)).sum())
+        raise ValueError(
+            f"images hold {bad} NaN or infinite value(s): a diverged generator? (they would show as a flat colour)"
+        )
 
 
 def show_images(
@@ -48,6 +65,7 @@ def show_images(
     """A grid of images (N, C, H, W), by default scaled from [-1, 1]; ``size`` is inches per image."""
     if ax is None:
         n = len(images)
+        _check_grid(torch.as_tensor(images).detach().float().cpu(), nrow, value_range)
         cols, rows = min(nrow, n), -(-n // nrow)
         _, ax = plt.subplots(figsize=(max(2.0, cols * size), max(1.0, rows * size) + 0.3))
     ax.imshow(_grid_image(images, nrow, value_range), interpolation="nearest")
@@ -59,6 +77,8 @@ def show_images(
 
 def compare_rows(rows: Mapping[str, torch.Tensor], value_range: tuple[float, float] = (-1.0, 1.0)) -> Figure:
     """One labelled row of images per entry, for before/after comparisons."""
+    if not rows:
+        raise ValueError("rows is empty: give at least one {label: images} entry")
     fig, axes = plt.subplots(len(rows), 1, figsize=(8, 1.1 * len(rows) + 0.2), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows.items()):
         ax.imshow(_grid_image(images, len(images), value_range), interpolation="nearest")

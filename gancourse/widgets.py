@@ -53,14 +53,21 @@ def control(spec: Mapping[str, Any], value: Any, bounds: tuple[float, float] | N
     """The widget for one field ``spec`` (an entry of ``Config.spec()``), starting at ``value``.
 
     ``bounds`` narrows the slider to a sub-range of the declared range (a slider
-    from 1 to 100,000 steps would be unusable); it may not widen it.
+    from 1 to 100,000 steps would be unusable); it may not widen it. A slider
+    would silently clamp a starting ``value`` outside its range (5000 steps shown,
+    and run, as 100), so the slider is widened to include ``value`` instead; the
+    declared range always includes it, since the config was validated.
     """
     name, kind = spec["name"], spec["type"]
     low, high = spec.get("low"), spec.get("high")
     if bounds is not None:
         if (low is not None and bounds[0] < low) or (high is not None and bounds[1] > high):
             raise ValueError(f"bounds {bounds} for {name} leave its allowed range [{low}, {high}]")
+        if bounds[0] > bounds[1]:
+            raise ValueError(f"bounds {bounds} for {name}: low must not exceed high")
         low, high = bounds
+        if spec.get("choices") is None and kind is not bool and isinstance(value, (int, float)):
+            low, high = min(low, value), max(high, value)  # never clamp the config's own value
     style = {"description_width": "initial"}
     common = {"description": name, "tooltip": spec.get("help", ""), "style": style, "continuous_update": False}
     if spec.get("choices") is not None:
@@ -132,6 +139,8 @@ def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequen
     if not items:
         raise ValueError("items is empty: nothing to show")
     labels = list(labels) if labels is not None else [str(i) for i in range(len(items))]
+    if len(labels) != len(items):
+        raise ValueError(f"labels has {len(labels)} entries for {len(items)} items: give one label per item")
     slider = w.SelectionSlider(options=list(zip(labels, range(len(items)))), value=len(items) - 1, description="step")
     output = w.Output()
 

@@ -1,8 +1,10 @@
-"""The training benchmark's loops: the canonical reference has the example's shapes, and where its
-algorithm is the trainer's, the trainer reproduces it bit for bit. (No timings here: see the benchmark.)"""
+"""Benchmarks: their command lines refuse counts that would divide by zero; the training
+benchmark's loops have the example's shapes, and where their algorithm is the trainer's, the
+trainer reproduces them bit for bit. (No timings here: see the benchmarks themselves.)"""
 
 from __future__ import annotations
 
+import argparse
 import copy
 import math
 
@@ -10,10 +12,42 @@ import pytest
 import torch
 from torch import nn
 
-from gancourse.bench import train as bench
+from gancourse import bench
+from gancourse.bench import metrics as bench_metrics
+from gancourse.bench import style as bench_style
+from gancourse.bench import train as bench_train
 from gancourse.config import DCGANConfig
 from gancourse.models import DCGANDiscriminator, DCGANGenerator
 from gancourse.train import GANTrainer, TensorSampler
+
+
+@pytest.mark.parametrize("text, ok", [("3", 3), ("0", None), ("-2", None), ("2.5", None), ("x", None)])
+def test_positive_int(text, ok):
+    if ok is None:
+        with pytest.raises(argparse.ArgumentTypeError):
+            bench.positive_int(text)
+    else:
+        assert bench.positive_int(text) == ok
+    assert bench.non_negative_int("0") == 0
+
+
+@pytest.mark.parametrize(
+    "module, argv",
+    [
+        (bench_metrics, ["--n", "0"]),
+        (bench_metrics, ["--batch-size", "-1"]),
+        (bench_style, ["--sizes", "256", "0"]),
+        (bench_style, ["--steps", "0"]),
+        (bench_train, ["--rounds", "0"]),
+        (bench_train, ["--configs", "32:0"]),
+        (bench_train, ["--threads", "-1"]),
+    ],
+)
+def test_benchmarks_refuse_counts_that_would_divide_by_zero(module, argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        module.main(argv)
+    assert info.value.code == 2 and "is out of range" in capsys.readouterr().err
+
 
 CPU = torch.device("cpu")
 TINY = DCGANConfig(
@@ -23,7 +57,7 @@ IMAGES = torch.rand(40, 1, 16, 16, generator=torch.Generator().manual_seed(5)) *
 
 
 def test_canonical_networks_have_the_examples_shapes_at_64_px():
-    generator, discriminator = bench.Generator(100, 64, 3, 64), bench.Discriminator(64, 3, 64)
+    generator, discriminator = bench_train.Generator(100, 64, 3, 64), bench_train.Discriminator(64, 3, 64)
     convs = [m.weight.shape for m in generator.modules() if isinstance(m, nn.ConvTranspose2d)]
     assert convs == [(100, 512, 4, 4), (512, 256, 4, 4), (256, 128, 4, 4), (128, 64, 4, 4), (64, 3, 4, 4)]
     convs = [m.weight.shape for m in discriminator.modules() if isinstance(m, nn.Conv2d)]
@@ -66,7 +100,7 @@ def test_trainer_with_reuse_fake_is_the_canonical_iteration(freeze):
     cfg = TINY.replace(reuse_fake=True, freeze_d_in_g_step=freeze, channels_last=False)
     trainer, generator, discriminator, opt_g, opt_d, real, noise = _trainer_and_twins(cfg)
     for _ in range(4):  # the example's iteration on the trainer's networks (logits: BCEWithLogitsLoss)
-        bench.canonical_step(generator, discriminator, nn.BCEWithLogitsLoss(), opt_g, opt_d, real(), noise())
+        bench_train.canonical_step(generator, discriminator, nn.BCEWithLogitsLoss(), opt_g, opt_d, real(), noise())
     trainer.train(4, progress=False)  # with its history and fixed-noise snapshots
     _assert_same(trainer, generator, discriminator)
     assert len(trainer.samples) == 1 and trainer.history["step"] == [2.0, 4.0]
@@ -77,7 +111,7 @@ def test_trainer_without_reuse_is_algorithm_1_with_fresh_noise():
     trainer, generator, discriminator, opt_g, opt_d, real, noise = _trainer_and_twins(cfg)
     for _ in range(4):
         batch, noise_d = real(), noise()
-        bench.plain_step(generator, discriminator, nn.BCEWithLogitsLoss(), opt_g, opt_d, batch, noise_d, noise())
+        bench_train.plain_step(generator, discriminator, nn.BCEWithLogitsLoss(), opt_g, opt_d, batch, noise_d, noise())
     trainer.train(4, progress=False)
     _assert_same(trainer, generator, discriminator)
     reused = _trainer_and_twins(cfg.replace(reuse_fake=True))[0]
@@ -106,17 +140,17 @@ def test_amp_on_the_cpu_computes_convolutions_in_bfloat16():
 
 
 def test_benchmark_paths_run_and_report(capsys):
-    paths = bench.build_paths(TINY, IMAGES, CPU, compile=False)
+    paths = bench_train.build_paths(TINY, IMAGES, CPU, compile=False)
     names = [p.name for p in paths]
     assert names[:3] == [
         "canonical: pytorch/examples dcgan",
         "plain loop: Alg. 1, two G forwards",
         "GANTrainer (defaults)",
     ]
-    bench.measure(paths, TINY.batch_size, CPU, warmup=1, rounds=2, seconds=1e-3)
+    bench_train.measure(paths, TINY.batch_size, CPU, warmup=1, rounds=2, seconds=1e-3)
     assert all(not p.failed and len(p.rates) == len(p.ratios) == 2 for p in paths)
     assert paths[0].ratios == [1.0, 1.0]
-    bench.report(paths)
+    bench_train.report(paths)
     out = capsys.readouterr().out
     assert "canonical: pytorch/examples dcgan" in out and "1.00x" in out
 
@@ -125,8 +159,8 @@ def test_a_failing_lever_is_a_row_not_a_crash(capsys):
     def broken(steps):
         raise RuntimeError("no C++ compiler\nmore")
 
-    paths = [bench.Path("canonical", lambda steps: None), bench.Path("compile", broken)]
-    bench.measure(paths, 8, CPU, warmup=1, rounds=1, seconds=1e-3)
-    bench.report(paths)
+    paths = [bench_train.Path("canonical", lambda steps: None), bench_train.Path("compile", broken)]
+    bench_train.measure(paths, 8, CPU, warmup=1, rounds=1, seconds=1e-3)
+    bench_train.report(paths)
     assert paths[1].failed == "RuntimeError: no C++ compiler"
     assert "failed" in capsys.readouterr().out

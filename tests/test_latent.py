@@ -35,3 +35,21 @@ def test_arithmetic_and_bad_inputs():
         latent.slerp(torch.zeros(2), torch.zeros(3))
     with pytest.raises(ValueError, match="a, b, c must have one shape"):
         latent.arithmetic(torch.zeros(2), torch.zeros(2), torch.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "z0, z1, steps, message",
+    [
+        (torch.zeros(4), torch.ones(4), 5, "z0 is the zero vector"),
+        (torch.tensor([1.0, float("nan"), 0, 0]), torch.ones(4), 5, "z0 holds NaN or infinite"),
+        (torch.ones(4), torch.tensor([float("inf"), 0, 0, 0]), 5, "z1 holds NaN or infinite"),
+        (torch.ones(4), torch.ones(4), 2.5, r"steps = 2.5 is out of range: allowed an integer >= 2"),
+        (torch.ones(4, dtype=torch.float64), torch.ones(4), 5, "must share dtype and device"),
+    ],
+)
+def test_slerp_refuses_inputs_that_would_give_nan_or_crash(z0, z1, steps, message):
+    with pytest.raises(ValueError, match=message):
+        latent.slerp(z0, z1, steps)
+    if "zero vector" not in message:
+        with pytest.raises(ValueError, match=message):
+            latent.lerp(z0, z1, steps)

@@ -15,7 +15,7 @@ def densities(gen_mean=1.0, gen_std=0.8):
 
 def test_normal_pdf_integrates_to_one():
     assert abs(float(losses.normal_pdf(X, 0.5, 1.3).sum() * DX) - 1) < 1e-9
-    with pytest.raises(ValueError, match="std = 0 is out of range: allowed std > 0"):
+    with pytest.raises(ValueError, match="std = 0 is out of range: allowed a finite std > 0"):
         losses.normal_pdf(X, 0.0, 0)
 
 
@@ -220,3 +220,24 @@ def test_wasserstein_objective_terms():
         losses.WassersteinObjective(clip_value=0)
     with pytest.raises(ValueError, match="gp_weight = -1 is out of range"):
         losses.WassersteinObjective(gp_weight=-1)
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: losses.WassersteinObjective(gp_weight=NAN), "gp_weight = nan is out of range"),
+        (lambda: losses.WassersteinObjective(gp_weight=INF), "gp_weight = inf is out of range"),
+        (lambda: losses.WassersteinObjective(drift=NAN), "drift = nan is out of range"),
+        (lambda: losses.WassersteinObjective(clip_value=INF), "clip_value = inf is out of range"),
+        (lambda: losses.Pix2PixObjective(l1_weight=INF), "l1_weight = inf is out of range"),
+        (lambda: losses.normal_pdf(torch.zeros(3), 0.0, NAN), "std = nan is out of range"),
+        (lambda: losses.normal_pdf(torch.zeros(3), INF, 1.0), "mean = inf is out of range"),
+    ],
+)
+def test_nan_and_inf_settings_are_refused_not_trained_on(make, message):
+    # NaN fails every comparison, so a check written as "if x < 0: raise" lets it through
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -154,3 +154,18 @@ def test_every_gan_model_draws_and_reads_colour_at_64px():
     assert PatchDiscriminator(6, 4, 3)(y, y).shape[0] == 2  # D sees (input, output): 3 + 3 channels
     with pytest.raises(RuntimeError):
         DCGANDiscriminator(4, 64, channels=1)(torch.zeros(2, 3, 64, 64))  # a grey D refuses colour input
+
+
+def test_dcgan_networks_refuse_wrong_sizes_instead_of_giving_wrong_outputs():
+    from gancourse.models import DCGANDiscriminator, DCGANGenerator
+
+    d = DCGANDiscriminator(4, 32)
+    # a 64 px image used to give 25 logits per image (a silent (B * 25,) output)
+    with pytest.raises(ValueError, match=r"images must have shape \(B, 1, 32, 32\), got \(2, 1, 64, 64\)"):
+        d(torch.randn(2, 1, 64, 64))
+    with pytest.raises(ValueError, match=r"z must have shape \(B, 8\), got \(2, 9\)"):
+        DCGANGenerator(8, 4, 32)(torch.randn(2, 9))
+    assert DCGANGenerator(8, 4, 32)(torch.randn(2, 8, 1, 1)).shape == (2, 1, 32, 32)
+    for kwargs, name in (({"latent_dim": 0}, "latent_dim"), ({"base_channels": 0}, "base_channels")):
+        with pytest.raises(ValueError, match=f"{name} = 0 is out of range"):
+            DCGANGenerator(**{"latent_dim": 8, "base_channels": 4, **kwargs})

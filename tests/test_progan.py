@@ -233,3 +233,28 @@ def test_short_training_moves_samples_towards_mnist(real_root, monkeypatch):
     assert after < 0.75 * before, (before, after)  # measured: 1.24 -> 0.76
     assert trainer.generate(4).shape == (4, 1, 8, 8)
     assert trainer.history["resolution"][-1] == 8 and trainer.history["alpha"][-1] == 1.0
+
+
+@pytest.mark.parametrize("at", [2, 8])  # 2: the first step of the fade-in (Adam is reset); 8: the end of a phase
+def test_an_interruption_at_a_phase_boundary_continues_exactly(blobs, at):
+    cfg = tiny_cfg()
+    straight = train.progan(cfg, CPU)
+    straight.train(progress=False)
+    trainer = train.progan(cfg, CPU)
+    loss_g, calls = trainer.objective.loss_g, {"n": 0}
+
+    def interrupted(*args):
+        calls["n"] += 1
+        if calls["n"] == at + 1:  # inside the G update of step index `at`, after D's update
+            raise KeyboardInterrupt
+        return loss_g(*args)
+
+    trainer.objective.loss_g = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(progress=False)
+    assert trainer.step == at and (trainer.resolution, trainer.alpha) == cfg.stage(max(at - 1, 0))[1:3]
+    trainer.train(progress=False)
+    for a, b in zip(weights(straight), weights(trainer), strict=True):
+        assert torch.equal(a, b)
+    assert straight.history == trainer.history
+    assert list(trainer.phase_samples()) == [2, 8, 12]

@@ -208,6 +208,29 @@ def test_inputs_are_checked(extractor):
         transfer.stylize(content, painting, small(), shallow)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("where", ["content", "style"])
+def test_non_finite_images_are_refused(extractor, bad, where):
+    content, painting = pictures()
+    images_in = {"content": content.clone(), "style": painting.clone()}
+    images_in[where][0, 1, 3, 4] = bad
+    with pytest.raises(ValueError, match=f"{where} holds 1 NaN or infinite value"):
+        transfer.stylize(images_in["content"], images_in["style"], small(), extractor)
+    with pytest.raises(ValueError, match=r"style\[1\] holds 1 NaN"):
+        transfer.stylize(content, [painting, images_in[where]], small(), extractor)
+
+
+def test_corrupt_cached_weights_name_the_file_to_delete(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = vgg.cached_weights_path()
+    assert cached.parent == tmp_path / "hub" / "checkpoints"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"half a download")
+    with pytest.raises(vgg.CorruptWeights, match=f"{cached}.*delete that file"):
+        vgg.vgg19_features(["conv1_1"], weights="imagenet")
+    assert "RANDOM" not in capsys.readouterr().out  # no silent fallback to random weights
+
+
 # --------------------------------------------------------------------------------------
 # Images
 # --------------------------------------------------------------------------------------
@@ -331,3 +354,17 @@ def test_defaults_follow_the_paper_and_quick_mode_shrinks():
 def test_bad_config_values_name_the_field(changes, message):
     with pytest.raises(ValueError, match=message):
         StyleConfig().replace(**changes)
+
+
+def test_a_diverging_optimisation_raises_instead_of_returning_nan(extractor, monkeypatch):
+    content, painting = pictures()
+    calls = {"n": 0}
+    real_tv = transfer.total_variation
+
+    def exploding(image):
+        calls["n"] += 1
+        return real_tv(image) * (float("nan") if calls["n"] >= 3 else 1.0)
+
+    monkeypatch.setattr(transfer, "total_variation", exploding)
+    with pytest.raises(transfer.StyleDiverged, match=r"style transfer diverged at step \d+: total = nan, tv = nan"):
+        transfer.stylize(content, painting, small(tv_weight=1.0), extractor)

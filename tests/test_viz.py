@@ -99,3 +99,24 @@ def test_plot_weight_histogram_marks_the_clip_value():
     assert labels[:2] == ["critic (110 weights)", "tensor (50 weights)"] and "±c" in labels
     with pytest.raises(ValueError, match="has no parameters"):
         viz.plot_weight_histogram({"empty": torch.nn.ReLU()})
+
+
+@pytest.mark.parametrize(
+    "images, kwargs, message",
+    [
+        (torch.zeros(0, 1, 8, 8), {}, r"images is empty \(0 images\)"),
+        (torch.zeros(4, 1, 8, 8), {"nrow": 0}, "nrow = 0 is out of range"),
+        (torch.full((4, 1, 8, 8), float("nan")), {}, "images hold 256 NaN or infinite"),
+        (torch.zeros(4, 1, 8, 8), {"value_range": (1.0, -1.0)}, "the low end must be below the high end"),
+    ],
+)
+def test_show_images_refuses_what_would_crash_or_mislead(images, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        viz.show_images(images, **kwargs)
+
+
+def test_compare_rows_needs_rows():
+    with pytest.raises(ValueError, match="rows is empty"):
+        viz.compare_rows({})
+    with pytest.raises(ValueError, match="images is empty"):
+        viz.compare_rows({"a": torch.zeros(0, 1, 8, 8)})

@@ -19,9 +19,10 @@ Rows, all at the same image size, width and batch, timed in the same run:
   written (a fresh z for the generator's update, so two G forwards per step) on the
   package's networks, D not frozen;
 * ``GANTrainer``: the package's trainer with its defaults (history, divergence guard,
-  fixed-noise snapshots every 50 steps; no checkpoints, no progress bar);
+  fixed-noise snapshots every 50 steps, atomic steps; no checkpoints, no progress bar);
 * levers, each alone on top of the defaults: ``reuse_fake=False`` (fresh z for G, Alg. 1),
-  ``freeze_d_in_g_step=False``, ``channels_last=False`` (NCHW; on the CPU oneDNN's
+  ``freeze_d_in_g_step=False``, ``atomic_steps = False`` (no in-memory copy of the state
+  at each step's start), ``channels_last=False`` (NCHW; on the CPU oneDNN's
   convolutions are faster in NHWC), ``amp`` (bfloat16 autocast, on the CPU too; float16 on
   CUDA GPUs without bfloat16),
   one torch thread instead of torch's default, ``torch.compile`` of both networks
@@ -52,6 +53,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from gancourse.bench import non_negative_int, positive_int
 from gancourse.config import DataConfig, DCGANConfig
 from gancourse.data import preload
 from gancourse.device import pick_device, seed_everything
@@ -222,13 +224,14 @@ def plain_loop(cfg: DCGANConfig, images: torch.Tensor, device: torch.device) -> 
 
 
 def trainer_loop(
-    cfg: DCGANConfig, images: torch.Tensor, device: torch.device, compile: bool = False
+    cfg: DCGANConfig, images: torch.Tensor, device: torch.device, compile: bool = False, atomic_steps: bool = True
 ) -> Callable[[int], None]:
     """``GANTrainer`` on the package's networks, optionally with ``torch.compile``d networks."""
     seed_everything(cfg.seed)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, images.shape[1])
     discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, images.shape[1])
     trainer = GANTrainer(generator, discriminator, TensorSampler(images), cfg, device=device)
+    trainer.atomic_steps = atomic_steps  # default True: the state at each step's start is copied in memory
     if compile:
         trainer.generator = torch.compile(trainer.generator)
         trainer.discriminator = torch.compile(trainer.discriminator)
@@ -250,6 +253,7 @@ def build_paths(cfg: DCGANConfig, images: torch.Tensor, device: torch.device, co
             "  lever off: freeze_d_in_g_step=False",
             trainer_loop(cfg.replace(freeze_d_in_g_step=False), images, device),
         ),
+        Path("  lever off: atomic_steps=False", trainer_loop(cfg, images, device, atomic_steps=False)),
         Path(
             "  + channels_last" if not cfg.channels_last else "  lever off: channels_last=False",
             trainer_loop(cfg.replace(channels_last=not cfg.channels_last), images, device),
@@ -320,28 +324,49 @@ def report(paths: list[Path]) -> None:
         print(f"{path.name:<40} {rate:>9.0f} {ratio:>6.2f}x  {spread:>17}  {path.warmup_s:6.1f} s")
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0 (seconds per measurement)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{value} is out of range: allowed a finite number > 0")
+    return value
+
+
+def size_and_width(text: str) -> tuple[int, int]:
+    """argparse type: ``image_size:base_channels``, both integers >= 1 (DCGANConfig checks the rest)."""
+    size, sep, width = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{text!r} is not image_size:base_channels, e.g. 32:32")
+    return positive_int(size), positive_int(width)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--configs", nargs="+", default=["32:32", "64:64"], help="image_size:base_channels pairs (default 32:32 64:64)"
+        "--configs",
+        nargs="+",
+        type=size_and_width,
+        default=[(32, 32), (64, 64)],
+        help="image_size:base_channels pairs (default 32:32 64:64)",
     )
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
-    parser.add_argument("--seconds", type=float, default=1.0, help="about this long per path and round (default 1)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per path before timing (default 3)")
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--rounds", type=positive_int, default=5, help="interleaved timing rounds (default 5)")
+    parser.add_argument(
+        "--seconds", type=positive_float, default=1.0, help="about this long per path and round (default 1)"
+    )
+    parser.add_argument(
+        "--warmup", type=positive_int, default=3, help="untimed steps per path before timing (default 3)"
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: torch's choice)")
+    parser.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch CPU threads (default 0: torch's choice)"
+    )
     parser.add_argument("--compile", action="store_true", help="add a torch.compile row (slow to compile on a CPU)")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.warmup < 1 or args.seconds <= 0:
-        parser.error("--rounds and --warmup must be >= 1 and --seconds > 0")
-    sizes = []
-    for pair in args.configs:
-        try:
-            size, width = (int(v) for v in pair.split(":"))
-        except ValueError:
-            parser.error(f"--configs {pair!r}: expected image_size:base_channels, e.g. 32:32")
-        sizes.append((size, width))
+    sizes = args.configs
     if args.threads:
         torch.set_num_threads(args.threads)
 

@@ -152,6 +152,11 @@ class ProGANConfig(GANConfig):
                 "so allowed values are 8, 16, 32, 64, 128, 256, 512, 1024"
             )
         wanted = ", ".join(map(str, self.resolutions))
+        if not self.batch_sizes:
+            raise ValueError(
+                f"ProGANConfig.batch_sizes = () is empty: give one batch size per resolution {wanted} "
+                f"({len(self.resolutions)} entries)"
+            )
         if len(self.batch_sizes) < len(self.resolutions):
             reached = 4 * 2 ** (len(self.batch_sizes) - 1)
             raise ValueError(

@@ -206,8 +206,15 @@ def image_batches(images: Any, n: int | None = None, batch_size: int = 250) -> I
             raise ValueError("n = None: give the number of images to draw from a sampling function")
         drawn = 0
         while drawn < n:
+            asked = min(batch_size, n - drawn)
             with torch.no_grad():
-                batch = _as_images(images(min(batch_size, n - drawn)))
+                batch = _as_images(images(asked))
+            if len(batch) == 0:  # drawing again would loop forever
+                raise ValueError(
+                    f"images: the sampling function returned 0 images when asked for {asked} "
+                    f"(after {drawn} of n = {n}): it must return (k, C, H, W) for k requested"
+                )
+            batch = batch[:asked]
             drawn += len(batch)
             yield batch
         return

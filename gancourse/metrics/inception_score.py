@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import rel_entr
 
-from gancourse.metrics.fid import ArrayLike, as_numpy, check_finite
+from gancourse.metrics.arrays import ArrayLike, as_numpy, check_finite
 from gancourse.metrics.kid import MeanStd
 
 #: How far a row of probabilities may sum from 1 before it is rejected (float32 softmax rounding is ~1e-6).

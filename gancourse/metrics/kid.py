@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gancourse.metrics.fid import ArrayLike, as_numpy, check_finite
+from gancourse.metrics.arrays import ArrayLike, as_numpy, check_finite
 
 
 class MeanStd(NamedTuple):

@@ -39,12 +39,19 @@ def _n_doublings(image_size: int) -> int:
     return int(math.log2(image_size // 4))  # 32 -> 3 doublings: 4 -> 8 -> 16 -> 32
 
 
+def _check_sizes(**sizes: int) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} = {value!r} is out of range: allowed {name} >= 1 (an integer)")
+
+
 class DCGANGenerator(nn.Module):
     """z (B, latent_dim) -> image (B, channels, image_size, image_size) in [-1, 1]."""
 
     def __init__(self, latent_dim: int = 100, base_channels: int = 64, image_size: int = 32, channels: int = 1) -> None:
         super().__init__()
         n = _n_doublings(image_size)
+        _check_sizes(latent_dim=latent_dim, base_channels=base_channels, channels=channels)
         self.latent_dim = latent_dim
         width = base_channels * 2 ** (n - 1)  # channels at 4 x 4 (32 px, base 64: 256)
         layers: list[nn.Module] = [
@@ -67,6 +74,8 @@ class DCGANGenerator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim not in (2, 4) or z[0].numel() != self.latent_dim:
+            raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         return self.net(z.view(len(z), self.latent_dim, 1, 1))
 
 
@@ -105,6 +114,8 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, base_channels: int = 64, image_size: int = 32, channels: int = 1, norm: str = "batch") -> None:
         super().__init__()
         n = _n_doublings(image_size)
+        _check_sizes(base_channels=base_channels, channels=channels)
+        self.image_size, self.channels = image_size, channels
         critic_norm(norm, 1)  # validates norm before anything is built
         self.norm = norm
         width = base_channels
@@ -126,6 +137,10 @@ class DCGANDiscriminator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # another size would not crash: it would give several logits per image, silently
+        expected = (self.channels, self.image_size, self.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(f"images must have shape (B, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
         return self.net(x).flatten()  # (B,)
 
 

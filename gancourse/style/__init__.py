@@ -10,15 +10,17 @@ from gancourse.style.color import luminance, rgb_to_yiq, yiq_to_rgb
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
 from gancourse.style.images import ImageSet, book_images, load_style_image
 from gancourse.style.losses import content_loss, gram_matrix, style_loss, total_variation
-from gancourse.style.transfer import StyleRun, reconstruct_content, reconstruct_style, stylize
-from gancourse.style.vgg import VGGFeatures, vgg19_features, weights_label
+from gancourse.style.transfer import StyleDiverged, StyleRun, reconstruct_content, reconstruct_style, stylize
+from gancourse.style.vgg import CorruptWeights, VGGFeatures, vgg19_features, weights_label
 
 __all__ = [
     "CONTENT_LAYERS",
+    "CorruptWeights",
     "STYLE_LAYERS",
     "VGG19_LAYERS",
     "ImageSet",
     "StyleConfig",
+    "StyleDiverged",
     "StyleRun",
     "VGGFeatures",
     "book_images",

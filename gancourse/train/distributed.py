@@ -51,7 +51,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from gancourse.checkpoints import CheckpointError, rng_state, set_rng_state
+from gancourse.checkpoints import CheckpointError, rng_state, set_generator_state, set_rng_state
 from gancourse.device import seed_everything
 
 if TYPE_CHECKING:
@@ -207,6 +207,6 @@ def restore_rng_states(trainer: GANTrainer, state: dict[str, Any]) -> None:
             f"(torchrun --nproc_per_node={written_by}) to continue it exactly, or start a new run"
         )
     mine = _to_cpu(states[trainer.rank])
-    trainer.data_rng.set_state(mine["data_rng"])
-    trainer.noise_rng.set_state(mine["noise_rng"])
+    set_generator_state(trainer.data_rng, mine["data_rng"])  # a bare state; another device's is re-seeded from it
+    set_generator_state(trainer.noise_rng, mine["noise_rng"])
     set_rng_state(mine["global_rng"])
