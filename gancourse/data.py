@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision.transforms import v2
 
+from gancourse.checks import check_int, check_positive_int
 from gancourse.config import DataConfig, RegressionConfig
 
 DATA_ENV = "GANCOURSE_DATA"
@@ -350,8 +351,7 @@ class ImageFiles(Dataset):
         folder = Path(folder)
         if not folder.is_dir():
             raise DataError(f"folder = {str(folder)!r} is not a folder: give a folder of images")
-        if not 8 <= image_size <= 4096:
-            raise ValueError(f"image_size = {image_size} is out of range: allowed 8 <= image_size <= 4096")
+        check_int("image_size", image_size, 8, 4096)
         self.paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
             raise DataError(f"{folder} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
@@ -401,8 +401,7 @@ class GaussianMixture2D:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` points, shape (n, 2); each picks a mode uniformly at random."""
-        if n < 1:
-            raise ValueError(f"n = {n} is out of range: allowed n >= 1")
+        check_positive_int("n", n)
         mode = torch.randint(len(self.centers), (n,), generator=generator)
         return self.centers[mode] + self.std * torch.randn(n, 2, generator=generator)
 
@@ -414,8 +413,7 @@ class GaussianMixture2D:
 
 def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
     """``n_modes`` Gaussians evenly spaced on a circle (Metz et al. 2017 use 8, radius 2, std 0.02)."""
-    if not 1 <= n_modes <= 1000:
-        raise ValueError(f"n_modes = {n_modes} is out of range: allowed 1 <= n_modes <= 1000")
+    check_int("n_modes", n_modes, 1, 1000)
     if not (radius > 0 and std > 0):
         raise ValueError(f"radius = {radius}, std = {std}: both must be > 0")
     angle = torch.arange(n_modes) * (2 * math.pi / n_modes)
@@ -424,8 +422,7 @@ def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) 
 
 def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
     """A ``side`` x ``side`` grid of Gaussians centred on the origin (Dumoulin et al. 2017: 5 x 5, spacing 2)."""
-    if not 1 <= side <= 100:
-        raise ValueError(f"side = {side} is out of range: allowed 1 <= side <= 100")
+    check_int("side", side, 1, 100)
     if not (spacing > 0 and std > 0):
         raise ValueError(f"spacing = {spacing}, std = {std}: both must be > 0")
     axis = (torch.arange(side) - (side - 1) / 2) * spacing

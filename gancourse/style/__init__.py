@@ -6,8 +6,8 @@ and total-variation losses), ``color`` (luminance-only transfer), ``images``
 (loading, the book's paintings and photos) and ``transfer`` (the optimisation).
 """
 
-from gancourse.style.color import luminance, rgb_to_yiq, yiq_to_rgb
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
+from gancourse.style.color import luminance, rgb_to_yiq, yiq_to_rgb
 from gancourse.style.images import ImageSet, book_images, load_style_image
 from gancourse.style.losses import content_loss, gram_matrix, style_loss, total_variation
 from gancourse.style.transfer import StyleRun, reconstruct_content, reconstruct_style, stylize
