@@ -79,7 +79,8 @@ def test_wasserstein_1d_between_normals_of_one_std_is_the_distance_of_the_means(
 
 
 def test_wasserstein_1d_between_centred_normals_is_the_std_difference_times_e_abs_z():
-    # the quantile coupling x2 = (s2 / s1) x1 is optimal in 1-D: W1 = E|X1 - X2| = |s1 - s2| E|Z| = |s1 - s2| sqrt(2 / pi)
+    # in 1-D the quantile coupling x2 = (s2 / s1) x1 is optimal: W1 = E|X1 - X2| = |s1 - s2| E|Z|,
+    # and E|Z| = sqrt(2 / pi) for a standard normal Z
     p, q = losses.normal_pdf(X, 0.0, 1.0), losses.normal_pdf(X, 0.0, 2.5)
     assert float(losses.wasserstein_1d(p, q, DX)) == pytest.approx(1.5 * math.sqrt(2 / math.pi), abs=1e-3)
 
