@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from gancourse.checks import check_int, check_positive_int, check_positive_ints
@@ -8,6 +9,7 @@ def test_accepted_values_are_returned():
     assert check_int("k", 5, 1, 5) == 5
     assert check_int("test_limit", 0, 0) == 0
     check_positive_ints(a=1, b=2)
+    assert check_positive_int("n", np.int64(3)) == 3 and type(check_positive_int("n", np.int64(3))) is int
 
 
 @pytest.mark.parametrize(
