@@ -12,7 +12,7 @@ The configs themselves live beside it, one file per group of chapters:
 ``conditional.py`` chapter 8: class-conditional GAN, pix2pix
 ``progan.py``      chapter 9: ProGAN's growth schedule
 ``style.py``       chapter 10: neural style transfer
-``evaluation.py``  chapter 11: the domain classifier behind offline FID/KID
+``evaluation.py``  chapters 5-11: how generators are scored; the domain classifier
 =================  =============================================================
 
 Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
@@ -21,7 +21,7 @@ Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
 from gancourse.config.base import MODE_ENV, MODES, Config, param, run_mode, sweep
 from gancourse.config.basics import DATASETS, DataConfig, GaussianPair1D, RegressionConfig
 from gancourse.config.conditional import ConditionalGANConfig, ConditionalSampleConfig, Pix2PixConfig
-from gancourse.config.evaluation import ClassifierConfig
+from gancourse.config.evaluation import ClassifierConfig, EvalConfig
 from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig
 from gancourse.config.progan import ABLATIONS, ProGANConfig, ProGANPhase, ablation_configs
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
@@ -41,6 +41,7 @@ __all__ = [
     "ConditionalSampleConfig",
     "DCGANConfig",
     "DataConfig",
+    "EvalConfig",
     "GANConfig",
     "GaussianPair1D",
     "LatentArithmeticConfig",

@@ -49,7 +49,7 @@ class Pix2PixConfig(GANConfig):
     three decoder layers at train and test time, no z, D's objective divided by 2, a
     70 x 70 PatchGAN (``d_layers`` = 3). The task here: Sobel edges -> Fashion-MNIST
     garments at 32 x 32, where a 70 x 70 patch already covers the whole image; quick
-    mode uses a 16 x 16 PatchGAN (``d_layers`` = 1). ``latent_dim`` is unused.
+    mode uses a 16 x 16 PatchGAN (``d_layers`` = 1). It has no z.
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {

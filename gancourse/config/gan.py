@@ -17,11 +17,11 @@ class GANConfig(Config):
     Defaults follow Radford et al. 2015 (Adam, lr 2e-4, beta1 0.5, batch 128) unless a
     subclass says otherwise. ``steps`` counts generator updates; each is preceded by
     ``n_critic`` discriminator updates (Goodfellow et al. 2014, Alg. 1: k = 1).
+    The batch size and the size of z are declared by the configs that use them
+    (ProGAN's batch size depends on the resolution; pix2pix has no z).
     """
 
     steps: int = param(5000, 1, 10_000_000, help="generator updates")
-    batch_size: int = param(128, 1, 4096, help="real and fake samples per update (DCGAN: 128)")
-    latent_dim: int = param(100, 1, 1024, help="size of z (DCGAN: 100)")
     optimizer: str = param("adam", choices=("adam", "rmsprop"), help="Adam (DCGAN, WGAN-GP) or RMSprop (WGAN)")
     lr_g: float = param(2e-4, 1e-6, 1.0, log=True, help="generator learning rate (DCGAN: 2e-4)")
     lr_d: float = param(2e-4, 1e-6, 1.0, log=True, help="discriminator learning rate (DCGAN: 2e-4)")
@@ -66,6 +66,8 @@ class MLPGANConfig(GANConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {"steps": 1500, "data_limit": 10_000, "hidden": 256, "batch_size": 64}
 
+    batch_size: int = param(128, 1, 4096, help="real and fake samples per update")
+    latent_dim: int = param(100, 1, 1024, help="size of z")
     dataset: str = param("mnist", choices=DATASETS, help="training images")
     image_size: int = param(32, 8, 128, help="side of the images")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
@@ -84,6 +86,8 @@ class DCGANConfig(GANConfig):
         "sample_every": 100,
     }
 
+    batch_size: int = param(128, 1, 4096, help="real and fake samples per update (DCGAN: 128)")
+    latent_dim: int = param(100, 1, 1024, help="size of z (DCGAN: 100)")
     dataset: str = param("mnist", choices=DATASETS, help="training images")
     image_size: int = param(32, 16, 128, help="side of the images: a power of two (32 for MNIST, 64 option)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")

@@ -74,7 +74,6 @@ class ProGANConfig(GANConfig):
     batch_sizes: tuple[int, ...] = param(
         (16, 16, 16, 16), 1, 4096, help="batch size at 4, 8, 16, ... up to image_size, one each (paper: 16 up to 128)"
     )
-    batch_size: int = param(16, 1, 4096, help="not used: ProGAN's batch size depends on the resolution (batch_sizes)")
     equalized_lr: bool = param(True, help="equalized learning rate, Sec. 4.1 (off: He init, no run-time scale)")
     pixel_norm: bool = param(True, help="pixelwise feature normalisation in G, Sec. 4.2")
     minibatch_std: bool = param(True, help="minibatch standard deviation layer in D, Sec. 3")

@@ -135,6 +135,11 @@ class GANTrainer:
         memory_format = torch.channels_last if self.fast_layout else torch.preserve_format
         self.generator = generator.to(self.device, memory_format=memory_format)
         self.discriminator = discriminator.to(self.device, memory_format=memory_format)
+        # Data-parallel training (gancourse.train.distributed, under torchrun) sets this process's rank,
+        # the number of processes, and the DistributedDataParallel wrappers through which the forwards
+        # whose gradients are applied run; in one process they are the networks themselves.
+        self.rank, self.world_size = 0, 1
+        self.synced_generator, self.synced_discriminator = self.generator, self.discriminator
         self.objective = objective or MinimaxObjective(cfg.generator_loss, cfg.label_smoothing)
         self.opt_g = make_optimizer(self.generator.parameters(), cfg, cfg.lr_g)
         self.opt_d = make_optimizer(self.discriminator.parameters(), cfg, cfg.lr_d)
@@ -168,11 +173,14 @@ class GANTrainer:
         """The arguments of G: ``(z,)``, or ``(z, condition)`` for a conditional GAN."""
         return (z,) if condition is None else (z, condition)
 
-    def critic(self, condition: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
-        """D as a function of the samples alone: the condition, if any, bound in."""
+    def critic(
+        self, condition: torch.Tensor | None, discriminator: nn.Module | None = None
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """D (or ``discriminator``, e.g. its DDP wrapper) as a function of the samples alone: the condition bound in."""
+        discriminator = self.discriminator if discriminator is None else discriminator
         if condition is None:
-            return self.discriminator
-        return lambda x: self.discriminator(x, condition)
+            return discriminator
+        return lambda x: discriminator(x, condition)
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
@@ -215,7 +223,7 @@ class GANTrainer:
             # detach: the discriminator's loss must not send gradients into the generator
             fake = self.generator(*self.generator_inputs(z, condition)).detach()
             with autocast(self.device, amp):
-                loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake)
+                loss_d, stats = self.objective.loss_d(self.critic(condition, self.synced_discriminator), real, fake)
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
@@ -227,9 +235,10 @@ class GANTrainer:
         if cfg.freeze_d_in_g_step:
             self.discriminator.requires_grad_(False)
         # G is updated against the last critic step's real batch: a conditional GAN reuses its
-        # labels, pix2pix its input/target pairs (for the L1 term)
+        # labels, pix2pix its input/target pairs (for the L1 term). D runs unwrapped here: only G's
+        # gradients are applied in this step, so only G's are synchronised across processes.
         with autocast(self.device, amp):
-            fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
+            fake = self.synced_generator(*self.generator_inputs(self.sample_z(len(real)), condition))
             loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
@@ -243,17 +252,21 @@ class GANTrainer:
         values = {"loss_d": loss_d, "loss_g": loss_g, **stats, **g_stats}
         return {k: torch.as_tensor(v).detach().float() for k, v in values.items()}
 
-    def train(self, steps: int | None = None, progress: bool = True) -> dict[str, list[float]]:
+    def train(
+        self, steps: int | None = None, progress: bool = True, on_step: Callable[[GANTrainer], None] | None = None
+    ) -> dict[str, list[float]]:
         """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history.
 
         Losses are logged every ``cfg.log_every`` steps and samples kept every
         ``cfg.sample_every`` steps, both also at ``cfg.steps``; values of steps not yet
         logged wait (and travel in a checkpoint), so a run stopped anywhere and
-        resumed records exactly what an uninterrupted run does.
+        resumed records exactly what an uninterrupted run does. ``on_step(trainer)`` is called
+        after every step (the command line writes sample grids with it). In a data-parallel run
+        only rank 0 shows progress and keeps samples.
         """
         target = self.cfg.steps if steps is None else steps
         bar = None
-        if progress and self.step < target:
+        if progress and self.step < target and self.rank == 0:
             from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
 
             bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0)
@@ -264,10 +277,12 @@ class GANTrainer:
                     logged = self._flush()
                     if bar is not None:
                         bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
-                if self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps:
+                if (self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps) and self.rank == 0:
                     self.samples.append((self.step, self.generate_fixed()))
                 if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
                     self.save()
+                if on_step is not None:
+                    on_step(self)
                 if bar is not None:
                     bar.update(1)
         finally:
@@ -315,7 +330,8 @@ class GANTrainer:
     # ----------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        """Everything a resume needs; in a data-parallel run a collective (every rank's RNG states)."""
+        state = {
             **config_record(self.cfg),
             "step": self.step,
             "finished": self.step >= self.cfg.steps,
@@ -333,6 +349,11 @@ class GANTrainer:
             "window": [[step, values] for step, values in self._window],  # checked, not yet logged
             "samples": [[step, images] for step, images in self.samples],
         }
+        if self.world_size > 1:
+            from gancourse.train.distributed import gather_rng_states
+
+            state["rank_rng"] = gather_rng_states(self)
+        return state
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         """Write a checkpoint (atomically) to ``path`` or ``checkpoint_path``."""
@@ -341,7 +362,8 @@ class GANTrainer:
         target = Path(path) if path else self.checkpoint_path
         if target is None:
             raise ValueError("path = None and no checkpoint_path was given: say where to save")
-        return save_checkpoint(target, self.state_dict())
+        state = self.state_dict()
+        return save_checkpoint(target, state) if self.rank == 0 else target  # only rank 0 writes
 
     def load(self, path: str | os.PathLike | None = None) -> int:
         """Restore everything from a checkpoint of the same config; returns the step reached."""
@@ -366,6 +388,10 @@ class GANTrainer:
         self.data_rng.set_state(state["data_rng"].cpu())
         self.noise_rng.set_state(state["noise_rng"].cpu())
         set_rng_state(state["global_rng"])
+        if self.world_size > 1 or "rank_rng" in state:
+            from gancourse.train.distributed import restore_rng_states
+
+            restore_rng_states(self, state)  # this rank's own streams
         self.step = state["step"]
         self.history = {k: list(v) for k, v in state["history"].items()}
         self._window = [(int(step), dict(values)) for step, values in state.get("window", [])]

@@ -14,6 +14,10 @@ class Pix2PixTrainer(GANTrainer):
     is the input image; :meth:`translate` maps input images to outputs.
     """
 
+    @property
+    def latent_dim(self) -> int:
+        return 0  # no z: dropout is pix2pix's noise
+
     def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         if condition is None:
             raise ValueError("condition = None: pix2pix's generator needs the input image")

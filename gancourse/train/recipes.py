@@ -21,6 +21,7 @@ builder                chapter     paper
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -281,3 +282,41 @@ def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_pat
     return ProgressiveTrainer(
         generator, discriminator, real, cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
     )
+
+
+# The registry: what the command line (``python -m gancourse train NAME``) can train
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A recipe of the book: its builder, its config class, its chapter and the cache name the chapter uses."""
+
+    build: Callable[..., GANTrainer]
+    config: type[GANConfig]
+    chapter: int
+    cache_name: str  # the name under which the chapter's load_or_train caches its run
+    summary: str
+
+
+#: recipe name -> :class:`Recipe`, in the order of the book.
+RECIPES: dict[str, Recipe] = {
+    "toy_gan": Recipe(toy_gan, ToyGANConfig, 4, "toy-gan", "MLPs on a 2-D mixture of Gaussians (Goodfellow et al.)"),
+    "mlp_gan": Recipe(mlp_gan, MLPGANConfig, 4, "mlp-gan", "fully connected G and D on MNIST (Goodfellow et al.)"),
+    "dcgan": Recipe(dcgan, DCGANConfig, 5, "dcgan", "DCGAN (Radford et al. 2015)"),
+    "wgan": Recipe(wgan, WGANConfig, 6, "wgan", "WGAN with weight clipping (Arjovsky et al. 2017)"),
+    "wgan_gp": Recipe(wgan_gp, WGANGPConfig, 6, "wgan-gp", "WGAN-GP, DCGAN networks (Gulrajani et al. 2017)"),
+    "resnet_gan": Recipe(resnet_gan, ResNetGANConfig, 7, "resnet-gan", "the WGAN-GP ResNet (Gulrajani et al., App. F)"),
+    "conditional_gan": Recipe(
+        conditional_gan, ConditionalGANConfig, 8, "cgan", "class-conditional DCGAN (Mirza & Osindero 2014)"
+    ),
+    "pix2pix": Recipe(pix2pix, Pix2PixConfig, 8, "pix2pix", "pix2pix, edges -> images (Isola et al. 2017)"),
+    "progan": Recipe(progan, ProGANConfig, 9, "progan", "progressive growing (Karras et al. 2018)"),
+}
+
+
+def recipe_for_config(cfg: GANConfig) -> str:
+    """The recipe name whose config class is exactly ``type(cfg)`` (a checkpoint records only the config)."""
+    for name, recipe in RECIPES.items():
+        if type(cfg) is recipe.config:
+            return name
+    raise ValueError(f"{type(cfg).__name__} belongs to no recipe: known {', '.join(RECIPES)}")
