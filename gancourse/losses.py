@@ -99,6 +99,19 @@ def jensen_shannon(p: torch.Tensor, q: torch.Tensor, dx: float) -> torch.Tensor:
     return (kl_pm + kl_qm) / 2
 
 
+def wasserstein_1d(p: torch.Tensor, q: torch.Tensor, dx: float) -> torch.Tensor:
+    """W1(p, q) = ∫ |F_p(x) - F_q(x)| dx for densities tabulated on one 1-D grid of spacing ``dx``.
+
+    In one dimension the earth mover's distance (Arjovsky et al. 2017, Eq. 1) has this closed form
+    in the cumulative distribution functions F, here the running Riemann sums F(x_i) = sum_{j<=i} p_j dx.
+    For two normals with one standard deviation it is the distance between their means.
+    """
+    if p.shape != q.shape or p.ndim != 1:
+        raise ValueError(f"p and q must be densities on one 1-D grid, got shapes {tuple(p.shape)} and {tuple(q.shape)}")
+    cdf_p, cdf_q = p.cumsum(0) * dx, q.cumsum(0) * dx  # (N,) each
+    return (cdf_p - cdf_q).abs().sum() * dx
+
+
 # --------------------------------------------------------------------------------------
 # Training losses on logits
 # --------------------------------------------------------------------------------------
@@ -206,6 +219,18 @@ def clip_weights(module: nn.Module, clip_value: float) -> None:
     with torch.no_grad():
         for p in module.parameters():
             p.clamp_(-clip_value, clip_value)
+
+
+def share_at_clip_bound(module: nn.Module, clip_value: float, tolerance: float = 1e-3) -> float:
+    """Fraction of ``module``'s parameters at ±c, within ``tolerance`` * c of the bound.
+
+    Gulrajani et al. 2017 (Sec. 3, Fig. 1b) show that a clipped critic pushes its weights to
+    the two ends of [-c, c]; this is the share that has arrived there.
+    """
+    if clip_value <= 0:
+        raise ValueError(f"clip_value = {clip_value} is out of range: allowed clip_value > 0")
+    weights = torch.cat([p.detach().flatten().cpu() for p in module.parameters()])
+    return float((weights.abs() >= (1 - tolerance) * clip_value).float().mean())
 
 
 class WassersteinObjective:

@@ -273,6 +273,21 @@ def sweep_row(
     return fig
 
 
+def show_row(
+    images: Sequence[torch.Tensor],
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    width: float = 3.2,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+) -> Figure:
+    """One panel per image batch (each (N, C, H, W), usually N = 1), laid out as :func:`sweep_row` does.
+
+    ``value_range`` is the range of the pixel values: (-1, 1) for the GANs' tanh outputs, (0, 1) for
+    the images of style transfer.
+    """
+    return sweep_row(images, lambda ax, image: show_images(image, value_range=value_range, ax=ax), titles, ncols, width)
+
+
 def plot_against_n(
     ns: Sequence[int],
     curves: Mapping[str, Sequence[Any]],

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -53,3 +55,18 @@ def test_slerp_refuses_inputs_that_would_give_nan_or_crash(z0, z1, steps, messag
     if "zero vector" not in message:
         with pytest.raises(ValueError, match=message):
             latent.lerp(z0, z1, steps)
+
+
+def test_slerp_of_antiparallel_vectors_raises_instead_of_dividing_by_zero():
+    z = torch.tensor([1.0, 2.0, -0.5])
+    with pytest.raises(ValueError, match="z0 and z1 are antiparallel"):
+        latent.slerp(z, -3 * z)
+    with pytest.raises(ValueError, match="non-zero vectors"):
+        latent.slerp(z, torch.zeros(3))
+    # near, but not at, antiparallel the path is finite and keeps the norm of unit endpoints
+    angle = math.pi - 1e-2
+    u0, u1 = torch.tensor([1.0, 0.0]), torch.tensor([math.cos(angle), math.sin(angle)])
+    path = latent.slerp(u0, u1, 5)
+    assert torch.isfinite(path).all()
+    torch.testing.assert_close(path.norm(dim=1), torch.ones(5), atol=1e-4, rtol=0)
+    torch.testing.assert_close(path[-1], u1, atol=1e-4, rtol=0)

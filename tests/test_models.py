@@ -1,7 +1,8 @@
 import pytest
 import torch
+from torch import nn
 
-from gancourse.models import TinyRegressor
+from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, TinyRegressor
 
 
 def test_shapes_and_parameter_count():
@@ -21,11 +22,6 @@ def test_gradcheck():
     model = TinyRegressor(hidden=4).double()
     x = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(model, (x,))
-
-
-from torch import nn  # noqa: E402
-
-from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator  # noqa: E402
 
 
 @pytest.mark.parametrize("size", [16, 32, 64, 128])

@@ -125,6 +125,16 @@ def test_random_weights_are_seeded():
     assert not torch.equal(a.features[0].weight, c.features[0].weight)
 
 
+def test_random_weights_switch_to_relative_style_errors_and_imagenet_weights_keep_the_config():
+    cfg = StyleConfig()
+    random_net = vgg.VGGFeatures(["conv1_1"], weights="random", seed=0)
+    adjusted = transfer.settings_for_weights(cfg, random_net)
+    assert (adjusted.normalize_losses, adjusted.style_weight) == (True, 10.0)
+    assert adjusted.replace(normalize_losses=cfg.normalize_losses, style_weight=cfg.style_weight) == cfg  # nothing else
+    random_net.weights = "imagenet"  # the label is all the policy reads
+    assert transfer.settings_for_weights(cfg, random_net) is cfg
+
+
 def test_failed_download_says_so_and_uses_random_weights(monkeypatch, capsys):
     def offline():
         raise OSError("no network")

@@ -30,11 +30,12 @@ from gancourse.config.basics import (
 from gancourse.config.conditional import ConditionalGANConfig, ConditionalSampleConfig, Pix2PixConfig
 from gancourse.config.evaluation import ClassifierConfig, EvalConfig
 from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig
-from gancourse.config.progan import ProGANConfig, ProGANPhase
+from gancourse.config.progan import ABLATIONS, ProGANConfig, ProGANPhase, ablation_configs
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
 from gancourse.config.wgan import ResNetGANConfig, WGANConfig, WGANGPConfig
 
 __all__ = [
+    "ABLATIONS",
     "CONTENT_LAYERS",
     "DATASETS",
     "IMAGE_DATASETS",
@@ -63,6 +64,7 @@ __all__ = [
     "ToyGANConfig",
     "WGANConfig",
     "WGANGPConfig",
+    "ablation_configs",
     "param",
     "run_mode",
     "sweep",

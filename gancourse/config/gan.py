@@ -104,7 +104,7 @@ class DCGANConfig(GANConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {
         "steps": 600,
-        "base_channels": 32,  # 16 channels drew only diagonal strokes after 700 steps; 32 draws digits by ~400
+        "base_channels": 32,  # the narrowest width that draws digits within the quick budget (book/results.md)
         "batch_size": 64,
         "data_limit": 20_000,
         "sample_every": 100,

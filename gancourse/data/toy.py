@@ -12,6 +12,7 @@ import math
 import torch
 from torch.utils.data import TensorDataset
 
+from gancourse.checks import check_int, check_positive_int
 from gancourse.config import RegressionConfig
 
 
@@ -24,8 +25,7 @@ class GaussianMixture2D:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` points, shape (n, 2); each picks a mode uniformly at random."""
-        if n < 1:
-            raise ValueError(f"n = {n} is out of range: allowed n >= 1")
+        check_positive_int("n", n)
         mode = torch.randint(len(self.centers), (n,), generator=generator)
         return self.centers[mode] + self.std * torch.randn(n, 2, generator=generator)
 
@@ -37,8 +37,7 @@ class GaussianMixture2D:
 
 def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
     """``n_modes`` Gaussians evenly spaced on a circle (Metz et al. 2017 use 8, radius 2, std 0.02)."""
-    if not 1 <= n_modes <= 1000:
-        raise ValueError(f"n_modes = {n_modes} is out of range: allowed 1 <= n_modes <= 1000")
+    check_int("n_modes", n_modes, 1, 1000)
     if not (radius > 0 and std > 0):
         raise ValueError(f"radius = {radius}, std = {std}: both must be > 0")
     angle = torch.arange(n_modes) * (2 * math.pi / n_modes)
@@ -47,8 +46,7 @@ def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) 
 
 def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
     """A ``side`` x ``side`` grid of Gaussians centred on the origin (Dumoulin et al. 2017: 5 x 5, spacing 2)."""
-    if not 1 <= side <= 100:
-        raise ValueError(f"side = {side} is out of range: allowed 1 <= side <= 100")
+    check_int("side", side, 1, 100)
     if not (spacing > 0 and std > 0):
         raise ValueError(f"spacing = {spacing}, std = {std}: both must be > 0")
     axis = (torch.arange(side) - (side - 1) / 2) * spacing

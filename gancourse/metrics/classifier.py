@@ -26,15 +26,14 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from gancourse.checkpoints import CheckpointError, checkpoint_dir, load_checkpoint, require_keys, save_checkpoint
+from gancourse.checks import check_int
 from gancourse.config import ClassifierConfig, run_mode
 from gancourse.data import SPECS, load_arrays, transform_images
 from gancourse.device import pick_device
@@ -101,8 +100,7 @@ def train_classifier(
     generator of its own, both seeded by ``cfg.seed``.
     """
     cfg = cfg or ClassifierConfig()
-    if isinstance(test_limit, bool) or not isinstance(test_limit, int) or test_limit < 0:
-        raise ValueError(f"test_limit = {test_limit!r} is out of range: allowed an integer >= 0 (0 = all)")
+    check_int("test_limit", test_limit, 0, note="0 = all")
     device = pick_device(device)
     images, labels, source = preload_split(cfg.dataset, "train", cfg.limit, root)
     start = time.perf_counter()

@@ -28,9 +28,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import torch
 
+from gancourse.config.style import StyleConfig
 from gancourse.device import pick_device
 from gancourse.style.color import luminance, match_luminance, with_content_colors
-from gancourse.config.style import StyleConfig
 from gancourse.style.images import load_style_image, square
 from gancourse.style.losses import content_loss, gram_matrix, style_loss, total_variation
 from gancourse.style.vgg import VGGFeatures, vgg19_features
@@ -77,6 +77,24 @@ def prepare(image: ImageLike | None, size: int, verbose: bool = True, name: str 
             raise ValueError(f"{name}: image tensors must hold RGB values in [0, 1] (convert [-1, 1] with (x + 1) / 2)")
         return square(image, size)[:1]
     return load_style_image(image, size, verbose)
+
+
+#: What :func:`settings_for_weights` changes in a config when the VGG19 has random weights (not in the paper).
+RANDOM_WEIGHTS_SETTINGS: dict[str, object] = {"normalize_losses": True, "style_weight": 10.0}
+
+
+def settings_for_weights(cfg: StyleConfig, extractor: VGGFeatures) -> StyleConfig:
+    """``cfg`` for ImageNet weights; for random weights, ``cfg`` with :data:`RANDOM_WEIGHTS_SETTINGS`.
+
+    Random filters give responses whose Gram entries shrink by orders of magnitude from conv1_1
+    to conv5_1, so in the paper's sum of absolute Gram errors the deep layers would vanish. With
+    ``normalize_losses`` each layer's error is relative to its target
+    (:func:`gancourse.style.losses.style_loss`), every style term starts near 1, and beta is
+    set for errors of that size (the default beta = 1e6 is meant for absolute errors).
+    """
+    if extractor.weights == "random":
+        return cfg.replace(**RANDOM_WEIGHTS_SETTINGS)
+    return cfg
 
 
 def matching_extractor(extractor: VGGFeatures | None, cfg: StyleConfig, verbose: bool = True) -> VGGFeatures:

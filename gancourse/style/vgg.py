@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
+from gancourse.checks import check_int
 from gancourse.config.style import VGG19_LAYERS
 
 #: Output channels of each VGG19 convolution, "M" marking a 2x2 pooling (configuration E).
@@ -55,8 +56,7 @@ def vgg19_layers(depth: int, pooling: str = "max") -> tuple[nn.Sequential, dict[
     ``vgg19().features``, so its state-dict keys match) and, per layer name, the
     index of the module whose output is that layer's rectified response.
     """
-    if not 1 <= depth <= len(VGG19_LAYERS):
-        raise ValueError(f"depth = {depth} is out of range: allowed 1 <= depth <= {len(VGG19_LAYERS)}")
+    check_int("depth", depth, 1, len(VGG19_LAYERS))
     if pooling not in ("max", "avg"):
         raise ValueError(f"pooling = {pooling!r} is not allowed: choose 'max' or 'avg'")
     modules: list[nn.Module] = []

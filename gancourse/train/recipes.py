@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 
 from gancourse.checkpoints import CheckpointError, checkpoint_dir, config_key
+from gancourse.checks import check_positive_int
 from gancourse.config import (
     ConditionalGANConfig,
     DataConfig,
@@ -227,8 +228,7 @@ def seconds_per_step(
     Equal steps are not equal compute: this is the price of one step on ``device``,
     averaged over ``steps`` steps after one warm-up step, with no checkpoint written.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps = {steps!r} is out of range: allowed steps >= 1 (an integer)")
+    check_positive_int("steps", steps)
     trainer = build(cfg, device=device)
     trainer.train_step()  # warm-up: first-call allocations and kernel selection
     sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
