@@ -89,6 +89,7 @@ def pytest_collect_file(file_path: Path, parent):
 _chapter_of: dict[str, Path] = {}  # executed notebook path -> chapter .md
 _failed: set[str] = set()  # notebooks with a failed cell
 _started: dict[str, float] = {}
+_seconds: dict[str, float] = {}  # notebook -> seconds its cells ran
 
 
 def pytest_runtest_logreport(report):
@@ -96,6 +97,19 @@ def pytest_runtest_logreport(report):
     _started.setdefault(notebook, time.time())
     if report.failed:
         _failed.add(notebook)
+    if notebook.endswith(".ipynb"):
+        _seconds[notebook] = _seconds.get(notebook, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per executed chapter: how long its cells ran (the results page records these)."""
+    if not _seconds:
+        return
+    terminalreporter.section("chapter times")
+    for notebook, seconds in _seconds.items():
+        mark = "failed" if notebook in _failed else ""
+        terminalreporter.write_line(f"{Path(notebook).stem:32s} {seconds:7.1f} s {mark}")
+    terminalreporter.write_line(f"{'all chapters':32s} {sum(_seconds.values()):7.1f} s")
 
 
 def pytest_sessionfinish(session, exitstatus):
