@@ -13,6 +13,9 @@ saving leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
 import random
 from pathlib import Path
@@ -84,3 +87,36 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gancourse checkpoint (no '{FORMAT}' tag): delete it or pick another file")
     return state
+
+
+# --------------------------------------------------------------------------------------
+# Which configuration a checkpoint belongs to
+# --------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def config_record(cfg: Any) -> dict[str, Any]:
+    """The config as a checkpoint stores it: its class name and its fields as plain values."""
+    return {"config_class": type(cfg).__name__, "config": dataclasses.asdict(cfg)}
+
+
+def config_key(cfg: Any) -> str:
+    """A short hash of a config: checkpoints of different settings never collide."""
+    blob = _jsonable({"class": type(cfg).__name__, **dataclasses.asdict(cfg)})
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def config_differences(cfg: Any, state: dict[str, Any]) -> list[str]:
+    """The fields in which ``cfg`` differs from the config a checkpoint was trained with.
+
+    ``steps`` is not compared (a finished run may be continued for more steps); a
+    different config class is reported as ``["class"]``. Empty: the checkpoint fits.
+    """
+    if state.get("config_class") != type(cfg).__name__:
+        return ["class"]
+    mine = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "steps"}
+    theirs = {k: v for k, v in state.get("config", {}).items() if k != "steps"}
+    return sorted(k for k in set(mine) | set(theirs) if _jsonable(mine.get(k)) != _jsonable(theirs.get(k)))

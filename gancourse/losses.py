@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -145,6 +145,19 @@ def generator_loss_saturating(fake_logits: torch.Tensor) -> torch.Tensor:
 def generator_loss_non_saturating(fake_logits: torch.Tensor) -> torch.Tensor:
     """-E[log D(G(z))], minimised by G: same fixed point, strong gradients when D wins."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+class Objective(Protocol):
+    """The losses of a GAN. ``critic`` maps a batch to one logit/score per sample; for a
+    conditional GAN the trainer binds the batch's condition into it, so an objective
+    never needs to know whether the GAN is conditional. ``loss_g`` also receives the
+    real batch, which paired objectives (pix2pix's L1 term) need."""
+
+    def loss_d(self, critic: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
+
+    def loss_g(self, critic: Callable, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, dict]: ...
+
+    def after_d_step(self, discriminator: nn.Module) -> None: ...
 
 
 class MinimaxObjective:

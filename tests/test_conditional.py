@@ -145,7 +145,7 @@ def test_quick_trained_generator_draws_the_requested_class(projection, least):
 
 def test_resume_is_exact_for_the_conditional_builder(tmp_path, monkeypatch, assert_same_networks):
     images, labels = quadrant_data(64)
-    monkeypatch.setattr(train, "preload", lambda cfg: (images, labels))
+    monkeypatch.setattr(train.recipes, "preload", lambda cfg: (images, labels))
     cfg = small_cgan(steps=6, base_channels=4, batch_size=8, log_every=2, checkpoint_every=3, sample_every=3)
     straight = train.conditional_gan(cfg, CPU, per_class=1)
     straight.train(progress=False)

@@ -157,7 +157,7 @@ def small_pix2pix(**overrides):
 @pytest.fixture
 def squares(monkeypatch):
     edges, images = square_pairs()
-    monkeypatch.setattr(train, "edge_pairs", lambda cfg, split, threshold: (edges[: cfg.limit or None], images[: cfg.limit or None], None))
+    monkeypatch.setattr(train.recipes, "edge_pairs", lambda cfg, split, threshold: (edges[: cfg.limit or None], images[: cfg.limit or None], None))
     return edges, images
 
 
@@ -169,7 +169,7 @@ def test_pix2pix_trains_and_l1_falls(squares):
     after = (trainer.translate(edges) - images).abs().mean()
     assert after < before / 2, (before, after)
     assert trainer.history["l1"][-1] < trainer.history["l1"][0]
-    assert trainer.samples[-1][1].shape == (4, 1, 16, 16) and torch.equal(trainer.fixed_target, images[:4])
+    assert trainer.samples[-1][1].shape == (4, 1, 16, 16) and torch.equal(trainer.data.fixed_target, images[:4])
 
 
 def test_resume_is_exact_for_pix2pix(tmp_path, squares, assert_same_networks):

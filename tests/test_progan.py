@@ -178,7 +178,7 @@ def blobs(monkeypatch):
     images = -torch.ones(256, 1, 8, 8)
     for i, (r, c) in enumerate(torch.randint(0, 5, (256, 2), generator=g).tolist()):
         images[i, 0, r : r + 3, c : c + 3] = 1
-    monkeypatch.setattr(train, "_progan_images", lambda cfg: (train.TensorSampler(images), 1))
+    monkeypatch.setattr(train.recipes, "_progan_images", lambda cfg: (train.TensorSampler(images), 1))
     return images
 
 

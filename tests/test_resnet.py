@@ -151,7 +151,7 @@ def test_config_inherits_wgan_gp_and_validates():
 def test_resnet_gan_trains_its_critic(monkeypatch):
     """A few WGAN-GP steps on bright 'images' while G starts near 0: the critic learns to tell them apart."""
     real = torch.rand(256, 1, 16, 16) * 0.5 + 0.5
-    monkeypatch.setattr(train, "_images", lambda cfg: train.TensorSampler(real))
+    monkeypatch.setattr(train.recipes, "_images", lambda cfg: train.TensorSampler(real))
     cfg = config.ResNetGANConfig(image_size=16, base_channels=8, latent_dim=8, batch_size=16, steps=4, n_critic=5,
                                  lr_d=3e-3, log_every=1, sample_every=4)
     trainer = train.resnet_gan(cfg, device=torch.device("cpu"))

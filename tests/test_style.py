@@ -6,7 +6,7 @@ from PIL import Image
 
 from gancourse import data
 from gancourse.style import color, images, losses, transfer, vgg
-from gancourse.style.config import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
+from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
 
 
 @pytest.fixture(scope="module")

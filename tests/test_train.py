@@ -55,7 +55,7 @@ def weights(trainer):
 def test_toy_gan_learns_the_ring():
     cfg = ToyGANConfig(steps=1500, log_every=50)
     trainer = train.toy_gan(cfg, CPU)
-    mixture = trainer.mixture
+    mixture = trainer.data.mixture
     mode, distance = mixture.nearest_mode(trainer.generate(2000))
     before = (distance < 3 * mixture.std).float().mean()
     trainer.train(progress=False)
@@ -89,7 +89,7 @@ def test_resume_is_exact(tmp_path, stop):
 
 def test_resume_is_exact_for_dcgan_with_batch_norm(tmp_path, monkeypatch):
     images = torch.rand(64, 1, 16, 16) * 2 - 1
-    monkeypatch.setattr(train, "_images", lambda cfg: train.TensorSampler(images))
+    monkeypatch.setattr(train.recipes, "_images", lambda cfg: train.TensorSampler(images))
     cfg = DCGANConfig(steps=6, image_size=16, base_channels=4, batch_size=8, latent_dim=8, log_every=2, checkpoint_every=3)
     straight = train.dcgan(cfg, CPU)
     straight.train(progress=False)

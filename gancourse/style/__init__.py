@@ -1,13 +1,13 @@
 """Neural style transfer (Gatys, Ecker & Bethge 2016): the book's last chapter.
 
-``config`` (:class:`StyleConfig`, the VGG19 layer names), ``vgg`` (feature taps
+``vgg`` (feature taps
 of VGG19, ImageNet or random weights), ``losses`` (Gram matrix, content, style
 and total-variation losses), ``color`` (luminance-only transfer), ``images``
 (loading, the book's paintings and photos) and ``transfer`` (the optimisation).
 """
 
 from gancourse.style.color import luminance, rgb_to_yiq, yiq_to_rgb
-from gancourse.style.config import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
+from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
 from gancourse.style.images import ImageSet, book_images, load_style_image
 from gancourse.style.losses import content_loss, gram_matrix, style_loss, total_variation
 from gancourse.style.transfer import StyleRun, reconstruct_content, reconstruct_style, stylize

@@ -29,7 +29,7 @@ import torch
 
 from gancourse.device import pick_device
 from gancourse.style.color import luminance, match_luminance, with_content_colors
-from gancourse.style.config import StyleConfig
+from gancourse.config.style import StyleConfig
 from gancourse.style.images import load_style_image, square
 from gancourse.style.losses import content_loss, gram_matrix, style_loss, total_variation
 from gancourse.style.vgg import VGGFeatures, vgg19_features

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 import torch
 from torch import nn
 
-from gancourse.style.config import VGG19_LAYERS
+from gancourse.config.style import VGG19_LAYERS
 
 #: Output channels of each VGG19 convolution, "M" marking a 2x2 pooling (configuration E).
 VGG19_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")

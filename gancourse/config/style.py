@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from gancourse.config import Config, param
+from gancourse.config.base import Config, param
 
 #: Every layer of VGG19 (Simonyan & Zisserman 2015, configuration E) that can be tapped,
 #: in depth order; "convX_Y" names the rectified response of that convolution.

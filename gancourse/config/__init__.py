@@ -1,0 +1,59 @@
+"""Hyperparameters as frozen dataclasses, and the quick/full run mode.
+
+Every experiment in the book is described by one frozen dataclass derived from
+:class:`Config` (``base.py``, the machinery: fields declared with :func:`param`
+carry their range, which validation, the widgets and the command line all use).
+The configs themselves live beside it, one file per group of chapters:
+
+=================  =============================================================
+``basics.py``      chapter 1's two densities, chapter 3's regressor, image data sets
+``gan.py``         chapters 4-5: what every GAN shares, toy GAN, MLP GAN, DCGAN
+``wgan.py``        chapters 6-7: WGAN, WGAN-GP, the ResNet GAN
+``conditional.py`` chapter 8: class-conditional GAN, pix2pix
+``progan.py``      chapter 9: ProGAN's growth schedule
+``style.py``       chapter 10: neural style transfer
+``evaluation.py``  chapter 11: the domain classifier behind offline FID/KID
+=================  =============================================================
+
+Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
+"""
+
+from gancourse.config.base import MODE_ENV, MODES, Config, param, run_mode, sweep
+from gancourse.config.basics import DATASETS, DataConfig, GaussianPair1D, RegressionConfig
+from gancourse.config.conditional import ConditionalGANConfig, ConditionalSampleConfig, Pix2PixConfig
+from gancourse.config.evaluation import ClassifierConfig
+from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig
+from gancourse.config.progan import ProGANConfig, ProGANPhase
+from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
+from gancourse.config.wgan import ResNetGANConfig, WGANConfig, WGANGPConfig
+
+__all__ = [
+    "CONTENT_LAYERS",
+    "DATASETS",
+    "MODES",
+    "MODE_ENV",
+    "STYLE_LAYERS",
+    "VGG19_LAYERS",
+    "ClassifierConfig",
+    "Config",
+    "ConditionalGANConfig",
+    "ConditionalSampleConfig",
+    "DCGANConfig",
+    "DataConfig",
+    "GANConfig",
+    "GaussianPair1D",
+    "LatentArithmeticConfig",
+    "MLPGANConfig",
+    "Pix2PixConfig",
+    "ProGANConfig",
+    "ProGANPhase",
+    "RegressionConfig",
+    "ResNetGANConfig",
+    "StyleConfig",
+    "ToyGANConfig",
+    "WGANConfig",
+    "WGANGPConfig",
+    "param",
+    "run_mode",
+    "sweep",
+]

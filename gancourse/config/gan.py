@@ -1,0 +1,109 @@
+"""Configs of chapters 4 and 5: what every GAN run shares, the toy GAN, the MLP GAN, DCGAN."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from gancourse.config.base import Config, param
+from gancourse.config.basics import DATASETS
+
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig(Config):
+    """What every GAN run shares: the optimisation schedule, the losses' options, logging.
+
+    Defaults follow Radford et al. 2015 (Adam, lr 2e-4, beta1 0.5, batch 128) unless a
+    subclass says otherwise. ``steps`` counts generator updates; each is preceded by
+    ``n_critic`` discriminator updates (Goodfellow et al. 2014, Alg. 1: k = 1).
+    """
+
+    steps: int = param(5000, 1, 10_000_000, help="generator updates")
+    batch_size: int = param(128, 1, 4096, help="real and fake samples per update (DCGAN: 128)")
+    latent_dim: int = param(100, 1, 1024, help="size of z (DCGAN: 100)")
+    optimizer: str = param("adam", choices=("adam", "rmsprop"), help="Adam (DCGAN, WGAN-GP) or RMSprop (WGAN)")
+    lr_g: float = param(2e-4, 1e-6, 1.0, log=True, help="generator learning rate (DCGAN: 2e-4)")
+    lr_d: float = param(2e-4, 1e-6, 1.0, log=True, help="discriminator learning rate (DCGAN: 2e-4)")
+    beta1: float = param(0.5, 0.0, 0.999, step=0.05, help="Adam beta1 (DCGAN: 0.5; Adam's default 0.9)")
+    beta2: float = param(0.999, 0.0, 0.9999, step=0.001, help="Adam beta2")
+    n_critic: int = param(1, 1, 100, help="discriminator updates per generator update (k in Alg. 1)")
+    generator_loss: str = param(
+        "non_saturating", choices=("non_saturating", "saturating"), help="G maximises log D(G(z)), or minimises log(1 - D(G(z)))"
+    )
+    label_smoothing: float = param(
+        0.0, 0.0, 0.5, step=0.05, help="one-sided: real targets 1 - s (Salimans et al. 2016); 0 = off"
+    )
+    freeze_d_in_g_step: bool = param(True, help="requires_grad_(False) on D while G is updated (saves work)")
+    log_every: int = param(10, 1, 100_000, help="record losses every N steps")
+    sample_every: int = param(250, 1, 10_000_000, help="generate the fixed-noise grid every N steps")
+    checkpoint_every: int = param(500, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
+    amp: bool = param(False, help="mixed precision on CUDA (no effect on CPU)")
+    channels_last: bool = param(False, help="channels_last memory format on CUDA (no effect on CPU)")
+    seed: int = param(0, 0, 2**31 - 1, help="random seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyGANConfig(GANConfig):
+    """The first GAN: MLPs on a 2-D mixture of Gaussians (ring: Metz et al. 2017; grid: Dumoulin et al. 2017)."""
+
+    QUICK: ClassVar[Mapping[str, Any]] = {"steps": 2000}
+
+    mixture: str = param("ring", choices=("ring", "grid"), help="8 Gaussians on a ring or a 5 x 5 grid")
+    hidden: int = param(128, 4, 1024, help="units per hidden layer")
+    steps: int = param(5000, 1, 10_000_000, help="generator updates")
+    batch_size: int = param(256, 1, 4096, help="samples per update")
+    latent_dim: int = param(8, 1, 256, help="size of z")
+    lr_g: float = param(1e-3, 1e-6, 1.0, log=True, help="generator Adam learning rate")
+    lr_d: float = param(1e-3, 1e-6, 1.0, log=True, help="discriminator Adam learning rate")
+    sample_every: int = param(100, 1, 10_000_000, help="snapshot the fixed-noise samples every N steps")
+    checkpoint_every: int = param(0, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPGANConfig(GANConfig):
+    """Goodfellow et al. 2014's setting on MNIST: fully connected G and D (ours: LeakyReLU, no maxout)."""
+
+    QUICK: ClassVar[Mapping[str, Any]] = {"steps": 1500, "data_limit": 10_000, "hidden": 256, "batch_size": 64}
+
+    dataset: str = param("mnist", choices=DATASETS, help="training images")
+    image_size: int = param(32, 8, 128, help="side of the images")
+    data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
+    hidden: int = param(512, 16, 4096, help="units of the widest hidden layer")
+
+
+@dataclasses.dataclass(frozen=True)
+class DCGANConfig(GANConfig):
+    """Radford et al. 2015: strided convolutions, batch norm, Adam 2e-4 / beta1 0.5, batch 128, z in R^100."""
+
+    QUICK: ClassVar[Mapping[str, Any]] = {
+        "steps": 600,
+        "base_channels": 32,  # 16 channels drew only diagonal strokes after 700 steps; 32 draws digits by ~400
+        "batch_size": 64,
+        "data_limit": 20_000,
+        "sample_every": 100,
+    }
+
+    dataset: str = param("mnist", choices=DATASETS, help="training images")
+    image_size: int = param(32, 16, 128, help="side of the images: a power of two (32 for MNIST, 64 option)")
+    data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
+    base_channels: int = param(64, 4, 512, help="channels of the widest-resolution layer (paper: 128 at 64 px)")
+
+    def check(self) -> None:
+        if self.image_size & (self.image_size - 1):
+            raise ValueError(
+                f"DCGANConfig.image_size = {self.image_size} is not supported: the architecture doubles "
+                "4 x 4 up to the image size, so allowed values are 16, 32, 64, 128"
+            )
+
+
+
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentArithmeticConfig(Config):
+    """Which samples of a fixed noise batch enter ``z_a - z_b + z_c`` (Radford et al. 2015, Sec. 6.3)."""
+
+    a: int = param(0, 0, 63, help="index of z_a in the fixed batch")
+    b: int = param(1, 0, 63, help="index of z_b (subtracted)")
+    c: int = param(2, 0, 63, help="index of z_c (added)")

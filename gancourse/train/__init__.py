@@ -1,0 +1,66 @@
+"""Training: the GAN loop, its recipes, and the supervised loop of chapter 3.
+
+=================  ==============================================================
+``loop.py``        :class:`GANTrainer`, the one GAN training loop of the book
+``recipes.py``     one builder per chapter's GAN, and :func:`load_or_train`
+``paired.py``      pix2pix's trainer (an input image instead of noise)
+``progressive.py`` ProGAN's trainer (growing resolution, fade-in)
+``supervised.py``  the plain supervised loop of the PyTorch-basics chapter
+=================  ==============================================================
+
+Everything is re-exported here: ``from gancourse.train import dcgan, load_or_train``.
+"""
+
+from gancourse.train.loop import (
+    GANTrainer,
+    RealSampler,
+    RunData,
+    SchedulerFactory,
+    TensorSampler,
+    TrainingDiverged,
+    make_optimizer,
+)
+from gancourse.train.paired import Pix2PixTrainer
+from gancourse.train.progressive import ProgressiveTrainer
+from gancourse.train.recipes import (
+    class_rows,
+    conditional_gan,
+    dcgan,
+    load_or_train,
+    mlp_gan,
+    pix2pix,
+    progan,
+    resnet_gan,
+    seconds_per_step,
+    toy_gan,
+    wgan,
+    wgan_gp,
+)
+from gancourse.train.supervised import RegressionRun, evaluate_regressor, train_regressor
+
+__all__ = [
+    "GANTrainer",
+    "Pix2PixTrainer",
+    "ProgressiveTrainer",
+    "RealSampler",
+    "RegressionRun",
+    "RunData",
+    "SchedulerFactory",
+    "TensorSampler",
+    "TrainingDiverged",
+    "class_rows",
+    "conditional_gan",
+    "dcgan",
+    "evaluate_regressor",
+    "load_or_train",
+    "make_optimizer",
+    "mlp_gan",
+    "pix2pix",
+    "progan",
+    "resnet_gan",
+    "seconds_per_step",
+    "toy_gan",
+    "train_regressor",
+    "wgan",
+    "wgan_gp",
+]

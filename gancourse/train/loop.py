@@ -1,0 +1,380 @@
+"""The GAN loop: :class:`GANTrainer`, the one training loop of the book.
+
+Goodfellow et al. 2014, Alg. 1: for each generator update, ``n_critic``
+discriminator updates on a real batch and a *detached* fake batch, then one
+generator update through the discriminator. What the losses are is a pluggable
+*objective* (:class:`gancourse.losses.Objective`: minimax, Wasserstein, pix2pix), so
+every chapter trains with this same code. The trainer also keeps a history,
+snapshots a fixed noise batch, saves checkpoints from which a run resumes exactly,
+and stops with a clear message when a loss becomes NaN or infinite.
+
+The recipes that build a trainer for each chapter's GAN are in ``recipes.py``; the
+trainers that change what the networks see are ``paired.py`` (pix2pix) and
+``progressive.py`` (ProGAN).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from gancourse.checkpoints import (
+    CheckpointError,
+    config_differences,
+    config_record,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from gancourse.config import GANConfig
+from gancourse.device import autocast, pick_device, seed_everything
+from gancourse.losses import MinimaxObjective, Objective
+
+SchedulerFactory = Callable[[torch.optim.Optimizer, torch.optim.Optimizer], Sequence[torch.optim.lr_scheduler.LRScheduler]]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunData:
+    """What a recipe knows about its data that the chapters use besides the real batches.
+
+    ``mixture``: the toy 2-D mixture (chapter 4); ``classes``: class names of a
+    labelled data set (chapter 8); ``fixed_target``: the targets of pix2pix's fixed
+    inputs (chapter 8); ``channels``: image channels (1 grey, 3 colour); ``source``:
+    where the images came from.
+    """
+
+    mixture: Any = None
+    classes: tuple[str, ...] = ()
+    fixed_target: torch.Tensor | None = None
+    channels: int = 1
+    source: str = ""
+
+
+class RealSampler(Protocol):
+    """Anything that draws ``n`` real samples with a given generator (a data set, a toy mixture).
+
+    It returns a tensor of samples, or a pair ``(real, condition)`` for conditional
+    GANs: class labels (a conditional GAN) or input images (pix2pix).
+    """
+
+    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]: ...
+
+
+class TensorSampler:
+    """Minibatches drawn uniformly, with replacement, from a tensor of real samples.
+
+    Independent draws from one seeded ``torch.Generator`` make the data order part
+    of the checkpoint: a resumed run sees exactly the batches it would have seen.
+    With ``condition`` (labels, or paired input images) the sampler returns
+    ``(real, condition)`` pairs drawn at the same indices.
+    """
+
+    def __init__(self, data: torch.Tensor, condition: torch.Tensor | None = None) -> None:
+        if len(data) == 0:
+            raise ValueError("data is empty: a sampler needs at least one real sample")
+        if condition is not None and len(condition) != len(data):
+            raise ValueError(
+                f"condition has {len(condition)} entries but data has {len(data)}: they must be paired one to one"
+            )
+        self.data, self.condition = data, condition
+
+    def __call__(self, n: int, generator: torch.Generator) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        index = torch.randint(len(self.data), (n,), generator=generator)
+        return self.data[index] if self.condition is None else (self.data[index], self.condition[index])
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+
+
+
+
+class GANTrainer:
+    """Alternating discriminator and generator updates, with history, samples and checkpoints.
+
+    ``real`` draws real batches; ``objective`` defaults to the minimax losses chosen
+    by ``cfg``; ``schedulers`` builds learning-rate schedulers from the two
+    optimisers (stepped once per generator update). With ``checkpoint_path`` set,
+    a checkpoint is written every ``cfg.checkpoint_every`` steps and at the end.
+    ``n_fixed`` is the size of the fixed noise batch whose samples are kept every
+    ``cfg.sample_every`` steps; ``fixed_condition`` (conditional GANs: ``n_fixed``
+    labels or input images) goes with it. ``data`` is what the recipe knows about its
+    data that a chapter needs (the toy mixture, the class names, pix2pix's targets).
+
+    Subclasses change what the networks see by overriding :meth:`generator_inputs`
+    (pix2pix: the input image, no z), :meth:`real_batch` (ProGAN: real images at the
+    current resolution) and :meth:`before_step` (ProGAN: the growth schedule).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        real: RealSampler,
+        cfg: GANConfig,
+        objective: Objective | None = None,
+        device: torch.device | None = None,
+        checkpoint_path: str | os.PathLike | None = None,
+        schedulers: SchedulerFactory | None = None,
+        n_fixed: int = 64,
+        fixed_condition: torch.Tensor | None = None,
+        data: RunData | None = None,
+    ) -> None:
+        self.cfg, self.real, self.n_fixed = cfg, real, n_fixed
+        self.data = data or RunData()
+        self.device = device or pick_device()
+        seed_everything(cfg.seed)  # the noise, data and fixed-batch generators below start from the seed
+        self.fast_layout = cfg.channels_last and self.device.type == "cuda"
+        memory_format = torch.channels_last if self.fast_layout else torch.preserve_format
+        self.generator = generator.to(self.device, memory_format=memory_format)
+        self.discriminator = discriminator.to(self.device, memory_format=memory_format)
+        self.objective = objective or MinimaxObjective(cfg.generator_loss, cfg.label_smoothing)
+        self.opt_g = make_optimizer(self.generator.parameters(), cfg, cfg.lr_g)
+        self.opt_d = make_optimizer(self.discriminator.parameters(), cfg, cfg.lr_d)
+        self.schedulers = list(schedulers(self.opt_g, self.opt_d)) if schedulers else []
+        # float16 autocast needs loss scaling; bfloat16 (and no autocast at all) does not
+        fp16 = cfg.amp and self.device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.data_rng = torch.Generator().manual_seed(cfg.seed)  # real batches are drawn on the CPU
+        self.noise_rng = torch.Generator(self.device).manual_seed(cfg.seed + 1)
+        fixed = torch.Generator().manual_seed(cfg.seed + 2)
+        self.fixed_z = torch.randn(self.n_fixed, self.latent_dim, generator=fixed).to(self.device)  # (n_fixed, latent)
+        if fixed_condition is not None and len(fixed_condition) != n_fixed:
+            raise ValueError(f"fixed_condition has {len(fixed_condition)} entries: it needs n_fixed = {n_fixed}")
+        self.fixed_condition = None if fixed_condition is None else fixed_condition.to(self.device)
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        self.step = 0
+        self.history: dict[str, list[float]] = {}
+        self.samples: list[tuple[int, torch.Tensor]] = []  # (step, G(fixed_z) on the CPU)
+        self._window: list[tuple[int, dict[str, torch.Tensor]]] = []  # per-step values not yet logged
+
+    @property
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
+
+    def sample_z(self, n: int) -> torch.Tensor:
+        """z ~ N(0, I), shape (n, latent_dim), from the trainer's own generator."""
+        return torch.randn(n, self.latent_dim, generator=self.noise_rng, device=self.device)
+
+    def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        """The arguments of G: ``(z,)``, or ``(z, condition)`` for a conditional GAN."""
+        return (z,) if condition is None else (z, condition)
+
+    def critic(self, condition: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
+        """D as a function of the samples alone: the condition, if any, bound in."""
+        if condition is None:
+            return self.discriminator
+        return lambda x: self.discriminator(x, condition)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z) (or G(z, condition)) in eval mode (batch norm uses its running statistics), on the CPU."""
+        z = self.sample_z(z) if isinstance(z, int) else z.to(self.device)
+        if condition is not None and len(condition) != len(z):
+            raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
+        conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
+        was_training = self.generator.training
+        self.generator.eval()
+        out = torch.cat(
+            [self.generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in zip(z.split(1024), conditions)]
+        )
+        self.generator.train(was_training)
+        return out
+
+    def generate_fixed(self) -> torch.Tensor:
+        """G on the fixed noise batch (and fixed conditions): the samples kept during training."""
+        return self.generate(self.fixed_z, self.fixed_condition)
+
+    def real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(real, condition)`` on the device; ``condition`` is None for an unconditional GAN."""
+        batch = self.real(self.cfg.batch_size, self.data_rng)
+        real, condition = batch if isinstance(batch, (tuple, list)) else (batch, None)
+        real = real.to(self.device, non_blocking=True)
+        if self.fast_layout and real.ndim == 4:
+            real = real.contiguous(memory_format=torch.channels_last)
+        return real, None if condition is None else condition.to(self.device, non_blocking=True)
+
+    def before_step(self) -> None:
+        """Called before every generator update (ProGAN sets its resolution and fade-in here)."""
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One generator update preceded by ``n_critic`` discriminator updates; returns detached values."""
+        cfg, amp = self.cfg, self.cfg.amp
+        self.before_step()
+        for _ in range(cfg.n_critic):
+            real, condition = self.real_batch()
+            z = self.sample_z(len(real))
+            # detach: the discriminator's loss must not send gradients into the generator
+            fake = self.generator(*self.generator_inputs(z, condition)).detach()
+            with autocast(self.device, amp):
+                loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake)
+            self.opt_d.zero_grad(set_to_none=True)
+            self.scaler_d.scale(loss_d).backward()
+            self.scaler_d.step(self.opt_d)
+            self.scaler_d.update()
+            self.objective.after_d_step(self.discriminator)
+
+        # The generator's loss goes through D, so backward() would also fill D's .grad;
+        # freezing D skips that work (D's gradients are cleared before its next step anyway).
+        if cfg.freeze_d_in_g_step:
+            self.discriminator.requires_grad_(False)
+        # G is updated against the last critic step's real batch: a conditional GAN reuses its
+        # labels, pix2pix its input/target pairs (for the L1 term)
+        with autocast(self.device, amp):
+            fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
+            loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler_g.scale(loss_g).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        if cfg.freeze_d_in_g_step:
+            self.discriminator.requires_grad_(True)
+        for scheduler in self.schedulers:
+            scheduler.step()
+        self.step += 1
+        values = {"loss_d": loss_d, "loss_g": loss_g, **stats, **g_stats}
+        return {k: torch.as_tensor(v).detach().float() for k, v in values.items()}
+
+    def train(self, steps: int | None = None, progress: bool = True) -> dict[str, list[float]]:
+        """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history.
+
+        Losses are logged every ``cfg.log_every`` steps and samples kept every
+        ``cfg.sample_every`` steps, both also at ``cfg.steps``; values of steps not yet
+        logged wait (and travel in a checkpoint), so a run stopped anywhere and
+        resumed records exactly what an uninterrupted run does.
+        """
+        target = self.cfg.steps if steps is None else steps
+        bar = None
+        if progress and self.step < target:
+            from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
+
+            bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0)
+        try:
+            while self.step < target:
+                self._window.append((self.step, self.train_step()))
+                if self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps:
+                    logged = self._flush()
+                    if bar is not None:
+                        bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
+                if self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps:
+                    self.samples.append((self.step, self.generate_fixed()))
+                if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
+                    self.save()
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.checkpoint_path:
+            self.save()
+        return self.history
+
+    def _flush(self) -> dict[str, float]:
+        """Check the pending per-step values for NaN/inf, then log their means."""
+        if not self._window:
+            return {}
+        names, table = self._checked_window()
+        logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist()))}
+        logged["lr_g"] = self.opt_g.param_groups[0]["lr"]
+        for name, value in logged.items():
+            self.history.setdefault(name, []).append(value)
+        self._window.clear()
+        return logged
+
+    def _checked_window(self) -> tuple[list[str], torch.Tensor]:
+        """The pending values as (names, (T, K) table); raises TrainingDiverged on a NaN or inf."""
+        names = list(self._window[0][1])
+        table = torch.stack([torch.stack([values[n] for n in names]) for _, values in self._window]).cpu()  # (T, K)
+        finite = torch.isfinite(table).all(dim=1)
+        if not finite.all():
+            bad = int((~finite).nonzero()[0])
+            step = self._window[bad][0] + 1
+            which = ", ".join(f"{n} = {float(table[bad, i])}" for i, n in enumerate(names) if not torch.isfinite(table[bad, i]))
+            self._window.clear()
+            where = (
+                f"the last good checkpoint, {self.checkpoint_path}, is intact"
+                if self.checkpoint_path and self.checkpoint_path.exists()
+                else "no checkpoint was written"
+            )
+            raise TrainingDiverged(
+                f"training diverged at step {step}: {which}. Stopped; {where}. "
+                "Lower the learning rates, or check the data for NaNs."
+            )
+        return names, table
+
+    # ----------------------------------------------------------------------------------
+    # checkpoints
+    # ----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            **config_record(self.cfg),
+            "step": self.step,
+            "finished": self.step >= self.cfg.steps,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "scaler_g": self.scaler_g.state_dict(),
+            "scaler_d": self.scaler_d.state_dict(),
+            "data_rng": self.data_rng.get_state(),
+            "noise_rng": self.noise_rng.get_state(),
+            "global_rng": rng_state(),
+            "history": self.history,
+            "window": [[step, values] for step, values in self._window],  # checked, not yet logged
+            "samples": [[step, images] for step, images in self.samples],
+        }
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write a checkpoint (atomically) to ``path`` or ``checkpoint_path``."""
+        if self._window:
+            self._checked_window()  # never save weights whose recent losses were not checked
+        target = Path(path) if path else self.checkpoint_path
+        if target is None:
+            raise ValueError("path = None and no checkpoint_path was given: say where to save")
+        return save_checkpoint(target, self.state_dict())
+
+    def load(self, path: str | os.PathLike | None = None) -> int:
+        """Restore everything from a checkpoint of the same config; returns the step reached."""
+        source = Path(path) if path else self.checkpoint_path
+        if source is None:
+            raise ValueError("path = None and no checkpoint_path was given: say what to load")
+        state = load_checkpoint(source, map_location=self.device)
+        differ = config_differences(self.cfg, state)
+        if differ:
+            raise CheckpointError(
+                f"{source} was trained with another configuration ({state['config_class']}; differs in: "
+                f"{', '.join(differ)}): delete it or use a matching config"
+            )
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for scheduler, s in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(s)
+        self.scaler_g.load_state_dict(state["scaler_g"])
+        self.scaler_d.load_state_dict(state["scaler_d"])
+        self.data_rng.set_state(state["data_rng"].cpu())
+        self.noise_rng.set_state(state["noise_rng"].cpu())
+        set_rng_state(state["global_rng"])
+        self.step = state["step"]
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self._window = [(int(step), dict(values)) for step, values in state.get("window", [])]
+        self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
+        return self.step
+
+
+def make_optimizer(parameters, cfg: GANConfig, lr: float) -> torch.optim.Optimizer:
+    """The optimiser ``cfg.optimizer`` names: Adam with ``(beta1, beta2)``, or RMSprop (WGAN)."""
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=lr)
+    return torch.optim.Adam(parameters, lr=lr, betas=(cfg.beta1, cfg.beta2))
