@@ -96,7 +96,7 @@ def compare_tricks(
             trainer = toy_gan(base.replace(seed=seed, **trick.changes), device=device)
             trainer.train(progress=False)
             points = trainer.generate(cfg.n_samples)  # (n_samples, 2)
-            runs.append(TrickRun(trick.name, seed, mode_coverage(points, trainer.mixture), points[:1000]))
+            runs.append(TrickRun(trick.name, seed, mode_coverage(points, trainer.data.mixture), points[:1000]))
             if bar is not None:
                 bar.update(1)
     if bar is not None:
