@@ -468,7 +468,7 @@ class HistoricalAverage:
             return params[0].new_zeros(()) if params else torch.zeros(())
         if len(params) != len(self.mean):
             raise ValueError(f"module has {len(params)} parameter tensors, the running mean {len(self.mean)}")
-        return sum(((p - m) ** 2).sum() for p, m in zip(params, self.mean))
+        return sum(((p - m) ** 2).sum() for p, m in zip(params, self.mean, strict=True))
 
     @torch.no_grad()
     def update(self, module: nn.Module) -> None:

@@ -326,21 +326,22 @@ def test_historical_average_is_the_running_mean_of_past_parameters():
                 p.add_(torch.randn_like(p))
         average.update(net)
         history.append([p.detach().clone() for p in net.parameters()])
-    means = [torch.stack(ps).mean(dim=0) for ps in zip(*history)]  # (1/t) sum_i theta[i]
-    assert average.count == 4 and all(torch.allclose(m, e, atol=1e-6) for m, e in zip(average.mean, means))
+    means = [torch.stack(ps).mean(dim=0) for ps in zip(*history, strict=True)]  # (1/t) sum_i theta[i]
+    assert average.count == 4 and all(torch.allclose(m, e, atol=1e-6) for m, e in zip(average.mean, means, strict=True))
     with torch.no_grad():
         for p in net.parameters():
             p.add_(1.0)
-    expected = sum(((p - m) ** 2).sum() for p, m in zip(net.parameters(), means))
+    expected = sum(((p - m) ** 2).sum() for p, m in zip(net.parameters(), means, strict=True))
     penalty = average.penalty(net)
     assert torch.allclose(penalty, expected)
     # the penalty's gradient pulls each parameter towards the mean: 2 (theta - mean)
     penalty.backward()
-    assert all(torch.allclose(p.grad, 2 * (p.detach() - m), atol=1e-6) for p, m in zip(net.parameters(), means))
+    pairs = zip(net.parameters(), means, strict=True)
+    assert all(torch.allclose(p.grad, 2 * (p.detach() - m), atol=1e-6) for p, m in pairs)
     # the state travels: a copy restored from state_dict gives the same penalty and the same next mean
     restored = losses.HistoricalAverage()
     restored.load_state_dict(average.state_dict())
     assert torch.equal(restored.penalty(net), average.penalty(net))
     average.update(net)
     restored.update(net)
-    assert restored.count == 5 and all(torch.equal(a, b) for a, b in zip(average.mean, restored.mean))
+    assert restored.count == 5 and all(torch.equal(a, b) for a, b in zip(average.mean, restored.mean, strict=True))

@@ -275,13 +275,14 @@ def test_historical_averaging_penalises_both_players_against_their_running_mean(
         for player in past:
             past[player].append([p.detach().clone() for p in getattr(trainer, player).parameters()])
     for player, history in past.items():
-        means = [torch.stack(ps).mean(0) for ps in zip(*history)]
+        means = [torch.stack(ps).mean(0) for ps in zip(*history, strict=True)]
         assert trainer.historical[player].count == 3 * (cfg.n_critic if player == "discriminator" else 1)
-        assert all(torch.allclose(m, e, atol=1e-6) for m, e in zip(trainer.historical[player].mean, means))
+        assert all(torch.allclose(m, e, atol=1e-6) for m, e in zip(trainer.historical[player].mean, means, strict=True))
     with torch.no_grad():
         for p in trainer.generator.parameters():
             p.add_(0.1)
-    expected = 0.5 * sum(((p - m) ** 2).sum() for p, m in zip(trainer.generator.parameters(), trainer.historical["generator"].mean))
+    mean = trainer.historical["generator"].mean
+    expected = 0.5 * sum(((p - m) ** 2).sum() for p, m in zip(trainer.generator.parameters(), mean, strict=True))
     assert torch.allclose(trainer.historical_penalty("generator"), expected)
     assert not train.toy_gan(small_toy(), CPU).historical  # off by default
 
@@ -298,10 +299,11 @@ def test_resume_is_exact_with_every_stabilisation_option(tmp_path):
     assert resumed.load() == 13
     assert resumed.historical["generator"].count == 13  # the running means came back with the weights
     resumed.train(progress=False)
-    for a, b in zip(weights(straight), weights(resumed)):
+    for a, b in zip(weights(straight), weights(resumed), strict=True):
         assert torch.equal(a, b)
     for player in ("generator", "discriminator"):
-        assert all(torch.equal(a, b) for a, b in zip(straight.historical[player].mean, resumed.historical[player].mean))
+        pairs = zip(straight.historical[player].mean, resumed.historical[player].mean, strict=True)
+        assert all(torch.equal(a, b) for a, b in pairs)
     assert straight.history == resumed.history
 
 

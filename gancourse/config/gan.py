@@ -41,18 +41,20 @@ class GANConfig(Config):
     objective: str = param(
         "minimax",
         choices=("minimax", "least_squares"),
-        help="the losses: minimax GAN (Goodfellow et al. 2014) or least squares (LSGAN, Mao et al. 2017: a = 0, b = c = 1)",
+        help="the losses: minimax (Goodfellow et al. 2014) or least squares (LSGAN, Mao et al. 2017: a = 0, b = c = 1)",
     )
     feature_matching: bool = param(
         False, help="G matches the mean of D's last hidden layer on real data (Salimans et al. 2016, Sec. 3.1)"
     )
     minibatch_kernels: int = param(
-        0, 0, 1024, help="B, minibatch-discrimination kernels on D's last hidden layer (Salimans et al. 2016: 100); 0 = off"
+        0, 0, 1024, help="B, minibatch-discrimination kernels on D's last hidden layer (Salimans et al.: 100); 0 = off"
     )
-    minibatch_kernel_dims: int = param(5, 1, 256, help="C, the dimensions of each minibatch-discrimination kernel (Salimans et al.: 5)")
+    minibatch_kernel_dims: int = param(
+        5, 1, 256, help="C, the dimensions of each minibatch-discrimination kernel (Salimans et al.: 5)"
+    )
     historical_averaging: float = param(
         0.0, 0.0, 10.0, step=0.001,
-        help="weight of ||theta - mean of past theta||^2 in both players' losses (Salimans et al. 2016, Sec. 3.3); 0 = off",
+        help="weight of ||theta - mean of past theta||^2 in both players' losses (Salimans et al., Sec. 3.3); 0 = off",
     )
     freeze_d_in_g_step: bool = param(True, help="requires_grad_(False) on D while G is updated (saves work)")
     log_every: int = param(10, 1, 100_000, help="record losses every N steps")
@@ -83,7 +85,9 @@ class ToyGANConfig(GANConfig):
         choices=("minimax", "least_squares", "wasserstein_gp"),
         help="minimax GAN, least squares (LSGAN), or WGAN-GP (Gulrajani et al. 2017 trained on this ring too)",
     )
-    gp_weight: float = param(10.0, 0.0, 1000.0, step=0.5, help="lambda of the gradient penalty, with objective='wasserstein_gp' (WGAN-GP: 10)")
+    gp_weight: float = param(
+        10.0, 0.0, 1000.0, step=0.5, help="lambda, the penalty's weight with objective='wasserstein_gp' (WGAN-GP: 10)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -110,8 +110,9 @@ class GANTrainer:
     ``real`` draws real batches; ``objective`` defaults to the one ``cfg.objective``
     names (:func:`make_objective`); ``cfg.feature_matching`` replaces its generator loss
     by feature matching, and ``cfg.historical_averaging`` adds the historical-averaging
-    penalty to both players' losses (its running means travel in the checkpoint); ``schedulers`` builds learning-rate schedulers from the two
-    optimisers (stepped once per generator update). With ``checkpoint_path`` set,
+    penalty to both players' losses (its running means travel in the checkpoint).
+    ``schedulers`` builds learning-rate schedulers from the two optimisers (stepped
+    once per generator update). With ``checkpoint_path`` set,
     a checkpoint is written every ``cfg.checkpoint_every`` steps and at the end.
     ``n_fixed`` is the size of the fixed noise batch whose samples are kept every
     ``cfg.sample_every`` steps; ``fixed_condition`` (conditional GANs: ``n_fixed``
@@ -149,7 +150,7 @@ class GANTrainer:
         # Salimans et al. 2016, Sec. 3.3: each player's running mean of its past parameters
         self.historical: dict[str, HistoricalAverage] = {}
         if cfg.historical_averaging:
-            self.historical = {"generator": HistoricalAverage(), "discriminator": HistoricalAverage()}
+            self.historical = {player: HistoricalAverage() for player in ("generator", "discriminator")}
         self.opt_g = make_optimizer(self.generator.parameters(), cfg, cfg.lr_g)
         self.opt_d = make_optimizer(self.discriminator.parameters(), cfg, cfg.lr_d)
         self.schedulers = list(schedulers(self.opt_g, self.opt_d)) if schedulers else []
@@ -181,8 +182,8 @@ class GANTrainer:
         objective = objective if objective is not None else make_objective(cfg)
         if cfg.minibatch_kernels and getattr(self.discriminator, "minibatch", None) is None:
             raise ValueError(
-                f"minibatch_kernels = {cfg.minibatch_kernels}, but this recipe's discriminator ({name}) has no minibatch "
-                "discrimination: the toy, MLP and DCGAN recipes have it (0 = off)"
+                f"minibatch_kernels = {cfg.minibatch_kernels}, but this recipe's discriminator ({name}) has no "
+                "minibatch discrimination: the toy, MLP and DCGAN recipes have it (0 = off)"
             )
         if cfg.minibatch_kernels and getattr(objective, "gp_weight", 0):
             raise ValueError(
@@ -190,8 +191,11 @@ class GANTrainer:
                 "each score depend on the batch, so the per-sample penalty is undefined; set one of them to 0"
             )
         if cfg.feature_matching:
-            if not inspect.ismethod(getattr(self.discriminator, "features", None)):  # a conditional D's features need y
-                raise ValueError(f"feature_matching = True needs a discriminator with a features(x) method; {name} has none")
+            # a conditional D's features need its labels too: not a features(x) method
+            if not inspect.ismethod(getattr(self.discriminator, "features", None)):
+                raise ValueError(
+                    f"feature_matching = True needs a discriminator with a features(x) method; {name} has none"
+                )
             objective = FeatureMatchingObjective(objective)
         return objective
 
