@@ -48,10 +48,11 @@ class MinibatchDiscrimination(nn.Module):
         """o(x_i)_b = sum_{j != i} exp(-||M_{i,b} - M_{j,b}||_1), shape (n, B)."""
         if features.ndim != 2 or features.shape[1] != self.in_features:
             raise ValueError(f"features must have shape (n, {self.in_features}), got {tuple(features.shape)}")
-        m = torch.einsum("na,abc->nbc", features, self.T)  # (n, B, C): M_i = f(x_i) T
-        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(dim=3)  # (n, n, B): ||M_{i,b} - M_{j,b}||_1
-        c = torch.exp(-l1)  # (n, n, B), 1 on the diagonal
-        return c.sum(dim=1) - 1.0  # (n, B): drop j = i, whose term is exp(0) = 1
+        m = torch.einsum("na,abc->bnc", features, self.T)  # (B, n, C): M_i = f(x_i) T, kernel first
+        # (B, n, n): ||M_{i,b} - M_{j,b}||_1 for every pair; cdist never forms the (n, n, B, C) differences
+        l1 = torch.cdist(m, m, p=1)
+        c = torch.exp(-l1)  # (B, n, n), 1 on the diagonal
+        return c.sum(dim=2).T - 1.0  # (n, B): drop j = i, whose term is exp(0) = 1
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return torch.cat([features, self.closeness(features)], dim=1)  # (n, A + B)
