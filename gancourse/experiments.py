@@ -162,5 +162,6 @@ def _mean_std(values: np.ndarray) -> str:
     if len(finite) == 0:
         return "n/a"
     spread = finite.std(ddof=1) if len(finite) > 1 else 0.0
-    missing = f" ({len(values) - len(finite)} runs without samples)" if len(finite) < len(values) else ""
+    lost = len(values) - len(finite)
+    missing = f" ({lost} run{'s' if lost > 1 else ''} without high-quality samples)" if lost else ""
     return f"{finite.mean():.2f} ± {spread:.2f}{missing}"
