@@ -10,10 +10,20 @@ tagged ``nbval-ignore-output`` and checked for errors only. Deterministic values
 (shapes, parameter counts) are checked with ``assert`` in the chapters themselves.
 A cell meant to fail carries the ``raises-exception`` tag, which both nbval and
 Jupyter Book honour.
+
+One execution serves the tests and the book: when every cell of a chapter has
+passed, its outputs are stored in the book's execution cache
+(``_build/.jupyter_cache``, the one ``jupyter-book build`` reads with
+``execute_notebooks: cache``), keyed as Jupyter Book keys it (the hash of the
+chapter's code cells as myst-nb reads them). The build then renders those outputs
+instead of executing the chapter again; a chapter whose code changed since, or
+whose test failed, is executed by the build as before.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import jupytext
@@ -23,6 +33,7 @@ from nbval.plugin import IPyNbFile
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "nbval"
+BOOK_CACHE = ROOT / "_build" / ".jupyter_cache"  # where jupyter-book build (myst-nb) looks for executed notebooks
 
 
 def toc_chapters(root: Path = ROOT) -> list[Path]:
@@ -69,3 +80,63 @@ def pytest_collect_file(file_path: Path, parent):
         return None
     notebook = to_notebook(file_path)
     return None if notebook is None else IPyNbFile.from_parent(parent, path=notebook)
+
+
+# --------------------------------------------------------------------------------------
+# One execution for the tests and the book: passed chapters go into the book's cache
+# --------------------------------------------------------------------------------------
+
+_chapter_of: dict[str, Path] = {}  # executed notebook path -> chapter .md
+_failed: set[str] = set()  # notebooks with a failed cell
+_started: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    notebook = report.nodeid.split("::")[0]
+    _started.setdefault(notebook, time.time())
+    if report.failed:
+        _failed.add(notebook)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("GANCOURSE_NO_BOOK_CACHE") or not getattr(session.config.option, "nbval", False):
+        return
+    files: dict[IPyNbFile, list] = {}
+    for item in session.items:
+        if isinstance(item.parent, IPyNbFile):
+            files.setdefault(item.parent, []).append(item)
+    for file, cells in files.items():
+        md = ROOT / "book" / f"{Path(str(file.path)).stem}.md"
+        nodeid = cells[0].nodeid.split("::")[0]
+        if nodeid in _failed or not md.is_file() or any(c.test_outputs is None for c in cells):
+            continue
+        seconds = time.time() - _started.get(nodeid, time.time())
+        _cache_executed_chapter(md, [c.test_outputs for c in cells], seconds)
+
+
+def _cache_executed_chapter(md: Path, outputs: list[list], seconds: float) -> None:
+    """Store ``outputs`` (one list per code cell, as nbval collected them) for ``md`` in the book's cache."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    nb = read_myst_markdown_notebook(md.read_text(), config=MdParserConfig(), add_source_map=True, path=str(md))
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    if len(code) != len(outputs):  # the two readers disagree on the cells: let the book execute it
+        print(f"\nbook cache: {md.name} not cached ({len(code)} code cells for the book, {len(outputs)} tested)")
+        return
+    for count, (cell, outs) in enumerate(zip(code, outputs, strict=True), start=1):
+        cell.outputs = [nbformat.from_dict(_plain(out)) for out in outs if out.get("output_type") != "clear_output"]
+        cell.execution_count = count
+        for out in cell.outputs:
+            if out.output_type == "execute_result":
+                out.execution_count = count
+    cache = get_cache(str(BOOK_CACHE))
+    cache.cache_notebook_bundle(
+        CacheBundleIn(nb, str(md), data={"execution_seconds": seconds}), check_validity=False, overwrite=True
+    )
+
+
+def _plain(node) -> dict:
+    return {k: (_plain(v) if isinstance(v, dict) else v) for k, v in dict(node).items()}

@@ -7,17 +7,40 @@ that is not a gancourse checkpoint is reported as such, and it can hold every
 random-number-generator state (Python, NumPy, PyTorch CPU and CUDA), so that a
 resumed run draws the same numbers as an uninterrupted one.
 
-Writes are atomic (a temporary file renamed over the target): a run killed while
-saving leaves the previous checkpoint intact.
+What a failure can and cannot do to a checkpoint file:
+
+- Writes are atomic: the state goes to a temporary file with a unique name in the
+  target's folder, is flushed to disk (``fsync``), read back with ``weights_only``,
+  and only then renamed over the target (``os.replace``, atomic on POSIX and
+  Windows). A run killed while saving, a full disk or a second process saving to
+  the same path leaves either the previous complete file or the new complete
+  file, never a torn one, and never a stray temporary file from a failed write.
+- ``finite=`` names the entries (weights, optimiser state) that must hold only
+  finite numbers: a state with a NaN or inf there is refused before anything is
+  written, so a diverged run never overwrites the last good checkpoint.
+- Random-number generators are stored with their device (:func:`generator_state`).
+  On the same kind of device a resumed run continues bit for bit. Across devices
+  (a checkpoint written on a GPU loaded on a CPU, or the reverse) a
+  ``torch.Generator``'s stream cannot be carried over (CUDA uses Philox, the CPU
+  the Mersenne Twister), so that generator is re-seeded from its stored state,
+  deterministically, with a warning: weights, optimiser state, step, history,
+  the data order and the Python/NumPy/PyTorch-CPU generators are preserved
+  exactly; only the noise stream on the new device differs from the old one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import math
 import os
 import random
+import re
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +49,15 @@ import torch
 
 FORMAT = "gancourse-checkpoint-v1"
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # torch bolds part of its weights_only message
+
 
 class CheckpointError(RuntimeError):
     """A file is missing, unreadable or not a gancourse checkpoint; the message names it."""
+
+
+class NonFiniteState(CheckpointError):
+    """A state to be saved holds NaN or inf where only finite numbers belong; nothing was written."""
 
 
 def checkpoint_dir() -> Path:
@@ -38,8 +67,13 @@ def checkpoint_dir() -> Path:
     return cache_dir() / "checkpoints"
 
 
+# --------------------------------------------------------------------------------------
+# Random-number generators
+# --------------------------------------------------------------------------------------
+
+
 def rng_state() -> dict[str, Any]:
-    """Every RNG state as tensors and plain values (so that ``weights_only`` can load it)."""
+    """Every global RNG state as tensors and plain values (so that ``weights_only`` can load it)."""
     version, mt_state, gauss = random.getstate()
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     state = {
@@ -52,24 +86,166 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what :func:`rng_state` recorded."""
+    """Restore what :func:`rng_state` recorded, on whatever device this machine has.
+
+    The Python, NumPy and PyTorch CPU states are restored exactly everywhere (a
+    checkpoint loaded with ``map_location='cuda'`` has them moved back to the CPU).
+    The CUDA states are restored for as many GPUs as both machines have; on a
+    machine without CUDA they are ignored, and a checkpoint written without CUDA
+    leaves this machine's CUDA generators as they are.
+    """
     version, mt_state, gauss = state["python"]
     random.setstate((version, tuple(mt_state), gauss))
     kind, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    np.random.set_state((kind, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"].cpu())
+    if state.get("cuda") and torch.cuda.is_available():
+        for index, cuda_state in enumerate(state["cuda"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(cuda_state.cpu(), index)
 
 
-def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Write ``state`` (plus the format tag) to ``path`` atomically; returns the path."""
+def generator_state(generator: torch.Generator) -> dict[str, Any]:
+    """A ``torch.Generator``'s state tagged with its device type: ``{"device", "state", "seed"}``."""
+    return {"device": generator.device.type, "state": generator.get_state(), "seed": generator.initial_seed()}
+
+
+def set_generator_state(generator: torch.Generator, stored: Mapping[str, Any] | torch.Tensor) -> bool:
+    """Restore :func:`generator_state`'s record into ``generator``; True if the stream continues exactly.
+
+    Same device type: the exact state. Another device type (a CUDA state on a CPU
+    generator, or the reverse), whose state cannot be translated: the generator is
+    re-seeded with a seed derived from the stored state (the same checkpoint always
+    gives the same continuation), a warning says so, and False is returned. A bare
+    state tensor (older checkpoints) is recognised by its size.
+    """
+    if isinstance(stored, torch.Tensor):  # no device tag: a CPU (Mersenne Twister) state is 5056 bytes
+        stored = {"device": "cpu" if stored.numel() == 5056 else "cuda", "state": stored}
+    state = stored["state"].cpu()
+    if stored["device"] == generator.device.type:
+        generator.set_state(state)
+        return True
+    seed = int.from_bytes(hashlib.sha256(state.numpy().tobytes()).digest()[:8], "little") & (2**63 - 1)
+    generator.manual_seed(seed)
+    warnings.warn(
+        f"a {stored['device']} random-number generator state cannot continue on {generator.device.type}: "
+        f"re-seeded from it (seed {seed}). Weights, optimiser, data order and step are restored exactly; "
+        "the noise drawn from here on differs from a run that stays on one device.",
+        stacklevel=2,
+    )
+    return False
+
+
+# --------------------------------------------------------------------------------------
+# Saving and loading
+# --------------------------------------------------------------------------------------
+
+
+def nonfinite_entries(state: Any, prefix: str = "") -> list[str]:
+    """The dotted names of the floating-point tensors in ``state`` (nested dicts/lists) that hold NaN or inf."""
+    bad: list[str] = []
+    if isinstance(state, torch.Tensor):
+        if (state.is_floating_point() or state.is_complex()) and not bool(torch.isfinite(state).all()):
+            bad.append(prefix or "<tensor>")
+    elif isinstance(state, float):
+        if not math.isfinite(state):
+            bad.append(prefix or "<number>")
+    elif isinstance(state, Mapping):
+        for key, value in state.items():
+            bad += nonfinite_entries(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(state, (list, tuple)):
+        for index, value in enumerate(state):
+            bad += nonfinite_entries(value, f"{prefix}[{index}]")
+    return bad
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Create ``path``'s folder and check a file can be written there; :class:`CheckpointError` if not.
+
+    Called before a long run, so that a read-only or missing folder is reported
+    before hours of training, not at the final save.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, **state}, tmp)
-    os.replace(tmp, path)  # atomic on POSIX and Windows
+    if path.is_dir():
+        raise CheckpointError(f"the checkpoint path {path} is a folder: give a file name such as {path / 'run.pt'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise CheckpointError(
+            f"cannot write checkpoints to {path.parent} ({err.strerror or err}): "
+            "choose a writable folder (checkpoint_path= / directory=) or fix its permissions"
+        ) from err
     return path
+
+
+def save_checkpoint(
+    path: str | os.PathLike, state: dict[str, Any], finite: Iterable[str] = (), verify: bool = True
+) -> Path:
+    """Write ``state`` (plus the format tag) to ``path`` atomically; returns the path.
+
+    ``finite`` names top-level entries whose floating-point tensors must be finite
+    (:class:`NonFiniteState` otherwise, raised before anything is written). With
+    ``verify`` the temporary file is read back with ``weights_only=True`` before it
+    replaces ``path``. A failed write removes its temporary file, leaves ``path`` as
+    it was and raises :class:`CheckpointError` naming the path and the reason.
+    """
+    path = Path(path)
+    bad = [name for key in finite for name in nonfinite_entries(state[key], key)]
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise NonFiniteState(
+            f"not saving {path}: NaN or inf in {shown}. The previous checkpoint there (if any) is unchanged"
+        )
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # a unique name in the same folder (same file system, so the rename is atomic):
+        # two processes saving to one path never write into each other's file
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as file:
+            torch.save({"format": FORMAT, **state}, file)
+            file.flush()
+            os.fsync(file.fileno())  # the bytes are on disk before the name points at them
+        if verify:
+            written = torch.load(tmp, map_location="cpu", weights_only=True)
+            if not isinstance(written, dict) or written.get("format") != FORMAT:
+                raise CheckpointError(f"{tmp} did not read back as a checkpoint")
+        os.replace(tmp, path)  # atomic on POSIX and Windows
+        tmp = None
+        _fsync_folder(path.parent)
+    except OSError as err:
+        reason = "the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT) else (err.strerror or str(err))
+        raise CheckpointError(
+            f"could not write the checkpoint {path}: {reason}. Nothing was changed there; "
+            "free some space or save elsewhere (trainer.save(path))"
+        ) from err
+    except CheckpointError:
+        raise
+    except Exception as err:  # e.g. an object torch cannot serialise, or a failed read-back
+        raise CheckpointError(f"could not write the checkpoint {path}: {type(err).__name__}: {err}") from err
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -77,16 +253,32 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist: train first, or check the path")
+    if path.stat().st_size == 0:
+        raise CheckpointError(
+            f"{path} is empty (0 bytes), left by an interrupted copy or write: delete it and train again"
+        )
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises many types for a foreign or damaged file
+    except Exception as err:  # torch raises many types for a foreign, truncated or malicious file
+        detail = _ANSI.sub("", str(err)).strip() or "no message"
         raise CheckpointError(
-            f"{path} is not a readable checkpoint ({type(err).__name__}: {str(err).splitlines()[0][:200]}). "
-            "Delete it and train again."
+            f"{path} is not a readable checkpoint ({type(err).__name__}: {detail}). Delete it and train again."
         ) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a gancourse checkpoint (no '{FORMAT}' tag): delete it or pick another file")
+        raise CheckpointError(
+            f"{path} is not a gancourse checkpoint (no '{FORMAT}' tag): delete it or pick another file"
+        )
     return state
+
+
+def require_keys(state: Mapping[str, Any], keys: Iterable[str], path: str | os.PathLike) -> None:
+    """:class:`CheckpointError` naming the entries of ``keys`` that ``state`` (loaded from ``path``) lacks."""
+    missing = [key for key in keys if key not in state]
+    if missing:
+        raise CheckpointError(
+            f"{path} lacks {', '.join(missing)}: it was written by another program or version; "
+            "delete it and train again"
+        )
 
 
 # --------------------------------------------------------------------------------------

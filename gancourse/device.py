@@ -34,7 +34,15 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
     available = [d for d in DEVICES if _is_available(d)]
     if prefer is None:
         return torch.device(available[0])
-    device = torch.device(prefer)
+    if not isinstance(prefer, (str, torch.device)):
+        raise ValueError(f"prefer = {prefer!r} is not a device name: allowed {', '.join(DEVICES)} (e.g. 'cuda:1')")
+    try:
+        device = torch.device(prefer)
+    except (RuntimeError, ValueError) as err:  # 'gpu', 'cuda:x': torch lists dozens of backends
+        raise ValueError(
+            f"prefer = {str(prefer)!r} is not a device name: allowed {', '.join(DEVICES)} (e.g. 'cuda:1'); "
+            f"available here: {', '.join(available)}"
+        ) from err
     if device.type not in DEVICES:
         raise ValueError(f"prefer = {str(prefer)!r} is not a device type: allowed {', '.join(DEVICES)}")
     if device.type not in available:

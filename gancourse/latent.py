@@ -19,8 +19,13 @@ import torch
 def _check(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> None:
     if z0.shape != z1.shape or z0.ndim != 1:
         raise ValueError(f"z0 and z1 must be vectors of one shape, got {tuple(z0.shape)} and {tuple(z1.shape)}")
-    if steps < 2:
-        raise ValueError(f"steps = {steps} is out of range: allowed steps >= 2")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps = {steps!r} is out of range: allowed an integer >= 2")
+    if z0.dtype != z1.dtype or z0.device != z1.device:
+        raise ValueError(f"z0 ({z0.dtype}, {z0.device}) and z1 ({z1.dtype}, {z1.device}) must share dtype and device")
+    for name, z in (("z0", z0), ("z1", z1)):
+        if not bool(torch.isfinite(z).all()):
+            raise ValueError(f"{name} holds NaN or infinite values: latent vectors must be finite")
 
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8) -> torch.Tensor:
@@ -31,13 +36,27 @@ def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8) -> torch.Tensor:
 
 
 def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8) -> torch.Tensor:
-    """(steps, d): spherical interpolation, sin((1-t)θ)/sin θ z0 + sin(tθ)/sin θ z1, θ the angle between them."""
+    """(steps, d): spherical interpolation, sin((1-t)θ)/sin θ z0 + sin(tθ)/sin θ z1, θ the angle between them.
+
+    Parallel vectors (θ ≈ 0) span no plane, and the arc is the straight line: :func:`lerp` is
+    returned. Antiparallel vectors (θ ≈ π) have infinitely many great circles between them
+    and the formula divides by sin θ ≈ 0, so they raise a ``ValueError``, as does a zero vector.
+    """
     _check(z0, z1, steps)
-    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm())
-    theta = torch.arccos(cos.clamp(-1.0, 1.0))
-    if theta.abs() < 1e-6:  # (anti)parallel within rounding: the arc is a line
+    for name, z in (("z0", z0), ("z1", z1)):
+        if z.norm() == 0:
+            raise ValueError(f"{name} is the zero vector: it has no direction; slerp needs non-zero vectors")
+    u0, u1 = z0 / z0.norm(), z1 / z1.norm()
+    # θ = 2 atan2(|u0 - u1|, |u0 + u1|) (Kahan): accurate near 0 and π, where arccos(u0 · u1) is not
+    theta = 2 * torch.atan2((u0 - u1).norm(), (u0 + u1).norm())
+    if theta < 1e-4:  # parallel within rounding: the arc is the line
         return lerp(z0, z1, steps)
-    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device).unsqueeze(1)
+    if torch.pi - theta < 1e-4:
+        raise ValueError(
+            f"z0 and z1 are antiparallel (angle {theta.item():.6f} rad, within 1e-4 of pi): no unique arc joins them; "
+            "use lerp, or interpolate through a third vector"
+        )
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device).unsqueeze(1)  # (steps, 1)
     return (torch.sin((1 - t) * theta) * z0 + torch.sin(t * theta) * z1) / torch.sin(theta)
 
 

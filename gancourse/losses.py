@@ -78,8 +78,10 @@ from torch.special import xlogy
 
 def normal_pdf(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Density of N(mean, std^2) at x."""
-    if std <= 0:
-        raise ValueError(f"std = {std} is out of range: allowed std > 0")
+    if not (math.isfinite(std) and std > 0):
+        raise ValueError(f"std = {std} is out of range: allowed a finite std > 0")
+    if not math.isfinite(mean):
+        raise ValueError(f"mean = {mean} is out of range: allowed a finite number")
     return torch.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
 
 
@@ -117,6 +119,19 @@ def jensen_shannon(p: torch.Tensor, q: torch.Tensor, dx: float) -> torch.Tensor:
     kl_pm = (xlogy(p, p) - xlogy(p, m)).sum() * dx
     kl_qm = (xlogy(q, q) - xlogy(q, m)).sum() * dx
     return (kl_pm + kl_qm) / 2
+
+
+def wasserstein_1d(p: torch.Tensor, q: torch.Tensor, dx: float) -> torch.Tensor:
+    """W1(p, q) = ∫ |F_p(x) - F_q(x)| dx for densities tabulated on one 1-D grid of spacing ``dx``.
+
+    In one dimension the earth mover's distance (Arjovsky et al. 2017, Eq. 1) has this closed form
+    in the cumulative distribution functions F, here the running Riemann sums F(x_i) = sum_{j<=i} p_j dx.
+    For two normals with one standard deviation it is the distance between their means.
+    """
+    if p.shape != q.shape or p.ndim != 1:
+        raise ValueError(f"p and q must be densities on one 1-D grid, got shapes {tuple(p.shape)} and {tuple(q.shape)}")
+    cdf_p, cdf_q = p.cumsum(0) * dx, q.cumsum(0) * dx  # (N,) each
+    return (cdf_p - cdf_q).abs().sum() * dx
 
 
 # --------------------------------------------------------------------------------------
@@ -228,6 +243,18 @@ def clip_weights(module: nn.Module, clip_value: float) -> None:
             p.clamp_(-clip_value, clip_value)
 
 
+def share_at_clip_bound(module: nn.Module, clip_value: float, tolerance: float = 1e-3) -> float:
+    """Fraction of ``module``'s parameters at ±c, within ``tolerance`` * c of the bound.
+
+    Gulrajani et al. 2017 (Sec. 3, Fig. 1b) show that a clipped critic pushes its weights to
+    the two ends of [-c, c]; this is the share that has arrived there.
+    """
+    if clip_value <= 0:
+        raise ValueError(f"clip_value = {clip_value} is out of range: allowed clip_value > 0")
+    weights = torch.cat([p.detach().flatten().cpu() for p in module.parameters()])
+    return float((weights.abs() >= (1 - tolerance) * clip_value).float().mean())
+
+
 class WassersteinObjective:
     """WGAN (``clip_value`` = c) or WGAN-GP (``gp_weight`` = lambda) losses for :class:`GANTrainer`.
 
@@ -237,12 +264,14 @@ class WassersteinObjective:
     """
 
     def __init__(self, clip_value: float | None = None, gp_weight: float = 0.0, drift: float = 0.0) -> None:
-        if clip_value is not None and not clip_value > 0:
-            raise ValueError(f"clip_value = {clip_value} is out of range: allowed clip_value > 0 (WGAN: 0.01), or None")
-        if gp_weight < 0:
-            raise ValueError(f"gp_weight = {gp_weight} is out of range: allowed gp_weight >= 0 (WGAN-GP: 10)")
-        if drift < 0:
-            raise ValueError(f"drift = {drift} is out of range: allowed drift >= 0 (ProGAN: 0.001)")
+        if clip_value is not None and not (clip_value > 0 and math.isfinite(clip_value)):
+            raise ValueError(
+                f"clip_value = {clip_value} is out of range: allowed a finite clip_value > 0 (WGAN: 0.01), or None"
+            )
+        if not (gp_weight >= 0 and math.isfinite(gp_weight)):  # NaN fails every comparison: test for the allowed
+            raise ValueError(f"gp_weight = {gp_weight} is out of range: allowed a finite gp_weight >= 0 (WGAN-GP: 10)")
+        if not (drift >= 0 and math.isfinite(drift)):
+            raise ValueError(f"drift = {drift} is out of range: allowed a finite drift >= 0 (ProGAN: 0.001)")
         self.clip_value, self.gp_weight, self.drift = clip_value, gp_weight, drift
 
     def loss_d(self, critic: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
@@ -289,8 +318,8 @@ class Pix2PixObjective:
     """
 
     def __init__(self, l1_weight: float = 100.0, adversarial: bool = True, d_loss_factor: float = 0.5) -> None:
-        if not l1_weight >= 0:
-            raise ValueError(f"l1_weight = {l1_weight} is out of range: allowed l1_weight >= 0 (pix2pix: 100)")
+        if not (l1_weight >= 0 and math.isfinite(l1_weight)):
+            raise ValueError(f"l1_weight = {l1_weight} is out of range: allowed a finite l1_weight >= 0 (pix2pix: 100)")
         if not 0 < d_loss_factor <= 1:
             raise ValueError(f"d_loss_factor = {d_loss_factor} is out of range: allowed 0 < d_loss_factor <= 1 (pix2pix: 0.5)")
         if not adversarial and l1_weight == 0:

@@ -33,8 +33,25 @@ def _grid_image(images: torch.Tensor, nrow: int, value_range: tuple[float, float
         images = images.unsqueeze(1)
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
+    _check_grid(images, nrow, value_range)
     grid = make_grid(images, nrow=nrow, padding=2, normalize=True, value_range=value_range, pad_value=1.0)
     return grid.permute(1, 2, 0).numpy()  # make_grid repeats 1 channel to 3
+
+
+def _check_grid(images: torch.Tensor, nrow: int, value_range: tuple[float, float]) -> None:
+    """ValueError for what would crash make_grid or draw a misleading picture."""
+    if len(images) == 0:
+        raise ValueError("images is empty (0 images): nothing to show")
+    if isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1:
+        raise ValueError(f"nrow = {nrow!r} is out of range: allowed an integer >= 1")
+    low, high = value_range
+    if not low < high:
+        raise ValueError(f"value_range = {value_range}: the low end must be below the high end")
+    if not bool(torch.isfinite(images).all()):
+        bad = int((~torch.isfinite(images)).sum())
+        raise ValueError(
+            f"images hold {bad} NaN or infinite value(s): a diverged generator? (they would show as a flat colour)"
+        )
 
 
 def show_images(
@@ -48,6 +65,7 @@ def show_images(
     """A grid of images (N, C, H, W), by default scaled from [-1, 1]; ``size`` is inches per image."""
     if ax is None:
         n = len(images)
+        _check_grid(torch.as_tensor(images).detach().float().cpu(), nrow, value_range)
         cols, rows = min(nrow, n), -(-n // nrow)
         _, ax = plt.subplots(figsize=(max(2.0, cols * size), max(1.0, rows * size) + 0.3))
     ax.imshow(_grid_image(images, nrow, value_range), interpolation="nearest")
@@ -59,6 +77,8 @@ def show_images(
 
 def compare_rows(rows: Mapping[str, torch.Tensor], value_range: tuple[float, float] = (-1.0, 1.0)) -> Figure:
     """One labelled row of images per entry, for before/after comparisons."""
+    if not rows:
+        raise ValueError("rows is empty: give at least one {label: images} entry")
     fig, axes = plt.subplots(len(rows), 1, figsize=(8, 1.1 * len(rows) + 0.2), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows.items()):
         ax.imshow(_grid_image(images, len(images), value_range), interpolation="nearest")
@@ -253,6 +273,21 @@ def sweep_row(
     return fig
 
 
+def show_row(
+    images: Sequence[torch.Tensor],
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    width: float = 3.2,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+) -> Figure:
+    """One panel per image batch (each (N, C, H, W), usually N = 1), laid out as :func:`sweep_row` does.
+
+    ``value_range`` is the range of the pixel values: (-1, 1) for the GANs' tanh outputs, (0, 1) for
+    the images of style transfer.
+    """
+    return sweep_row(images, lambda ax, image: show_images(image, value_range=value_range, ax=ax), titles, ncols, width)
+
+
 def plot_against_n(
     ns: Sequence[int],
     curves: Mapping[str, Sequence[Any]],
@@ -438,3 +473,16 @@ def plot_weight_histogram(
     ax.set_yscale("log")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))  # -0.0005 -> -0.5 with a x 1e-3 offset
     return _label_line_plot(ax, "weight value", "count", title)
+
+
+def weights_and_samples(
+    critic: torch.nn.Module, images: torch.Tensor, clip_value: float | None = None, title: str = ""
+) -> Figure:
+    """Two panels of one WGAN run: the critic's weight histogram (with ±c) and the generator's images."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3), gridspec_kw={"width_ratios": [3, 2]})
+    plot_weight_histogram({"critic": critic}, clip_value=clip_value, ax=left)
+    show_images(images, nrow=4, ax=right, title="samples")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -6,8 +6,10 @@ ranges, so every value a reader can pick is one the code accepts. A button (or,
 with ``live=True``, every change) calls ``run(new_config)`` and shows its output.
 
 The static HTML book has no Python kernel, so widgets there cannot run: each
-chapter that offers a form also shows a precomputed sweep (see
-``gancourse.viz.sweep_row``).
+chapter that offers a form also shows precomputed results (a sweep, see
+``gancourse.viz.sweep_row``, or a kernel-free slider, see ``gancourse.players``).
+Forms are :class:`Form` boxes, whose output also carries an HTML note saying that
+they need a kernel: the book's build shows that note instead of dead controls.
 """
 
 from __future__ import annotations
@@ -23,18 +25,49 @@ from gancourse import viz
 from gancourse.config import Config
 
 
+NEEDS_KERNEL = (
+    '<div class="gancourse-needs-kernel"><strong>Live form: it needs a running Python kernel.</strong> '
+    "Open this chapter as a notebook (Jupyter, or Colab with the launch button at the top of the page) to "
+    "use it; this page shows precomputed results next to it.</div>"
+)
+
+
+class Form(w.VBox):
+    """A box of controls whose static rendering (no kernel: the HTML book) is the :data:`NEEDS_KERNEL` note.
+
+    A notebook with a kernel shows the widgets (their MIME type ranks first); the book's
+    build drops the widget view, which cannot run without a kernel, and shows the note.
+    """
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        return {**bundle, "text/html": NEEDS_KERNEL}
+
+
+def panel(*children: w.Widget) -> Form:
+    """Several controls and forms shown as one :class:`Form`."""
+    return Form(list(children))
+
+
 def control(spec: Mapping[str, Any], value: Any, bounds: tuple[float, float] | None = None) -> w.Widget:
     """The widget for one field ``spec`` (an entry of ``Config.spec()``), starting at ``value``.
 
     ``bounds`` narrows the slider to a sub-range of the declared range (a slider
-    from 1 to 100,000 steps would be unusable); it may not widen it.
+    from 1 to 100,000 steps would be unusable); it may not widen it. A slider
+    would silently clamp a starting ``value`` outside its range (5000 steps shown,
+    and run, as 100), so the slider is widened to include ``value`` instead; the
+    declared range always includes it, since the config was validated.
     """
     name, kind = spec["name"], spec["type"]
     low, high = spec.get("low"), spec.get("high")
     if bounds is not None:
         if (low is not None and bounds[0] < low) or (high is not None and bounds[1] > high):
             raise ValueError(f"bounds {bounds} for {name} leave its allowed range [{low}, {high}]")
+        if bounds[0] > bounds[1]:
+            raise ValueError(f"bounds {bounds} for {name}: low must not exceed high")
         low, high = bounds
+        if spec.get("choices") is None and kind is not bool and isinstance(value, (int, float)):
+            low, high = min(low, value), max(high, value)  # never clamp the config's own value
     style = {"description_width": "initial"}
     common = {"description": name, "tooltip": spec.get("help", ""), "style": style, "continuous_update": False}
     if spec.get("choices") is not None:
@@ -60,7 +93,7 @@ def config_form(
     live: bool = False,
     quick: bool = True,
     button: str = "Run",
-) -> w.VBox:
+) -> Form:
     """Controls for ``fields`` of ``cfg`` (all by default) and an output area where ``run`` shows results.
 
     With ``quick=True`` the form starts from ``cfg.quick()``, so a retrain takes
@@ -98,14 +131,16 @@ def config_form(
         go = w.Button(description=button, button_style="primary", icon="play")
         go.on_click(refresh)
         children.append(go)
-    return w.VBox([*children, output])
+    return Form([*children, output])
 
 
-def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequence[str] | None = None) -> w.VBox:
+def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequence[str] | None = None) -> Form:
     """A slider over precomputed results (training snapshots): ``draw(item)`` shows the chosen one."""
     if not items:
         raise ValueError("items is empty: nothing to show")
     labels = list(labels) if labels is not None else [str(i) for i in range(len(items))]
+    if len(labels) != len(items):
+        raise ValueError(f"labels has {len(labels)} entries for {len(items)} items: give one label per item")
     slider = w.SelectionSlider(options=list(zip(labels, range(len(items)))), value=len(items) - 1, description="step")
     output = w.Output()
 
@@ -117,4 +152,4 @@ def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequen
 
     slider.observe(show, names="value")
     show()
-    return w.VBox([slider, output])
+    return Form([slider, output])

@@ -53,3 +53,37 @@ def test_ci_keeps_the_inline_backend():
     """MPLBACKEND=Agg in CI's environment would reach the kernels and strip every figure from the book."""
     ci = (ROOT / ".ci" / "run").read_text()
     assert not re.search(r"^\s*export MPLBACKEND", ci, re.M)
+
+
+def repeated_code(chapters, min_shared: int = 4) -> list[str]:
+    """Pairs of code cells in different chapters that share ``min_shared`` or more substantial lines."""
+    cells = []
+    for chapter in chapters:
+        for cell in jupytext.read(chapter).cells:
+            # (the Colab setup cell is the same in every chapter by design: it installs the package)
+            if cell.cell_type == "code" and '"google.colab" in sys.modules' not in cell.source:
+                lines = {line.strip() for line in cell.source.splitlines()}
+                cells.append((chapter.stem, {line for line in lines if len(line) > 24 and not line.startswith("#")}))
+    found = []
+    for i, (stem_a, lines_a) in enumerate(cells):
+        for stem_b, lines_b in cells[i + 1 :]:
+            shared = lines_a & lines_b
+            if stem_a != stem_b and len(shared) >= min_shared:
+                found.append(f"{stem_a} and {stem_b} share:\n" + "\n".join(sorted(shared)))
+    return found
+
+
+def test_no_code_cell_is_repeated_across_chapters():
+    """A computation pasted into two chapters belongs in the package, called once from each."""
+    repeated = repeated_code([p for p in CHAPTERS if re.match(r"\d\d_", p.name)])
+    assert not repeated, "code repeated across chapters:\n\n" + "\n\n".join(repeated)
+
+
+def test_repeated_code_is_detected(tmp_path):
+    import nbformat
+
+    cell = "\n".join(f"value_{i} = compute_something_long(argument_{i})" for i in range(5))
+    for name in ("01_a", "02_b"):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+        jupytext.write(nb, tmp_path / f"{name}.md", fmt="md:myst")
+    assert len(repeated_code(sorted(tmp_path.glob("*.md")))) == 1

@@ -147,3 +147,19 @@ def test_short_training_on_real_mnist(real_root, one_thread):
     test_images, test_labels, _ = classifier_module.preload_split("mnist", "test", 2000, real_root)
     assert metrics.classifier_accuracy(trained.model, test_images, test_labels) == trained.test_accuracy
     assert not trained.model.training
+
+
+def test_a_classifier_with_nan_weights_is_not_cached(tmp_path):
+    trained = small_trained()
+    with torch.no_grad():
+        next(trained.model.parameters()).fill_(float("nan"))
+    with pytest.raises(checkpoints.NonFiniteState, match="NaN or inf in model"):
+        metrics.save_classifier(trained, tmp_path / "c.pt")
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_a_classifier_checkpoint_missing_entries_is_named(tmp_path):
+    path = checkpoints.save_checkpoint(tmp_path / "c.pt", {"kind": "domain-classifier", "config": {}, "model": {}})
+    missing = "c.pt lacks test_accuracy, test_images, train_seconds, source"
+    with pytest.raises(checkpoints.CheckpointError, match=missing):
+        metrics.load_classifier(path)

@@ -89,7 +89,8 @@ def test_spec_lists_ranges():
     assert spec["lr"]["low"] == 1e-5 and spec["lr"]["high"] == 1.0 and spec["lr"]["log"]
     assert spec["hidden"]["type"] is int and spec["hidden"]["default"] == 20
     assert {s["name"] for s in DataConfig.spec()} >= {"dataset", "image_size", "batch_size"}
-    assert dict((s["name"], s) for s in DataConfig.spec())["dataset"]["choices"] == ("mnist", "fashion_mnist")
+    choices = dict((s["name"], s) for s in DataConfig.spec())["dataset"]["choices"]
+    assert choices[:2] == ("mnist", "fashion_mnist") and {"emoji", "cifar10", "celeba", "folder"} <= set(choices)
 
 
 def test_quick_overrides_are_valid_fields():
@@ -103,3 +104,48 @@ def test_sweep():
     assert all(c.hidden == 20 for c in cfgs)
     with pytest.raises(ValueError, match="lr"):
         list(config.sweep(RegressionConfig(), "lr", [-1.0]))
+
+
+def test_dataset_names_and_image_folder():
+    from gancourse.config import ConditionalGANConfig, DCGANConfig, Pix2PixConfig, ProGANConfig
+
+    assert DCGANConfig(dataset="emoji", image_size=64).dataset == "emoji"
+    for cls in (DataConfig, DCGANConfig, ProGANConfig):
+        with pytest.raises(ValueError, match=r"image_folder = '' but dataset = 'folder'"):
+            cls(dataset="folder")
+        with pytest.raises(ValueError, match=r"image_folder = '/x' is used only with dataset = 'folder'"):
+            cls(dataset="mnist", image_folder="/x")
+    with pytest.raises(ValueError, match="ConditionalGANConfig.dataset = 'celeba' has no class labels"):
+        ConditionalGANConfig(dataset="celeba")
+    with pytest.raises(ValueError, match="image_folder = '' but dataset = 'paired_folder'"):
+        Pix2PixConfig(dataset="paired_folder")
+    assert Pix2PixConfig(dataset="paired_folder", image_folder="/f", direction="BtoA").direction == "BtoA"
+
+
+def test_numpy_numbers_are_accepted_as_plain_numbers():
+    import numpy as np
+
+    cfg = RegressionConfig(steps=np.int64(30), hidden=np.int32(8), lr=np.float32(0.5), beta1=np.float64(0.25))
+    assert (cfg.steps, cfg.hidden, cfg.beta1) == (30, 8, 0.25) and cfg.lr == pytest.approx(0.5)
+    assert type(cfg.steps) is int and type(cfg.hidden) is int and type(cfg.lr) is float
+    assert [c.steps for c in config.sweep(RegressionConfig(), "steps", np.arange(10, 13))] == [10, 11, 12]
+    assert config.ProGANConfig(batch_sizes=np.array([16, 16, 16, 16])).batch_sizes == (16, 16, 16, 16)
+    with pytest.raises(ValueError, match="RegressionConfig.steps = .* must be an integer"):
+        RegressionConfig(steps=np.bool_(True))
+    with pytest.raises(ValueError, match="RegressionConfig.steps = .* must be an integer"):
+        RegressionConfig(steps=np.float64(2.5))
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400)])
+def test_huge_integer_for_a_float_field_names_the_field(value):
+    with pytest.raises(ValueError, match=r"RegressionConfig.lr = about -?10\^400 is beyond the float range"):
+        RegressionConfig(lr=value)
+
+
+def test_empty_batch_sizes_is_named_clearly():
+    message = r"ProGANConfig.batch_sizes = \(\) is empty: give one batch size per resolution 4, 8, 16, 32 \(4 entries\)"
+    with pytest.raises(ValueError, match=message):
+        config.ProGANConfig(batch_sizes=())
+    for name in ("fade_images", "stable_images"):
+        with pytest.raises(ValueError, match=f"ProGANConfig.{name} = \\(\\) has 0 entries"):
+            config.ProGANConfig(**{name: ()})

@@ -19,7 +19,7 @@ def test_pick_device_prefers_accelerators():
 
 
 def test_pick_device_rejects_unknown_and_unavailable():
-    with pytest.raises(RuntimeError):  # torch itself rejects a malformed device string
+    with pytest.raises(ValueError, match="prefer = 'gpu0' is not a device name: allowed cuda, mps, cpu"):
         device.pick_device("gpu0")
     with pytest.raises(ValueError, match="prefer = 'meta' is not a device type: allowed cuda, mps, cpu"):
         device.pick_device("meta")
@@ -67,3 +67,9 @@ def test_autocast_lowers_precision_on_cuda():
 def test_describe_device_names_the_choice():
     text = device.describe_device(torch.device("cpu"))
     assert "PyTorch " + torch.__version__ in text and "chosen device: cpu" in text
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", "", 1.5, ["cpu"]])
+def test_pick_device_names_the_allowed_devices(bad):
+    with pytest.raises(ValueError, match=r"is not a device name: allowed cuda, mps, cpu \(e.g. 'cuda:1'\)"):
+        device.pick_device(bad)

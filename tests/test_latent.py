@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -35,3 +37,36 @@ def test_arithmetic_and_bad_inputs():
         latent.slerp(torch.zeros(2), torch.zeros(3))
     with pytest.raises(ValueError, match="a, b, c must have one shape"):
         latent.arithmetic(torch.zeros(2), torch.zeros(2), torch.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "z0, z1, steps, message",
+    [
+        (torch.zeros(4), torch.ones(4), 5, "z0 is the zero vector"),
+        (torch.tensor([1.0, float("nan"), 0, 0]), torch.ones(4), 5, "z0 holds NaN or infinite"),
+        (torch.ones(4), torch.tensor([float("inf"), 0, 0, 0]), 5, "z1 holds NaN or infinite"),
+        (torch.ones(4), torch.ones(4), 2.5, r"steps = 2.5 is out of range: allowed an integer >= 2"),
+        (torch.ones(4, dtype=torch.float64), torch.ones(4), 5, "must share dtype and device"),
+    ],
+)
+def test_slerp_refuses_inputs_that_would_give_nan_or_crash(z0, z1, steps, message):
+    with pytest.raises(ValueError, match=message):
+        latent.slerp(z0, z1, steps)
+    if "zero vector" not in message:
+        with pytest.raises(ValueError, match=message):
+            latent.lerp(z0, z1, steps)
+
+
+def test_slerp_of_antiparallel_vectors_raises_instead_of_dividing_by_zero():
+    z = torch.tensor([1.0, 2.0, -0.5])
+    with pytest.raises(ValueError, match="z0 and z1 are antiparallel"):
+        latent.slerp(z, -3 * z)
+    with pytest.raises(ValueError, match="non-zero vectors"):
+        latent.slerp(z, torch.zeros(3))
+    # near, but not at, antiparallel the path is finite and keeps the norm of unit endpoints
+    angle = math.pi - 1e-2
+    u0, u1 = torch.tensor([1.0, 0.0]), torch.tensor([math.cos(angle), math.sin(angle)])
+    path = latent.slerp(u0, u1, 5)
+    assert torch.isfinite(path).all()
+    torch.testing.assert_close(path.norm(dim=1), torch.ones(5), atol=1e-4, rtol=0)
+    torch.testing.assert_close(path[-1], u1, atol=1e-4, rtol=0)

@@ -15,7 +15,7 @@ def densities(gen_mean=1.0, gen_std=0.8):
 
 def test_normal_pdf_integrates_to_one():
     assert abs(float(losses.normal_pdf(X, 0.5, 1.3).sum() * DX) - 1) < 1e-9
-    with pytest.raises(ValueError, match="std = 0 is out of range: allowed std > 0"):
+    with pytest.raises(ValueError, match="std = 0 is out of range: allowed a finite std > 0"):
         losses.normal_pdf(X, 0.0, 0)
 
 
@@ -69,6 +69,39 @@ def test_jensen_shannon_bounds_and_symmetry():
     assert float(losses.jensen_shannon(p, q, DX)) == pytest.approx(float(losses.jensen_shannon(q, p, DX)))
     far = losses.normal_pdf(X, 10.0, 0.3)
     assert float(losses.jensen_shannon(p, far, DX)) == pytest.approx(math.log(2), abs=1e-6)
+
+
+@pytest.mark.parametrize("mu1, mu2, std", [(0.0, 1.0, 1.0), (-2.0, 0.5, 0.3), (1.0, 1.0, 0.8), (3.0, -4.0, 0.05)])
+def test_wasserstein_1d_between_normals_of_one_std_is_the_distance_of_the_means(mu1, mu2, std):
+    p, q = losses.normal_pdf(X, mu1, std), losses.normal_pdf(X, mu2, std)
+    assert float(losses.wasserstein_1d(p, q, DX)) == pytest.approx(abs(mu1 - mu2), abs=1e-3)
+    assert float(losses.wasserstein_1d(q, p, DX)) == pytest.approx(float(losses.wasserstein_1d(p, q, DX)))
+
+
+def test_wasserstein_1d_between_centred_normals_is_the_std_difference_times_e_abs_z():
+    # in 1-D the quantile coupling x2 = (s2 / s1) x1 is optimal: W1 = E|X1 - X2| = |s1 - s2| E|Z|,
+    # and E|Z| = sqrt(2 / pi) for a standard normal Z
+    p, q = losses.normal_pdf(X, 0.0, 1.0), losses.normal_pdf(X, 0.0, 2.5)
+    assert float(losses.wasserstein_1d(p, q, DX)) == pytest.approx(1.5 * math.sqrt(2 / math.pi), abs=1e-3)
+
+
+def test_wasserstein_1d_needs_one_grid():
+    with pytest.raises(ValueError, match="p and q must be densities on one 1-D grid"):
+        losses.wasserstein_1d(torch.ones(3), torch.ones(4), 0.1)
+
+
+def test_share_at_clip_bound_counts_the_weights_at_plus_or_minus_c():
+    layer = torch.nn.Linear(4, 2)  # 8 weights and 2 biases
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[0.01, -0.01, 0.0, 0.005], [0.00999, -0.02, 0.0099, 0.003]]))
+        layer.bias.copy_(torch.tensor([0.0, -0.01]))
+    # at the bound within 0.1 %: 0.01, -0.01, 0.00999, -0.02 (beyond), -0.01 (bias); 0.0099 is 1 % inside
+    assert losses.share_at_clip_bound(layer, 0.01) == pytest.approx(5 / 10)
+    losses.clip_weights(layer, 0.01)
+    assert losses.share_at_clip_bound(layer, 0.01) == pytest.approx(5 / 10)
+    assert losses.share_at_clip_bound(layer, 0.01, tolerance=0.02) == pytest.approx(6 / 10)
+    with pytest.raises(ValueError, match="clip_value = 0 is out of range"):
+        losses.share_at_clip_bound(layer, 0)
 
 
 def test_value_function_gradcheck():
@@ -345,3 +378,23 @@ def test_historical_average_is_the_running_mean_of_past_parameters():
     average.update(net)
     restored.update(net)
     assert restored.count == 5 and all(torch.equal(a, b) for a, b in zip(average.mean, restored.mean, strict=True))
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: losses.WassersteinObjective(gp_weight=NAN), "gp_weight = nan is out of range"),
+        (lambda: losses.WassersteinObjective(gp_weight=INF), "gp_weight = inf is out of range"),
+        (lambda: losses.WassersteinObjective(drift=NAN), "drift = nan is out of range"),
+        (lambda: losses.WassersteinObjective(clip_value=INF), "clip_value = inf is out of range"),
+        (lambda: losses.Pix2PixObjective(l1_weight=INF), "l1_weight = inf is out of range"),
+        (lambda: losses.normal_pdf(torch.zeros(3), 0.0, NAN), "std = nan is out of range"),
+        (lambda: losses.normal_pdf(torch.zeros(3), INF, 1.0), "mean = inf is out of range"),
+    ],
+)
+def test_nan_and_inf_settings_are_refused_not_trained_on(make, message):
+    # NaN fails every comparison, so a check written as "if x < 0: raise" lets it through
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -101,6 +101,39 @@ def test_frechet_distance_rejects_non_covariance():
         metrics.frechet_distance(np.zeros(2), np.diag([-1.0, -4.0]), np.zeros(2), np.eye(2))
 
 
+def test_frechet_distance_rejects_a_non_symmetric_covariance():
+    # a rotation-like matrix: the old code returned -0.70 for it
+    with pytest.raises(ValueError, match=r"sigma1 is not symmetric \(largest \|sigma1 - sigma1\^T\| = 6"):
+        metrics.frechet_distance(np.zeros(2), np.array([[2.0, -3.0], [3.0, 2.0]]), np.zeros(2), np.eye(2))
+    # asymmetry at rounding level is symmetrised away, not refused
+    rng = np.random.default_rng(0)
+    s = random_covariance(rng, 4)
+    nudged = s + 1e-12 * np.triu(np.ones((4, 4)), 1)
+    assert metrics.frechet_distance(np.zeros(4), nudged, np.zeros(4), s) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_fid_of_a_set_with_itself_is_never_negative_with_fewer_samples_than_dimensions():
+    for seed in range(5):
+        x = np.random.default_rng(seed).normal(size=(20, 64))  # n < d: a singular covariance
+        assert metrics.frechet_inception_distance(x, x) == 0.0  # was about -2e-6
+
+
+def test_frechet_distance_far_below_zero_raises():
+    # symmetric but not positive semi-definite with a real root of the product: not a covariance
+    s1 = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="(< 0, beyond rounding|imaginary part)"):
+        metrics.frechet_distance(np.zeros(2), s1, np.zeros(2), s1)
+
+
+def test_metric_helpers_live_in_one_shared_module():
+    import importlib
+
+    arrays = importlib.import_module("gancourse.metrics.arrays")
+    for name in ("fid", "kid", "coverage", "inception_score"):
+        module = importlib.import_module(f"gancourse.metrics.{name}")
+        assert module.as_numpy is arrays.as_numpy and module.check_finite is arrays.check_finite
+
+
 # --------------------------------------------------------------------------------------
 # Streaming statistics
 # --------------------------------------------------------------------------------------
@@ -475,3 +508,93 @@ def test_nearest_neighbours_finds_copies_among_images_and_matches_brute_force():
 def test_nearest_neighbours_bad_inputs(queries, reference, kwargs, message):
     with pytest.raises(ValueError, match=message):
         metrics.nearest_neighbours(queries, reference, **kwargs)
+
+
+def test_sampler_returning_no_images_raises_instead_of_looping():
+    calls = []
+
+    def empty(k):
+        calls.append(k)
+        if len(calls) > 100:  # the old code looped forever: fail instead of hanging
+            raise RuntimeError("image_batches kept asking an empty sampler")
+        return torch.zeros(0, 1, 8, 8)
+
+    with pytest.raises(ValueError, match="the sampling function returned 0 images when asked for 10"):
+        list(features_module.image_batches(empty, n=10, batch_size=50))
+    calls.clear()
+    with pytest.raises(ValueError, match="returned 0 images"):
+        metrics.frechet_inception_distance(torch.zeros(10, 1, 8, 8), empty, extractor=lambda b: b.flatten(1), n=10)
+
+
+@pytest.mark.parametrize("which", ["real", "fake"])
+def test_precomputed_features_with_too_large_n(which):
+    rng = np.random.default_rng(0)
+    sets = {"real": rng.normal(size=(50, 4)), "fake": rng.normal(size=(50, 4))}
+    sets[which] = sets[which][:30]
+    with pytest.raises(ValueError, match=f"n = 40 samples were asked for but {which} holds only 30 feature rows"):
+        metrics.frechet_inception_distance(sets["real"], sets["fake"], n=40)
+    with pytest.raises(ValueError, match=f"n = 40 samples were asked for but {which} holds only 30 feature rows"):
+        metrics.kernel_inception_distance(sets["real"], sets["fake"], n=40, subset_size=10, subsets=2)
+    stats = metrics.FeatureStatistics.of(sets["real"])
+    with pytest.raises(ValueError, match="accumulated from"):
+        metrics.frechet_inception_distance(stats, sets["fake"], n=20)
+
+
+def test_kl_from_uniform_refuses_nan_counts():
+    with pytest.raises(ValueError, match="counts holds 1 NaN or infinite"):
+        metrics.kl_from_uniform(np.array([1.0, np.nan, 2.0]))
+
+
+# --------------------------------------------------------------------------------------
+# evaluate: the chapters' one evaluation call
+# --------------------------------------------------------------------------------------
+
+
+def test_evaluate_ranks_real_images_above_noise_and_reports_the_floor(real_root):
+    extractor = metrics.ClassifierFeatures(untrained_classifier())
+    from gancourse.config import EvalConfig
+
+    cfg = EvalConfig(n=200, features="classifier", kid_subsets=10, kid_subset_size=50)
+    real_train = metrics.real_images("mnist", "train", 400, seed=7)
+    noise = torch.rand(400, 1, 32, 32) * 2 - 1
+    result = metrics.evaluate(
+        {"real train": real_train, "noise": lambda n: noise[:n]}, cfg, extractor=extractor, mode="quick"
+    )
+    assert result.features == extractor.name and result.config.n == 200
+    assert result.scores["real train"].fid < result.scores["noise"].fid
+    assert result.scores["real train"].kid.mean < result.scores["noise"].kid.mean
+    # the floor is a real-vs-real score at the same n: close to real train images, far from noise
+    assert result.floor.fid < result.scores["noise"].fid / 5
+    shares = result.class_shares()
+    assert list(shares) == ["real test images", "real train", "noise"]
+    assert all(abs(float(np.sum(s)) - 1) < 1e-6 for s in shares.values())
+    text = str(result)
+    assert "n = 200 generated and 200 real images each" in text and "real floor" in text
+
+
+def test_evaluate_conditional_asks_for_balanced_labels(real_root):
+    extractor = metrics.ClassifierFeatures(untrained_classifier())
+    from gancourse.config import EvalConfig
+
+    cfg = EvalConfig(n=100, features="classifier", kid_subsets=5, kid_subset_size=20)
+    asked = []
+
+    def sample(n, labels):
+        asked.append(labels)
+        return torch.rand(n, 1, 32, 32) * 2 - 1
+
+    result = metrics.evaluate({"cGAN": sample}, cfg, conditional=True, extractor=extractor, mode="quick")
+    assert torch.equal(asked[0], torch.arange(10).repeat_interleave(10))
+    accuracy = result.scores["cGAN"].accuracy
+    assert accuracy is not None and accuracy.confusion.sum() == 100
+
+
+def test_evaluate_refuses_too_few_or_no_samples():
+    extractor = metrics.ClassifierFeatures(untrained_classifier())
+    from gancourse.config import EvalConfig
+
+    cfg = EvalConfig(n=100, features="classifier")
+    with pytest.raises(ValueError, match="samples is empty"):
+        metrics.evaluate({}, cfg, extractor=extractor)
+    with pytest.raises(ValueError, match=r"samples\['G'\] returned 3 images for n = 100"):
+        metrics.evaluate({"G": lambda n: torch.zeros(3, 1, 32, 32)}, cfg, extractor=extractor)

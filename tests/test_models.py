@@ -1,7 +1,8 @@
 import pytest
 import torch
+from torch import nn
 
-from gancourse.models import TinyRegressor
+from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, TinyRegressor
 
 
 def test_shapes_and_parameter_count():
@@ -21,11 +22,6 @@ def test_gradcheck():
     model = TinyRegressor(hidden=4).double()
     x = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(model, (x,))
-
-
-from torch import nn  # noqa: E402
-
-from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator  # noqa: E402
 
 
 @pytest.mark.parametrize("size", [16, 32, 64, 128])
@@ -136,3 +132,54 @@ def test_discriminator_features_are_the_input_of_the_last_layer():
     y = torch.randn(4, 2)
     assert m.features(y).shape == (4, 16)
     assert torch.allclose(m.net[-1](m.features(y)).squeeze(1), m(y))
+
+def test_every_gan_model_draws_and_reads_colour_at_64px():
+    """Colour data (emoji, CIFAR-10, folders): channels=3 at 64 x 64 through every image model."""
+    from gancourse.models import (
+        ConditionalDiscriminator,
+        ConditionalGenerator,
+        PatchDiscriminator,
+        ProDiscriminator,
+        ProGenerator,
+        ResNetCritic,
+        ResNetGenerator,
+        UNetGenerator,
+    )
+
+    z, labels = torch.randn(2, 16), torch.tensor([0, 9])
+    pairs = [
+        (DCGANGenerator(16, 4, 64, channels=3), DCGANDiscriminator(4, 64, channels=3)),
+        (ResNetGenerator(16, 8, 64, channels=3), ResNetCritic(8, 64, channels=3)),
+        (MLPGenerator(16, 32, out_shape=(3, 64, 64)), MLPDiscriminator((3, 64, 64), 32)),
+    ]
+    for g, d in pairs:
+        x = g(z)
+        assert x.shape == (2, 3, 64, 64) and x.abs().max() <= 1
+        assert d(x).shape == (2,)
+    g, d = ConditionalGenerator(16, 10, 4, 64, channels=3), ConditionalDiscriminator(10, 4, 64, channels=3)
+    x = g(z, labels)
+    assert x.shape == (2, 3, 64, 64) and d(x, labels).shape == (2,)
+    g, d = ProGenerator(16, 64, channels=3, fmap_base=64, fmap_max=16), ProDiscriminator(64, channels=3, fmap_base=64, fmap_max=16)
+    x = g(z, resolution=64, alpha=1.0)  # fully grown
+    assert x.shape == (2, 3, 64, 64) and d(x, resolution=64, alpha=1.0).shape[0] == 2
+    unet = UNetGenerator(3, 3, 4, 64)
+    y = unet(torch.rand(2, 3, 64, 64) * 2 - 1)
+    assert y.shape == (2, 3, 64, 64)
+    assert PatchDiscriminator(6, 4, 3)(y, y).shape[0] == 2  # D sees (input, output): 3 + 3 channels
+    with pytest.raises(RuntimeError):
+        DCGANDiscriminator(4, 64, channels=1)(torch.zeros(2, 3, 64, 64))  # a grey D refuses colour input
+
+
+def test_dcgan_networks_refuse_wrong_sizes_instead_of_giving_wrong_outputs():
+    from gancourse.models import DCGANDiscriminator, DCGANGenerator
+
+    d = DCGANDiscriminator(4, 32)
+    # a 64 px image used to give 25 logits per image (a silent (B * 25,) output)
+    with pytest.raises(ValueError, match=r"images must have shape \(B, 1, 32, 32\), got \(2, 1, 64, 64\)"):
+        d(torch.randn(2, 1, 64, 64))
+    with pytest.raises(ValueError, match=r"z must have shape \(B, 8\), got \(2, 9\)"):
+        DCGANGenerator(8, 4, 32)(torch.randn(2, 9))
+    assert DCGANGenerator(8, 4, 32)(torch.randn(2, 8, 1, 1)).shape == (2, 1, 32, 32)
+    for kwargs, name in (({"latent_dim": 0}, "latent_dim"), ({"base_channels": 0}, "base_channels")):
+        with pytest.raises(ValueError, match=f"{name} = 0 is out of range"):
+            DCGANGenerator(**{"latent_dim": 8, "base_channels": 4, **kwargs})

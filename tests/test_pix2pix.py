@@ -190,3 +190,37 @@ def test_generator_needs_the_condition(squares):
     trainer = train.pix2pix(small_pix2pix(), CPU, n_fixed=2)
     with pytest.raises(ValueError, match="needs the input image"):
         trainer.generate(2)
+
+
+def test_inference_runs_the_generator_as_in_training(squares):
+    """Isola et al. 2017, Sec. 3.3: batch statistics of the test batch and dropout at test time."""
+    import copy
+
+    edges, _ = squares
+    trainer = train.pix2pix(small_pix2pix(steps=4, test_dropout=False), CPU, n_fixed=2)
+    trainer.train(progress=False)
+    trainer.generator.eval()  # whatever mode G is left in, inference is the training-time computation
+    running = [b.clone() for b in trainer.generator.buffers()]
+    twin = copy.deepcopy(trainer.generator).train()  # train mode: the batch's own statistics
+    for m in twin.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()  # test_dropout=False: no dropout at test time (so the comparison is deterministic)
+    expected = twin(edges[:8])
+    torch.manual_seed(5)
+    global_state = torch.get_rng_state()
+    out = trainer.translate(edges[:8])
+    torch.testing.assert_close(out, expected)
+    assert not torch.allclose(trainer.translate(edges[:1]), out[:1])  # batch size 1: its own statistics
+    for a, b in zip(running, trainer.generator.buffers(), strict=True):
+        assert torch.equal(a, b)  # running averages neither used nor updated
+    assert not trainer.generator.training
+    assert torch.equal(torch.get_rng_state(), global_state)  # the training RNG is untouched
+
+
+def test_test_time_dropout_draws_fresh_noise_without_touching_training(squares):
+    trainer = train.pix2pix(small_pix2pix(steps=2), CPU, n_fixed=2)
+    edges, _ = squares
+    global_state = torch.get_rng_state()
+    first, second = trainer.translate(edges[:4]), trainer.translate(edges[:4])
+    assert not torch.equal(first, second)  # dropout is the noise: each call draws new masks
+    assert torch.equal(torch.get_rng_state(), global_state)

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gancourse import train
+from gancourse import config, train
 from gancourse.config import ProGANConfig
 from gancourse.models.progan import (
     EqualizedConv2d,
@@ -233,3 +233,64 @@ def test_short_training_moves_samples_towards_mnist(real_root, monkeypatch):
     assert after < 0.75 * before, (before, after)  # measured: 1.24 -> 0.76
     assert trainer.generate(4).shape == (4, 1, 8, 8)
     assert trainer.history["resolution"][-1] == 8 and trainer.history["alpha"][-1] == 1.0
+
+
+@pytest.mark.parametrize("at", [2, 8])  # 2: the first step of the fade-in (Adam is reset); 8: the end of a phase
+def test_an_interruption_at_a_phase_boundary_continues_exactly(blobs, at):
+    cfg = tiny_cfg()
+    straight = train.progan(cfg, CPU)
+    straight.train(progress=False)
+    trainer = train.progan(cfg, CPU)
+    loss_g, calls = trainer.objective.loss_g, {"n": 0}
+
+    def interrupted(*args):
+        calls["n"] += 1
+        if calls["n"] == at + 1:  # inside the G update of step index `at`, after D's update
+            raise KeyboardInterrupt
+        return loss_g(*args)
+
+    trainer.objective.loss_g = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(progress=False)
+    assert trainer.step == at and (trainer.resolution, trainer.alpha) == cfg.stage(max(at - 1, 0))[1:3]
+    trainer.train(progress=False)
+    for a, b in zip(weights(straight), weights(trainer), strict=True):
+        assert torch.equal(a, b)
+    assert straight.history == trainer.history
+    assert list(trainer.phase_samples()) == [2, 8, 12]
+
+
+def test_the_schedule_is_computed_once_and_stage_follows_it_at_every_step():
+    cfg = ProGANConfig().quick()
+    assert cfg.phases() is cfg.phases()  # cached, not rebuilt on every training step
+    assert cfg == ProGANConfig().quick() and "_schedule" not in repr(cfg)  # the cache is not a field
+    other = cfg.replace(stable_images=(80, 60, 40, 20))
+    assert other.phases() is not cfg.phases() and other.steps == sum(p.steps for p in other.phases())
+    # walk the schedule image by image, independently of stage()'s search
+    step = 0
+    for index, phase in enumerate(cfg.phases()):
+        shown = 0
+        for _ in range(phase.steps):
+            alpha = min(1.0, shown / phase.images) if phase.kind == "fade-in" else 1.0
+            assert cfg.stage(step) == (index, phase.resolution, alpha, phase.batch_size), step
+            shown += phase.batch_size
+            step += 1
+    assert step == cfg.steps
+
+
+def test_ablation_configs_switch_off_one_trick_each_on_a_shorter_schedule():
+    cfg = ProGANConfig().quick()
+    runs = config.ablation_configs(cfg, "quick")
+    assert list(runs) == ["all three", "no equalized LR", "no pixel norm", "no minibatch std"]
+    base = runs["all three"]
+    assert base.image_size == 16 and base.resolutions == (4, 8, 16) and base.batch_sizes == cfg.batch_sizes[:3]
+    assert [base.images("stabilise", r) for r in (4, 8, 16)] == [cfg.images("stabilise", r) // 4 for r in (4, 8, 16)]
+    assert [base.images("fade-in", r) for r in (8, 16)] == [cfg.images("fade-in", r) // 4 for r in (8, 16)]
+    assert runs["no equalized LR"] == base.replace(equalized_lr=False)
+    assert runs["no pixel norm"] == base.replace(pixel_norm=False)
+    assert runs["no minibatch std"] == base.replace(minibatch_std=False)
+    full = config.ablation_configs(cfg, "full")["all three"]
+    assert full.images("stabilise", 4) == cfg.images("stabilise", 4) // 8
+    sixteen = cfg.replace(image_size=16, batch_sizes=(32, 32, 16), fade_images=3000, stable_images=3000)
+    with pytest.raises(ValueError, match="image_size = 32 is not allowed"):
+        config.ablation_configs(sixteen, "quick", 32)

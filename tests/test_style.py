@@ -125,6 +125,16 @@ def test_random_weights_are_seeded():
     assert not torch.equal(a.features[0].weight, c.features[0].weight)
 
 
+def test_random_weights_switch_to_relative_style_errors_and_imagenet_weights_keep_the_config():
+    cfg = StyleConfig()
+    random_net = vgg.VGGFeatures(["conv1_1"], weights="random", seed=0)
+    adjusted = transfer.settings_for_weights(cfg, random_net)
+    assert (adjusted.normalize_losses, adjusted.style_weight) == (True, 10.0)
+    assert adjusted.replace(normalize_losses=cfg.normalize_losses, style_weight=cfg.style_weight) == cfg  # nothing else
+    random_net.weights = "imagenet"  # the label is all the policy reads
+    assert transfer.settings_for_weights(cfg, random_net) is cfg
+
+
 def test_failed_download_says_so_and_uses_random_weights(monkeypatch, capsys):
     def offline():
         raise OSError("no network")
@@ -206,6 +216,29 @@ def test_inputs_are_checked(extractor):
     shallow = vgg.VGGFeatures(["conv1_1"], weights="random")
     with pytest.raises(ValueError, match="needs conv"):
         transfer.stylize(content, painting, small(), shallow)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("where", ["content", "style"])
+def test_non_finite_images_are_refused(extractor, bad, where):
+    content, painting = pictures()
+    images_in = {"content": content.clone(), "style": painting.clone()}
+    images_in[where][0, 1, 3, 4] = bad
+    with pytest.raises(ValueError, match=f"{where} holds 1 NaN or infinite value"):
+        transfer.stylize(images_in["content"], images_in["style"], small(), extractor)
+    with pytest.raises(ValueError, match=r"style\[1\] holds 1 NaN"):
+        transfer.stylize(content, [painting, images_in[where]], small(), extractor)
+
+
+def test_corrupt_cached_weights_name_the_file_to_delete(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = vgg.cached_weights_path()
+    assert cached.parent == tmp_path / "hub" / "checkpoints"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"half a download")
+    with pytest.raises(vgg.CorruptWeights, match=f"{cached}.*delete that file"):
+        vgg.vgg19_features(["conv1_1"], weights="imagenet")
+    assert "RANDOM" not in capsys.readouterr().out  # no silent fallback to random weights
 
 
 # --------------------------------------------------------------------------------------
@@ -331,3 +364,17 @@ def test_defaults_follow_the_paper_and_quick_mode_shrinks():
 def test_bad_config_values_name_the_field(changes, message):
     with pytest.raises(ValueError, match=message):
         StyleConfig().replace(**changes)
+
+
+def test_a_diverging_optimisation_raises_instead_of_returning_nan(extractor, monkeypatch):
+    content, painting = pictures()
+    calls = {"n": 0}
+    real_tv = transfer.total_variation
+
+    def exploding(image):
+        calls["n"] += 1
+        return real_tv(image) * (float("nan") if calls["n"] >= 3 else 1.0)
+
+    monkeypatch.setattr(transfer, "total_variation", exploding)
+    with pytest.raises(transfer.StyleDiverged, match=r"style transfer diverged at step \d+: total = nan, tv = nan"):
+        transfer.stylize(content, painting, small(tv_weight=1.0), extractor)

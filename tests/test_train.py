@@ -1,7 +1,10 @@
+import math
+
+import pytest
 import torch
 
-from gancourse import train
-from gancourse.config import RegressionConfig
+from gancourse import checkpoints, data, losses, metrics, train
+from gancourse.config import ConditionalGANConfig, DCGANConfig, RegressionConfig, ToyGANConfig, WGANConfig
 from gancourse.models import TinyRegressor
 
 
@@ -33,13 +36,6 @@ def test_steps_span_epochs():
 # GANTrainer
 # ------------------------------------------------------------------------------------
 
-import math  # noqa: E402
-
-import pytest  # noqa: E402
-
-from gancourse import checkpoints, data  # noqa: E402
-from gancourse.config import DCGANConfig, ToyGANConfig  # noqa: E402
-
 CPU = torch.device("cpu")
 
 
@@ -56,13 +52,13 @@ def test_toy_gan_learns_the_ring():
     cfg = ToyGANConfig(steps=1500, log_every=50)
     trainer = train.toy_gan(cfg, CPU)
     mixture = trainer.data.mixture
-    mode, distance = mixture.nearest_mode(trainer.generate(2000))
-    before = (distance < 3 * mixture.std).float().mean()
+    before = metrics.mode_coverage(trainer.generate(2000), mixture)
     trainer.train(progress=False)
-    mode, distance = mixture.nearest_mode(trainer.generate(2000))
-    good = distance < 3 * mixture.std
-    assert good.float().mean() > max(0.3, 5 * before)  # far more samples land on a mode
-    assert (torch.bincount(mode[good], minlength=8) > 20).sum() >= 4  # on several modes, not one
+    after = metrics.mode_coverage(trainer.generate(2000), mixture)
+    # the data itself: within 3 std of its mode lies 1 - exp(-9/2) = 98.9 % of a 2-D normal (chi-square, 2 dof)
+    data_share = 1 - math.exp(-4.5)
+    assert after.high_quality_share > max(data_share / 3, 5 * before.high_quality_share)  # far more on a mode
+    assert after.modes_captured >= after.n_modes // 2  # on several modes, not one (PacGAN's capture rule)
     assert set(trainer.history) >= {"step", "loss_d", "loss_g", "d_real", "d_fake", "lr_g"}
     assert trainer.history["step"][-1] == cfg.steps
 
@@ -116,7 +112,8 @@ def test_divergence_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path):
 
     trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
     trainer.real = sampler
-    with pytest.raises(train.TrainingDiverged, match=r"training diverged at step 26: loss_d = nan.*run.pt, is intact"):
+    message = r"training diverged at step 26: loss_d = nan.*run.pt \(step 20\), is intact"
+    with pytest.raises(train.TrainingDiverged, match=message):
         trainer.train(progress=False)
     state = checkpoints.load_checkpoint(tmp_path / "run.pt")
     assert state["step"] == 20
@@ -171,21 +168,50 @@ def test_schedulers_are_stepped_and_saved(tmp_path):
     assert resumed.opt_g.param_groups[0]["lr"] == pytest.approx(cfg.lr_g / 16)
 
 
-def test_discriminator_step_does_not_touch_the_generator():
+class StepProbe:
+    """Watches one ``train_step``: which phase each gradient reaching G's parameters comes from,
+    and D's state at the moment the generator's loss is computed (inside the G step)."""
+
+    def __init__(self, trainer):
+        self.trainer, self.phase, self.g_gradients = trainer, "d", []
+        for p in trainer.generator.parameters():  # fires whenever backward() computes a gradient for p
+            p.register_hook(lambda grad: self.g_gradients.append(self.phase))
+        self._loss_g = trainer.objective.loss_g
+        trainer.objective.loss_g = self.loss_g  # the instance attribute shadows the method
+
+    def loss_g(self, critic, fake, real):
+        self.phase = "g"
+        d_params = list(self.trainer.discriminator.parameters())
+        self.d_requires_grad = [p.requires_grad for p in d_params]
+        self.d_grads = [p.grad.clone() for p in d_params]  # as D's own step left them
+        return self._loss_g(critic, fake, real)
+
+    def d_grads_unchanged(self):
+        d_params = self.trainer.discriminator.parameters()
+        return all(torch.equal(a, p.grad) for a, p in zip(self.d_grads, d_params, strict=True))
+
+
+def test_discriminator_steps_send_no_gradient_into_the_generator():
     trainer = train.toy_gan(small_toy(n_critic=3), CPU)
+    probe = StepProbe(trainer)
     before = [p.detach().clone() for p in trainer.generator.parameters()]
-    real, _ = trainer.real_batch()
-    fake = trainer.generator(trainer.sample_z(8)).detach()
-    loss_d, _ = trainer.objective.loss_d(trainer.discriminator, real, fake)
-    loss_d.backward()
-    assert all(p.grad is None for p in trainer.generator.parameters())
-    assert all(torch.equal(a, b) for a, b in zip(before, trainer.generator.parameters()))
-
-
-def test_frozen_discriminator_gets_no_gradient_from_the_generator_step():
-    trainer = train.toy_gan(small_toy(freeze_d_in_g_step=True), CPU)
     trainer.train_step()
-    assert all(p.grad is None or p.requires_grad for p in trainer.discriminator.parameters())
+    n_params = len(before)
+    # every gradient G receives comes from its own loss: the fake batch of the D steps is detached
+    assert probe.g_gradients == ["g"] * n_params
+    changed = [not torch.equal(a, p) for a, p in zip(before, trainer.generator.parameters(), strict=True)]
+    assert any(changed)  # and the G step did update G
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_frozen_discriminator_gets_no_gradient_from_the_generator_step(freeze):
+    trainer = train.toy_gan(small_toy(freeze_d_in_g_step=freeze), CPU)
+    probe = StepProbe(trainer)
+    trainer.train_step()
+    if freeze:  # inside the G step D is frozen and its gradients stay those of its own step
+        assert not any(probe.d_requires_grad) and probe.d_grads_unchanged()
+    else:  # the probe sees the difference: unfrozen, D's gradients accumulate the G loss's
+        assert all(probe.d_requires_grad) and not probe.d_grads_unchanged()
     assert all(p.requires_grad for p in trainer.discriminator.parameters())  # unfrozen afterwards
 
 
@@ -225,9 +251,6 @@ def test_rmsprop_option_builds_rmsprop():
 # Stabilisation options (chapter 12): objective, feature matching, minibatch
 # discrimination, historical averaging
 # ------------------------------------------------------------------------------------
-
-from gancourse import losses  # noqa: E402
-from gancourse.config import ConditionalGANConfig, WGANConfig  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -339,3 +362,306 @@ def test_recipes_without_the_option_refuse_it(monkeypatch):
     lsgan = train.dcgan(DCGANConfig(objective="least_squares", minibatch_kernels=4, **small), CPU)
     assert isinstance(lsgan.objective, losses.LeastSquaresObjective) and lsgan.discriminator.minibatch is not None
     lsgan.train(steps=2, progress=False)
+
+def test_recipes_take_channels_and_classes_from_the_data(tmp_path, monkeypatch):
+    """Every image recipe on emoji (the embedded copy: no data root, downloads off): 3 channels, 10 classes."""
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    from gancourse import config
+    from gancourse.train import recipes
+
+    monkeypatch.setenv("GANCOURSE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    small = dict(image_size=16, base_channels=4, steps=1, batch_size=4, data_limit=40)
+    runs = [
+        (recipes.dcgan, config.DCGANConfig(dataset="emoji", **small)),
+        (recipes.wgan_gp, config.WGANGPConfig(dataset="emoji_noto", **small)),
+        (recipes.resnet_gan, config.ResNetGANConfig(dataset="emoji_twemoji", **{**small, "base_channels": 8})),
+        (recipes.conditional_gan, config.ConditionalGANConfig(dataset="emoji", **small)),
+        (recipes.mlp_gan, config.MLPGANConfig(dataset="emoji", image_size=16, hidden=16, steps=1, batch_size=4, data_limit=40)),
+    ]
+    for build, cfg in runs:
+        trainer = build(cfg)
+        trainer.train()
+        condition = torch.tensor([0, 9]) if build is recipes.conditional_gan else None
+        assert trainer.generate(2, condition).shape == (2, 3, 16, 16), build.__name__
+    assert recipes.conditional_gan(runs[3][1]).data.classes[0] == "Smileys & Emotion"
+    trainer = recipes.pix2pix(config.Pix2PixConfig(dataset="emoji", image_size=16, base_channels=4, d_layers=1, steps=1, batch_size=2, data_limit=8))
+    assert trainer.fixed_condition.shape[1:] == (3, 16, 16) and trainer.data.fixed_target.shape[1:] == (3, 16, 16)
+    folder = tmp_path / "facades"
+    for split in ("train", "test"):
+        (folder / split).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((16, 32, 3), 40 * i, np.uint8)).save(folder / split / f"{i}.png")
+    cfg = config.Pix2PixConfig(dataset="paired_folder", image_folder=str(folder), direction="BtoA", image_size=16,
+                               base_channels=4, d_layers=1, steps=1, batch_size=2)
+    trainer = recipes.pix2pix(cfg, n_fixed=2)
+    trainer.train()
+    assert trainer.fixed_condition.shape == (2, 3, 16, 16)
+    with pytest.raises(ValueError, match="has no class labels"):
+        config.ConditionalGANConfig(dataset="folder", image_folder=str(folder))
+
+
+# --------------------------------------------------------------------------------------
+# Hardening: no run is lost, an interrupted run continues exactly, bad requests are named
+# --------------------------------------------------------------------------------------
+
+
+def optimizer_state(trainer):
+    return [
+        t.clone()
+        for opt in (trainer.opt_g, trainer.opt_d)
+        for st in opt.state.values()
+        for t in st.values()
+        if isinstance(t, torch.Tensor)
+    ]
+
+
+def test_nan_gradient_with_finite_losses_is_never_checkpointed(tmp_path):
+    cfg = small_toy(checkpoint_every=10, log_every=10)
+    trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    weight = next(trainer.generator.parameters())
+    weight.register_hook(lambda grad: grad * float("nan") if trainer.step == 19 else grad)  # the 20th G update
+    message = r"by step 20: NaN or inf in generator\..*losses were finite.*run.pt \(step 10\), is intact"
+    with pytest.raises(train.TrainingDiverged, match=message):
+        trainer.train(progress=False)
+    state = checkpoints.load_checkpoint(tmp_path / "run.pt")
+    assert state["step"] == 10
+    assert checkpoints.nonfinite_entries({k: state[k] for k in ("generator", "discriminator", "opt_g", "opt_d")}) == []
+    # saving by hand is refused too, and leaves the good checkpoint as it was
+    with torch.no_grad():
+        weight.fill_(float("nan"))
+    with pytest.raises(train.TrainingDiverged, match="not saving .*run.pt: NaN or inf in generator"):
+        trainer.save()
+    assert checkpoints.load_checkpoint(tmp_path / "run.pt")["step"] == 10
+
+
+def test_unwritable_checkpoint_folder_is_refused_before_training(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    trainer = train.toy_gan(small_toy(), CPU, checkpoint_path=blocker / "run.pt")
+    with pytest.raises(checkpoints.CheckpointError, match="cannot write checkpoints to .*not-a-folder"):
+        trainer.train(progress=False)
+    assert trainer.step == 0  # refused before the first step
+
+
+def test_failed_final_save_keeps_the_trained_trainer(tmp_path, monkeypatch, capsys):
+    def disk_full(path, state, **kwargs):
+        raise checkpoints.CheckpointError(f"could not write the checkpoint {path}: the disk is full")
+
+    cfg = small_toy(checkpoint_every=0)
+    trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    monkeypatch.setattr(train.loop, "save_checkpoint", disk_full)
+    message = r"run.pt: the disk is full.*reached step 40.*trainer.save\(path\)"
+    with pytest.raises(checkpoints.CheckpointError, match=message):
+        trainer.train(progress=False)
+    assert trainer.step == cfg.steps
+    returned = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
+    assert returned.step == cfg.steps and "WARNING: could not write the checkpoint" in capsys.readouterr().out
+    monkeypatch.undo()
+    assert returned.save(tmp_path / "elsewhere.pt").exists()
+
+
+def test_forced_retrain_keeps_the_finished_checkpoint_until_it_finishes(tmp_path, capsys):
+    cfg = small_toy()
+    first = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
+    path = first.checkpoint_path
+
+    def interrupted_build(cfg, **kwargs):
+        trainer = train.toy_gan(cfg, **kwargs)
+        sample = trainer.real
+
+        def real(n, generator):
+            if trainer.step == 25:
+                raise KeyboardInterrupt
+            return sample(n, generator)
+
+        trainer.real = real
+        return trainer
+
+    with pytest.raises(KeyboardInterrupt):
+        train.load_or_train("toy", cfg, interrupted_build, directory=tmp_path, device=CPU, progress=False, force=True)
+    assert "stays until the new run finishes" in capsys.readouterr().out
+    kept = train.toy_gan(cfg, CPU, checkpoint_path=path)
+    assert kept.load() == cfg.steps  # the finished result survived the interruption
+    for a, b in zip(weights(first), weights(kept), strict=True):
+        assert torch.equal(a, b)
+    again = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False, force=True)
+    assert again.checkpoint_path == path and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert checkpoints.load_checkpoint(path)["finished"]
+
+
+class Interrupting:
+    """An objective that raises KeyboardInterrupt in its n-th call of ``where``, and passes everything through."""
+
+    def __init__(self, objective, where, at):
+        self.objective, self.where, self.at, self.calls = objective, where, at, 0
+
+    def _maybe(self, name):
+        if name == self.where:
+            self.calls += 1
+            if self.calls == self.at:
+                raise KeyboardInterrupt
+
+    def loss_d(self, *args):
+        self._maybe("loss_d")
+        return self.objective.loss_d(*args)
+
+    def loss_g(self, *args):
+        self._maybe("loss_g")
+        return self.objective.loss_g(*args)
+
+    def after_d_step(self, discriminator):  # called after D's optimiser step: D has already moved
+        self._maybe("after_d_step")
+        self.objective.after_d_step(discriminator)
+
+
+@pytest.mark.parametrize("where", ["loss_d", "after_d_step", "loss_g", "sample", "checkpoint"])
+def test_an_interruption_anywhere_in_a_step_continues_exactly(tmp_path, where):
+    cfg = small_toy(checkpoint_every=10)
+    straight = train.toy_gan(cfg, CPU)
+    straight.train(progress=False)
+
+    trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    if where in ("sample", "checkpoint"):
+        name = "generate_fixed" if where == "sample" else "save"
+        original = getattr(trainer, name)
+        calls = {"n": 0}
+
+        def flaky(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise KeyboardInterrupt
+            return original(*args, **kwargs)
+
+        setattr(trainer, name, flaky)
+    else:
+        trainer.objective = Interrupting(trainer.objective, where, at=13)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(progress=False)
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())  # D is not left frozen
+    trainer.train(progress=False)  # calling train() again re-runs the interrupted step
+
+    for a, b in zip(weights(straight), weights(trainer), strict=True):
+        assert torch.equal(a, b)
+    for a, b in zip(optimizer_state(straight), optimizer_state(trainer), strict=True):
+        assert torch.equal(a, b)
+    assert straight.history == trainer.history
+    assert [s for s, _ in straight.samples] == [s for s, _ in trainer.samples]
+    for (_, a), (_, b) in zip(straight.samples, trainer.samples, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_failed_load_leaves_the_trainer_unchanged(tmp_path):
+    cfg = small_toy()
+    source = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    source.train(steps=5, progress=False)
+    # another builder, same config: G is the same network, D is wider, so G would load and D fail
+    from gancourse.models import MLPDiscriminator, MLPGenerator
+
+    torch.manual_seed(3)
+    generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=(2,), n_hidden=3, image_output=False)
+    wider = MLPDiscriminator((2,), 2 * cfg.hidden, n_hidden=3)
+    other = train.GANTrainer(generator, wider, source.real, cfg, device=CPU)
+    before, rng = weights(other), other.noise_rng.get_state()
+    message = r"run.pt does not fit this trainer \(RuntimeError: .*size mismatch.*nothing was loaded"
+    with pytest.raises(checkpoints.CheckpointError, match=message):
+        other.load(tmp_path / "run.pt")
+    for a, b in zip(before, weights(other), strict=True):
+        assert torch.equal(a, b)  # G was put back too
+    assert other.step == 0 and torch.equal(other.noise_rng.get_state(), rng) and not other.opt_g.state
+
+
+def test_checkpoint_with_missing_entries_or_other_networks_is_named(tmp_path):
+    trainer = train.toy_gan(small_toy(), CPU, checkpoint_path=tmp_path / "run.pt")
+    trainer.train(steps=2, progress=False)
+    state = checkpoints.load_checkpoint(tmp_path / "run.pt")
+    partial = {k: v for k, v in state.items() if k not in ("format", "opt_d", "scaler_d")}
+    checkpoints.save_checkpoint(tmp_path / "partial.pt", partial)
+    with pytest.raises(checkpoints.CheckpointError, match="partial.pt lacks opt_d, scaler_d"):
+        trainer.load(tmp_path / "partial.pt")
+    other = {k: v for k, v in state.items() if k != "format"}
+    other["networks"] = ["DCGANGenerator", "DCGANDiscriminator"]
+    checkpoints.save_checkpoint(tmp_path / "other.pt", other)
+    message = "holds a DCGANGenerator and a DCGANDiscriminator, but this trainer has a MLPGenerator"
+    with pytest.raises(checkpoints.CheckpointError, match=message):
+        trainer.load(tmp_path / "other.pt")
+
+
+def test_checkpoint_written_on_a_gpu_loads_on_a_cpu(tmp_path):
+    cfg = small_toy()
+    trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    trainer.train(steps=5, progress=False)
+    state = {k: v for k, v in checkpoints.load_checkpoint(tmp_path / "run.pt").items() if k != "format"}
+    assert state["noise_rng"]["device"] == "cpu"
+    state["noise_rng"] = {"device": "cuda", "state": torch.arange(16, dtype=torch.uint8), "seed": cfg.seed + 1}
+    checkpoints.save_checkpoint(tmp_path / "gpu.pt", state)
+    on_cpu = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "gpu.pt")
+    with pytest.warns(UserWarning, match="cuda random-number generator state cannot continue on cpu"):
+        assert on_cpu.load() == 5
+    for a, b in zip(weights(trainer), weights(on_cpu), strict=True):
+        assert torch.equal(a, b)
+    on_cpu.train(progress=False)  # and it trains on
+    assert on_cpu.step == cfg.steps
+    # an older checkpoint, with the bare CPU state, still resumes exactly
+    state["noise_rng"] = trainer.noise_rng.get_state()
+    checkpoints.save_checkpoint(tmp_path / "old.pt", state)
+    old = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "old.pt")
+    assert old.load() == 5 and torch.equal(old.noise_rng.get_state(), trainer.noise_rng.get_state())
+
+
+@pytest.mark.parametrize("steps", [2.5, 3.0, True, -1, "10"])
+def test_train_steps_must_be_a_whole_number(steps):
+    trainer = train.toy_gan(small_toy(), CPU)
+    with pytest.raises(ValueError, match=r"steps = .* is out of range: allowed an integer >= 0"):
+        trainer.train(steps=steps, progress=False)
+    assert trainer.step == 0
+
+
+def test_train_steps_accepts_numpy_integers():
+    import numpy as np
+
+    trainer = train.toy_gan(small_toy(), CPU)
+    trainer.train(steps=np.int64(3), progress=False)
+    assert trainer.step == 3
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "..", ".hidden", "", "a\\b", "x y", 3])
+def test_load_or_train_refuses_names_that_are_not_file_name_stems(tmp_path, name):
+    folder = tmp_path / "inner"
+    with pytest.raises(ValueError, match="is not allowed: use a plain file-name stem"):
+        train.load_or_train(name, small_toy(), train.toy_gan, directory=folder, device=CPU, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_atomic_steps_an_interrupted_step_is_not_undone():
+    """The per-step copy is what makes an interruption harmless: without it D has already moved."""
+    cfg = small_toy()
+    trainer = train.toy_gan(cfg, CPU)
+    trainer.atomic_steps = False
+    trainer.objective = Interrupting(trainer.objective, "loss_g", at=1)
+    before = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(progress=False)
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters(), strict=True))
+    assert all(p.requires_grad for p in trainer.discriminator.parameters())  # the finally still holds
+
+
+def test_a_finished_run_loads_from_a_read_only_cache(tmp_path, monkeypatch):
+    cfg = small_toy()
+    first = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
+
+    writes = []
+
+    def read_only(path, state, **kwargs):
+        writes.append(path)
+        raise checkpoints.CheckpointError(f"could not write the checkpoint {path}: Read-only file system")
+
+    monkeypatch.setattr(train.loop, "save_checkpoint", read_only)
+    again = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
+    assert again.step == cfg.steps and writes == []  # loaded, not rewritten: no write is attempted
+    for a, b in zip(weights(first), weights(again), strict=True):
+        assert torch.equal(a, b)

@@ -39,6 +39,16 @@ def test_gaussian_pair_curves():
     assert "V(D*, G)" in fig.axes[0].get_title()
 
 
+def test_show_row_draws_one_titled_panel_per_image_in_its_value_range():
+    images = [torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4)]
+    fig = viz.show_row(images, titles=["black", "white"], value_range=(0, 1))
+    assert [ax.get_title() for ax in fig.axes] == ["black", "white"]
+    pixels = [ax.get_images()[0].get_array() for ax in fig.axes]
+    assert pixels[0][3, 3].max() == 0 and pixels[1][3, 3].min() == 1  # inside the padding: 0 -> black, 1 -> white
+    grey = viz.show_row([torch.zeros(1, 1, 4, 4)]).axes[0].get_images()[0].get_array()
+    assert 0.4 < float(grey[3, 3, 0]) < 0.6  # 0 is mid-grey in the default range (-1, 1)
+
+
 def test_sweep_row_and_mixture():
     ring = data.ring_of_gaussians()
     fig = viz.sweep_row([1, 2, 3], lambda ax, r: viz.plot_mixture(ring, ring.sample(10), ax=ax), titles=["a", "b", "c"])
@@ -110,3 +120,23 @@ def test_plot_seed_spread_draws_one_row_per_name_and_every_seed():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["baseline", "trick"]
     dots = [c for c in ax.collections if len(c.get_offsets()) == 3]
     assert len(dots) == 2 and sorted(dots[1].get_offsets()[:, 0].tolist()) == [0, 1, 2]
+
+@pytest.mark.parametrize(
+    "images, kwargs, message",
+    [
+        (torch.zeros(0, 1, 8, 8), {}, r"images is empty \(0 images\)"),
+        (torch.zeros(4, 1, 8, 8), {"nrow": 0}, "nrow = 0 is out of range"),
+        (torch.full((4, 1, 8, 8), float("nan")), {}, "images hold 256 NaN or infinite"),
+        (torch.zeros(4, 1, 8, 8), {"value_range": (1.0, -1.0)}, "the low end must be below the high end"),
+    ],
+)
+def test_show_images_refuses_what_would_crash_or_mislead(images, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        viz.show_images(images, **kwargs)
+
+
+def test_compare_rows_needs_rows():
+    with pytest.raises(ValueError, match="rows is empty"):
+        viz.compare_rows({})
+    with pytest.raises(ValueError, match="images is empty"):
+        viz.compare_rows({"a": torch.zeros(0, 1, 8, 8)})

@@ -63,3 +63,31 @@ def test_step_slider_shows_the_chosen_item():
     assert shown[-1] == "a"
     with pytest.raises(ValueError, match="items is empty"):
         widgets.step_slider([], print)
+
+
+def test_forms_say_they_need_a_kernel_where_widgets_cannot_run():
+    form = widgets.config_form(RegressionConfig(), lambda cfg: None, fields=["lr"])
+    bundle = form._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # a notebook with a kernel shows the widgets
+    assert bundle["text/html"] == widgets.NEEDS_KERNEL  # the static book shows this note instead
+    assert isinstance(widgets.panel(w.IntSlider(), form), widgets.Form)
+
+
+def test_a_value_outside_the_slider_bounds_widens_the_slider_instead_of_clamping():
+    seen = []
+    cfg = RegressionConfig(steps=5000)
+    form = widgets.config_form(cfg, seen.append, fields={"steps": (10, 100), "lr": (1e-3, 1e-2)}, quick=False)
+    steps, lr, button = form.children[:3]
+    assert steps.value == 5000 and (steps.min, steps.max) == (10, 5000)
+    assert lr.value == pytest.approx(cfg.lr)
+    button.click()
+    assert seen == [cfg]  # run with the config's own values, not clamped ones
+    small = widgets.control({s["name"]: s for s in cfg.spec()}["steps"], 5, (10, 100))
+    assert (small.value, small.min, small.max) == (5, 5, 100)
+    with pytest.raises(ValueError, match="low must not exceed high"):
+        widgets.config_form(cfg, print, fields={"steps": (100, 10)})
+
+
+def test_step_slider_needs_one_label_per_item():
+    with pytest.raises(ValueError, match="labels has 2 entries for 3 items"):
+        widgets.step_slider(["a", "b", "c"], print, labels=["10", "20"])

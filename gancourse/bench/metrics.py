@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gancourse.bench import non_negative_int, positive_int
 from gancourse.device import pick_device
 from gancourse.metrics import (
     ClassifierFeatures,
@@ -123,13 +124,17 @@ def reference_fid(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000, help="images whose FID is computed (default 10,000)")
-    parser.add_argument("--reference-n", type=int, default=1000, help="images for the unbatched reference loop")
-    parser.add_argument("--batch-size", type=int, default=250, help="batch size of the package path")
+    parser.add_argument("--n", type=positive_int, default=10_000, help="images whose FID is computed (default 10,000)")
+    parser.add_argument(
+        "--reference-n", type=positive_int, default=1000, help="images for the unbatched reference loop"
+    )
+    parser.add_argument("--batch-size", type=positive_int, default=250, help="batch size of the package path")
     parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
     parser.add_argument("--mode", default="quick", choices=("quick", "full"), help="which cached classifier")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: torch's choice)")
+    parser.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch CPU threads (default 0: torch's choice)"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from gancourse.device import pick_device
 from gancourse.style import StyleConfig, stylize, vgg19_features
+from gancourse.bench import non_negative_int, positive_int
 
 
 def reference_steps_per_second(
@@ -89,9 +90,13 @@ def _sync(device: torch.device) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="image sides in pixels")
-    parser.add_argument("--steps", type=int, default=None, help="timed steps per size (default: 2 on CPU, 50 on GPU)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (allocations, kernel choice)")
+    parser.add_argument("--sizes", type=positive_int, nargs="+", default=[256, 512], help="image sides in pixels")
+    parser.add_argument(
+        "--steps", type=positive_int, default=None, help="timed steps per size (default: 2 on CPU, 50 on GPU)"
+    )
+    parser.add_argument(
+        "--warmup", type=non_negative_int, default=1, help="untimed steps first (allocations, kernel choice)"
+    )
     parser.add_argument("--optimizer", default="lbfgs", choices=("lbfgs", "adam"))
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
     args = parser.parse_args(argv)

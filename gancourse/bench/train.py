@@ -35,6 +35,7 @@ from gancourse.data import preload
 from gancourse.device import pick_device, seed_everything
 from gancourse.models import DCGANDiscriminator, DCGANGenerator
 from gancourse.train import GANTrainer, TensorSampler
+from gancourse.bench import non_negative_int, positive_int
 
 
 def reference_loop(cfg: DCGANConfig, images: torch.Tensor, device: torch.device) -> Callable[[int], None]:
@@ -93,13 +94,15 @@ def timed_steps(run: Callable[[int], None], steps: int, warmup: int, device: tor
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=60, help="timed generator steps per path (default 60)")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps before timing (default 5)")
-    parser.add_argument("--image-size", type=int, default=32, help="32 (MNIST-family) or 64")
-    parser.add_argument("--base-channels", type=int, default=32, help="DCGAN width (quick mode 32, full 64)")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=positive_int, default=60, help="timed generator steps per path (default 60)")
+    parser.add_argument("--warmup", type=non_negative_int, default=5, help="untimed steps before timing (default 5)")
+    parser.add_argument("--image-size", type=positive_int, default=32, help="32 (MNIST-family) or 64")
+    parser.add_argument("--base-channels", type=positive_int, default=32, help="DCGAN width (quick mode 32, full 64)")
+    parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: torch's choice)")
+    parser.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch CPU threads (default 0: torch's choice)"
+    )
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error("--steps must be >= 1 and --warmup >= 0")

@@ -12,7 +12,7 @@ The configs themselves live beside it, one file per group of chapters:
 ``conditional.py`` chapter 8: class-conditional GAN, pix2pix
 ``progan.py``      chapter 9: ProGAN's growth schedule
 ``style.py``       chapter 10: neural style transfer
-``evaluation.py``  chapter 11: the domain classifier behind offline FID/KID
+``evaluation.py``  chapters 5-11: how generators are scored; the domain classifier
 ``stabilising.py`` chapter 12: the budget of the comparison of stabilisation tricks
 =================  =============================================================
 
@@ -20,18 +20,28 @@ Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
 """
 
 from gancourse.config.base import MODE_ENV, MODES, Config, param, run_mode, sweep
-from gancourse.config.basics import DATASETS, DataConfig, GaussianPair1D, RegressionConfig
+from gancourse.config.basics import (
+    DATASETS,
+    IMAGE_DATASETS,
+    LABELLED_DATASETS,
+    DataConfig,
+    GaussianPair1D,
+    RegressionConfig,
+)
 from gancourse.config.conditional import ConditionalGANConfig, ConditionalSampleConfig, Pix2PixConfig
-from gancourse.config.evaluation import ClassifierConfig
+from gancourse.config.evaluation import ClassifierConfig, EvalConfig
 from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig
-from gancourse.config.progan import ProGANConfig, ProGANPhase
+from gancourse.config.progan import ABLATIONS, ProGANConfig, ProGANPhase, ablation_configs
 from gancourse.config.stabilising import StabilisationConfig
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
 from gancourse.config.wgan import ResNetGANConfig, WGANConfig, WGANGPConfig
 
 __all__ = [
+    "ABLATIONS",
     "CONTENT_LAYERS",
     "DATASETS",
+    "IMAGE_DATASETS",
+    "LABELLED_DATASETS",
     "MODES",
     "MODE_ENV",
     "STYLE_LAYERS",
@@ -42,6 +52,7 @@ __all__ = [
     "ConditionalSampleConfig",
     "DCGANConfig",
     "DataConfig",
+    "EvalConfig",
     "GANConfig",
     "GaussianPair1D",
     "LatentArithmeticConfig",
@@ -56,6 +67,7 @@ __all__ = [
     "ToyGANConfig",
     "WGANConfig",
     "WGANGPConfig",
+    "ablation_configs",
     "param",
     "run_mode",
     "sweep",

@@ -26,6 +26,8 @@ import typing
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
+import numpy as np
+
 MODES = ("quick", "full")
 MODE_ENV = "GANCOURSE_MODE"
 
@@ -104,15 +106,23 @@ def _check_type(name: str, value: Any, hint: Any) -> Any:
             raise ValueError(f"{name} = {value!r} must be a bool (True or False)")
         return value
     if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} = {value!r} must be an integer")
+        if isinstance(value, np.integer):  # e.g. from np.arange in a sweep: a plain int, same value
+            return int(value)
+        if not isinstance(value, int):
+            if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
                 return int(value)
             raise ValueError(f"{name} = {value!r} must be an integer")
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ValueError(f"{name} = {value!r} must be a number")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond float's range, e.g. 10**400
+            size = f"{'-' if value < 0 else ''}10^{int(math.log10(abs(value)))}"
+            raise ValueError(f"{name} = about {size} is beyond the float range: must be a finite number") from None
         if not math.isfinite(value):
             raise ValueError(f"{name} = {value!r} must be a finite number")
         return value
@@ -121,6 +131,8 @@ def _check_type(name: str, value: Any, hint: Any) -> Any:
             raise ValueError(f"{name} = {value!r} must be a string")
         return value
     if origin is tuple:
+        if isinstance(value, np.ndarray) and value.ndim == 1:  # e.g. np.arange(...): its items as a tuple
+            value = tuple(value)
         if not isinstance(value, (tuple, list)):
             raise ValueError(f"{name} = {value!r} must be a tuple")
         args = typing.get_args(hint)

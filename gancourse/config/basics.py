@@ -8,8 +8,25 @@ from typing import Any, ClassVar
 
 from gancourse.config.base import Config, param
 
-#: The image data sets every image config can name (``gancourse.data.SPECS`` describes each).
+#: The MNIST family (``gancourse.data.SPECS``): 28 px grey, ten classes; the domain classifier's data sets.
 DATASETS = ("mnist", "fashion_mnist")
+#: Every image data set a GAN config can name (``gancourse.data.DATASETS`` gives channels and classes):
+#: ``emoji`` is both designers, ``emoji_twemoji`` / ``emoji_noto`` one; ``cifar10`` and ``celeba`` need the
+#: network the first time; ``folder`` reads ``image_folder``.
+IMAGE_DATASETS = (*DATASETS, "emoji", "emoji_twemoji", "emoji_noto", "cifar10", "celeba", "folder")
+#: The data sets with class labels (a conditional GAN needs them).
+LABELLED_DATASETS = (*DATASETS, "emoji", "emoji_twemoji", "emoji_noto", "cifar10")
+
+
+def check_image_folder(cfg: Config) -> None:
+    """``dataset='folder'`` needs ``image_folder``; any other data set must leave it empty."""
+    name = type(cfg).__name__
+    if cfg.dataset == "folder" and not cfg.image_folder:
+        raise ValueError(f"{name}.image_folder = '' but dataset = 'folder': give the folder of images")
+    if cfg.dataset != "folder" and cfg.image_folder:
+        raise ValueError(
+            f"{name}.image_folder = {cfg.image_folder!r} is used only with dataset = 'folder' (got {cfg.dataset!r})"
+        )
 
 
 
@@ -58,11 +75,15 @@ class DataConfig(Config):
 
     QUICK: ClassVar[Mapping[str, Any]] = {"limit": 10_000}
 
-    dataset: str = param("mnist", choices=DATASETS, help="which data set")
+    dataset: str = param("mnist", choices=IMAGE_DATASETS, help="which data set ('folder': image_folder)")
+    image_folder: str = param("", help="with dataset='folder': a folder of images (any size, centre-cropped, RGB)")
     image_size: int = param(32, 8, 256, help="side of the (square) images after resizing")
     batch_size: int = param(64, 1, 4096, help="images per batch")
     augment: bool = param(False, help="random affine augmentation (train split only)")
     limit: int = param(0, 0, 10_000_000, help="use only the first N images (0 = all)")
     num_workers: int = param(0, 0, 64, help="DataLoader worker processes")
     seed: int = param(0, 0, 2**31 - 1, help="seed of the shuffling order")
+
+    def check(self) -> None:
+        check_image_folder(self)
 

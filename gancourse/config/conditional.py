@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gancourse.config.base import Config, param
-from gancourse.config.basics import DATASETS
+from gancourse.config.basics import DATASETS, LABELLED_DATASETS
 from gancourse.config.gan import DCGANConfig, GANConfig
 
 
@@ -21,8 +21,8 @@ class ConditionalGANConfig(DCGANConfig):
     10 classes; real batches carry their true labels, so the label marginal p(y) is the data's.
     """
 
-    # 400 steps at batch 32: about a minute on one free CPU core. Measured conditional accuracy:
-    # 94 % with embed_dim 50, 65 % with embed_dim 10 (the label then carries too little of G's input)
+    # 400 steps at batch 32 fit the quick budget. embed_dim stays at 50: a small embedding carries
+    # too little of G's input for the label to steer it (tuning notes: book/results.md)
     QUICK: ClassVar[Mapping[str, Any]] = {**DCGANConfig.QUICK, "steps": 400, "batch_size": 32, "sample_every": 50}
 
     embed_dim: int = param(
@@ -30,12 +30,20 @@ class ConditionalGANConfig(DCGANConfig):
     )
     projection: bool = param(False, help="projection discriminator (Miyato & Koyama 2018) instead of concatenation")
 
+    def check(self) -> None:
+        super().check()
+        if self.dataset not in LABELLED_DATASETS:
+            raise ValueError(
+                f"ConditionalGANConfig.dataset = {self.dataset!r} has no class labels: choose one of "
+                f"{', '.join(map(repr, LABELLED_DATASETS))}"
+            )
+
 
 @dataclasses.dataclass(frozen=True)
 class ConditionalSampleConfig(Config):
     """What the chapter-8 widget draws: ``n`` samples of class ``label`` from noise seeded by ``seed``."""
 
-    label: int = param(7, 0, 9, help="the class y asked for (digit, or garment index)")
+    label: int = param(7, 0, 9, help="the class y asked for (digit, garment or emoji category index)")
     seed: int = param(0, 0, 999, help="seed of the noise z: same seed, same z for every class")
     n: int = param(8, 1, 32, help="how many samples")
 
@@ -49,7 +57,7 @@ class Pix2PixConfig(GANConfig):
     three decoder layers at train and test time, no z, D's objective divided by 2, a
     70 x 70 PatchGAN (``d_layers`` = 3). The task here: Sobel edges -> Fashion-MNIST
     garments at 32 x 32, where a 70 x 70 patch already covers the whole image; quick
-    mode uses a 16 x 16 PatchGAN (``d_layers`` = 1). ``latent_dim`` is unused.
+    mode uses a 16 x 16 PatchGAN (``d_layers`` = 1). It has no z.
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {
@@ -61,7 +69,16 @@ class Pix2PixConfig(GANConfig):
         "sample_every": 100,
     }
 
-    dataset: str = param("fashion_mnist", choices=DATASETS, help="target images (edges are computed from them)")
+    dataset: str = param(
+        "fashion_mnist",
+        choices=(*DATASETS, "emoji", "paired_folder"),
+        help="pairs: Sobel edges -> MNIST-family image; 'emoji': Twemoji -> Noto; "
+        "'paired_folder': A|B files in image_folder",
+    )
+    image_folder: str = param("", help="with dataset='paired_folder': a folder of A|B images (facades, maps layout)")
+    direction: str = param(
+        "AtoB", choices=("AtoB", "BtoA"), help="with 'paired_folder': A -> B or B -> A (facades labels -> photo: BtoA)"
+    )
     image_size: int = param(32, choices=(16, 32, 64, 128, 256), help="side of the images (paper: 256); U-Net depth log2(size)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     steps: int = param(60_000, 1, 10_000_000, help="generator updates (60,000 at batch 1: one epoch of Fashion-MNIST)")
@@ -80,6 +97,14 @@ class Pix2PixConfig(GANConfig):
     edge_threshold: float = param(0.25, 0.0, 4.0, step=0.05, help="Sobel magnitude (on [0, 1] pixels) above which a pixel is an edge")
 
     def check(self) -> None:
+        if self.dataset == "paired_folder" and not self.image_folder:
+            raise ValueError(
+                "Pix2PixConfig.image_folder = '' but dataset = 'paired_folder': give the folder of A|B images"
+            )
+        if self.dataset != "paired_folder" and self.image_folder:
+            raise ValueError(
+                f"Pix2PixConfig.image_folder is used only with dataset = 'paired_folder' (got {self.dataset!r})"
+            )
         if not self.adversarial and self.l1_weight == 0:
             raise ValueError("Pix2PixConfig: adversarial = False and l1_weight = 0 leave G with no loss: enable one")
 

@@ -28,3 +28,31 @@ class ClassifierConfig(Config):
     channels: int = param(32, 4, 256, help="channels of the first conv layer (the second has twice as many)")
     feature_dim: int = param(128, 8, 2048, help="size of the penultimate layer: the FID/KID features")
     seed: int = param(0, 0, 2**31 - 1, help="seed of the initial weights and the shuffling order")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig(Config):
+    """How the GAN chapters score their generators (:func:`gancourse.metrics.evaluate`).
+
+    FID and KID are computed on ``n`` generated and ``n`` real test images, next to the
+    real-data floor at the same ``n`` (real training vs real test images). FID is biased
+    upwards at small ``n`` (chapter 11), so only scores at the same ``n`` and with the same
+    features are comparable. Heusel et al. 2017 recommend n >= 10,000 (full mode);
+    quick mode uses 1,000 and the domain classifier, since InceptionV3 at 299 px is
+    slow on a CPU. KID is unbiased and averaged over subsets of ``kid_subset_size``
+    (Bińkowski et al. 2018: 100 subsets of 1,000).
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {"n": 1000, "features": "classifier"}
+
+    dataset: str = param("mnist", choices=DATASETS, help="the real images the samples are compared with")
+    n: int = param(10_000, 20, 10_000, help="generated and real images per score (Heusel et al.: >= 10,000)")
+    features: str = param(
+        "auto",
+        choices=("auto", "inception", "classifier"),
+        help="InceptionV3 ('auto': if its weights load, else the domain classifier) or the domain classifier",
+    )
+    kid_subsets: int = param(100, 1, 1000, help="KID: random subsets averaged (Bińkowski et al.: 100)")
+    kid_subset_size: int = param(1000, 10, 10_000, help="KID: images per subset, at most n / 2 is used")
+    class_histogram: bool = param(True, help="also classify every image (mode-collapse check, conditional accuracy)")
+    seed: int = param(0, 0, 2**31 - 1, help="seed of the real images drawn and of the KID subsets")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gancourse.config.base import Config, param
-from gancourse.config.basics import DATASETS
+from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,11 +21,11 @@ class GANConfig(Config):
     Defaults follow Radford et al. 2015 (Adam, lr 2e-4, beta1 0.5, batch 128) unless a
     subclass says otherwise. ``steps`` counts generator updates; each is preceded by
     ``n_critic`` discriminator updates (Goodfellow et al. 2014, Alg. 1: k = 1).
+    The batch size and the size of z are declared by the configs that use them
+    (ProGAN's batch size depends on the resolution; pix2pix has no z).
     """
 
     steps: int = param(5000, 1, 10_000_000, help="generator updates")
-    batch_size: int = param(128, 1, 4096, help="real and fake samples per update (DCGAN: 128)")
-    latent_dim: int = param(100, 1, 1024, help="size of z (DCGAN: 100)")
     optimizer: str = param("adam", choices=("adam", "rmsprop"), help="Adam (DCGAN, WGAN-GP) or RMSprop (WGAN)")
     lr_g: float = param(2e-4, 1e-6, 1.0, log=True, help="generator learning rate (DCGAN: 2e-4)")
     lr_d: float = param(2e-4, 1e-6, 1.0, log=True, help="discriminator learning rate (DCGAN: 2e-4)")
@@ -96,10 +96,16 @@ class MLPGANConfig(GANConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {"steps": 1500, "data_limit": 10_000, "hidden": 256, "batch_size": 64}
 
-    dataset: str = param("mnist", choices=DATASETS, help="training images")
+    batch_size: int = param(128, 1, 4096, help="real and fake samples per update")
+    latent_dim: int = param(100, 1, 1024, help="size of z")
+    dataset: str = param("mnist", choices=IMAGE_DATASETS, help="training images ('folder': image_folder)")
+    image_folder: str = param("", help="with dataset='folder': a folder of images (any size, centre-cropped, RGB)")
     image_size: int = param(32, 8, 128, help="side of the images")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     hidden: int = param(512, 16, 4096, help="units of the widest hidden layer")
+
+    def check(self) -> None:
+        check_image_folder(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,18 +114,22 @@ class DCGANConfig(GANConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {
         "steps": 600,
-        "base_channels": 32,  # 16 channels drew only diagonal strokes after 700 steps; 32 draws digits by ~400
+        "base_channels": 32,  # the narrowest width that draws digits within the quick budget (book/results.md)
         "batch_size": 64,
         "data_limit": 20_000,
         "sample_every": 100,
     }
 
-    dataset: str = param("mnist", choices=DATASETS, help="training images")
+    batch_size: int = param(128, 1, 4096, help="real and fake samples per update (DCGAN: 128)")
+    latent_dim: int = param(100, 1, 1024, help="size of z (DCGAN: 100)")
+    dataset: str = param("mnist", choices=IMAGE_DATASETS, help="training images ('folder': image_folder)")
+    image_folder: str = param("", help="with dataset='folder': a folder of images (any size, centre-cropped, RGB)")
     image_size: int = param(32, 16, 128, help="side of the images: a power of two (32 for MNIST, 64 option)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     base_channels: int = param(64, 4, 512, help="channels of the widest-resolution layer (paper: 128 at 64 px)")
 
     def check(self) -> None:
+        check_image_folder(self)
         if self.image_size & (self.image_size - 1):
             raise ValueError(
                 f"DCGANConfig.image_size = {self.image_size} is not supported: the architecture doubles "

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from gancourse.config.base import param
-from gancourse.config.basics import DATASETS
+from gancourse.config.base import param, run_mode
+from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 from gancourse.config.gan import GANConfig
 
 
@@ -38,15 +39,11 @@ class ProGANConfig(GANConfig):
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {
-        # About 75 s of one CPU core. Most images go to the cheap low resolutions, which get
-        # the widest layers (32 channels at 4 and 8, 16 at 16, 8 at 32 x 32). Measured (FID,
-        # 1000 images, classifier features, seeds 0 / 1): lr 4e-4: 505 / 1223 (blobs, no
-        # digits); lr 3e-3: 272 / 317 (readable digits). Equalized LR makes every weight move
-        # by about lr relative to its scale, whatever the width; a narrow network without it
-        # moves by lr / sqrt(2 / fan_in), 6-12x more here (equalized_lr=False at 4e-4: 342 /
-        # 187), so over ~1,200 steps these tiny networks need a larger rate than the paper's.
-        # Tried and worse: 128/64/32/16 channels, batch (64, 64, 32, 16), lr 1e-3: 831 in
-        # 228 s; 6k images at 16 and 1k at 32 x 32, lr 4e-4: 623.
+        # Most images go to the cheap low resolutions, which get the widest layers (32 channels
+        # at 4 and 8, 16 at 16, 8 at 32 x 32). Equalized LR makes every weight move by about lr
+        # relative to its scale, whatever the width, so the paper's rate, right for 512 channels
+        # over millions of images, is slow for these tiny networks over ~1,200 steps: the quick
+        # rate is larger. The settings tried and their scores: tuning notes in book/results.md.
         "latent_dim": 32,
         "fmap_base": 128,
         "fmap_max": 32,
@@ -59,7 +56,7 @@ class ProGANConfig(GANConfig):
         "log_every": 10,
     }
 
-    dataset: str = param("mnist", choices=(*DATASETS, "folder"), help="training images ('folder': image_folder)")
+    dataset: str = param("mnist", choices=IMAGE_DATASETS, help="training images ('folder': image_folder)")
     image_folder: str = param("", help="with dataset='folder': a folder of images (any size, center-cropped, RGB)")
     image_size: int = param(32, 8, 1024, help="target resolution: a power of two (paper: 1024 on CelebA-HQ)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
@@ -77,7 +74,6 @@ class ProGANConfig(GANConfig):
     batch_sizes: tuple[int, ...] = param(
         (16, 16, 16, 16), 1, 4096, help="batch size at 4, 8, 16, ... up to image_size, one each (paper: 16 up to 128)"
     )
-    batch_size: int = param(16, 1, 4096, help="not used: ProGAN's batch size depends on the resolution (batch_sizes)")
     equalized_lr: bool = param(True, help="equalized learning rate, Sec. 4.1 (off: He init, no run-time scale)")
     pixel_norm: bool = param(True, help="pixelwise feature normalisation in G, Sec. 4.2")
     minibatch_std: bool = param(True, help="minibatch standard deviation layer in D, Sec. 3")
@@ -102,7 +98,17 @@ class ProGANConfig(GANConfig):
         return tuple(2**k for k in range(2, self.image_size.bit_length()))  # 32 = 0b100000: k = 2..5
 
     def phases(self) -> tuple[ProGANPhase, ...]:
-        """The schedule: stabilise at 4 x 4, then (fade-in, stabilise) for each doubling."""
+        """The schedule: stabilise at 4 x 4, then (fade-in, stabilise) for each doubling.
+
+        Computed once per config (the config is frozen) and reused: the trainer asks for the
+        stage of every step.
+        """
+        return self._schedule
+
+    @functools.cached_property
+    def _schedule(self) -> tuple[ProGANPhase, ...]:
+        # cached_property writes to the instance's __dict__ directly, which a frozen dataclass allows;
+        # the cache is not a field, so equality, repr and the config record ignore it
         out: list[ProGANPhase] = []
         start = 0
         for i, (resolution, batch) in enumerate(zip(self.resolutions, self.batch_sizes)):
@@ -156,6 +162,11 @@ class ProGANConfig(GANConfig):
                 "so allowed values are 8, 16, 32, 64, 128, 256, 512, 1024"
             )
         wanted = ", ".join(map(str, self.resolutions))
+        if not self.batch_sizes:
+            raise ValueError(
+                f"ProGANConfig.batch_sizes = () is empty: give one batch size per resolution {wanted} "
+                f"({len(self.resolutions)} entries)"
+            )
         if len(self.batch_sizes) < len(self.resolutions):
             reached = 4 * 2 ** (len(self.batch_sizes) - 1)
             raise ValueError(
@@ -184,7 +195,40 @@ class ProGANConfig(GANConfig):
                     f"ProGANConfig.batch_sizes = {self.batch_sizes}: {bad} not divisible by group_size = "
                     f"{self.group_size}; the minibatch-stddev layer needs whole groups"
                 )
-        if self.dataset == "folder" and not self.image_folder:
-            raise ValueError("ProGANConfig.image_folder = '' but dataset = 'folder': give the folder of images")
+        check_image_folder(self)
         object.__setattr__(self, "steps", sum(p.steps for p in self.phases()))  # derived, never set by hand
 
+
+
+#: The chapter's ablation: every run keeps the other tricks and switches off one (Karras et al. 2018,
+#: Table 1, ablates them on CelebA at 128 x 128).
+ABLATIONS: Mapping[str, Mapping[str, bool]] = {
+    "all three": {},
+    "no equalized LR": {"equalized_lr": False},
+    "no pixel norm": {"pixel_norm": False},
+    "no minibatch std": {"minibatch_std": False},
+}
+
+#: Fraction of each phase's images that the ablation runs get, by mode: the four runs of the quick
+#: mode must fit the chapter's budget; full mode affords twice the images.
+ABLATION_SHARE: Mapping[str, int] = {"quick": 4, "full": 8}
+
+
+def ablation_configs(cfg: ProGANConfig, mode: str | None = None, image_size: int = 16) -> dict[str, ProGANConfig]:
+    """One config per entry of :data:`ABLATIONS`: ``cfg`` grown only to ``image_size``, each phase
+    with 1 / ``ABLATION_SHARE[mode]`` of its images (``mode`` as :func:`run_mode` resolves it).
+    """
+    share = ABLATION_SHARE[run_mode(mode)]
+    if image_size not in cfg.resolutions[1:]:
+        raise ValueError(
+            f"image_size = {image_size} is not allowed: the ablation stops at one of the config's resolutions "
+            f"{', '.join(map(str, cfg.resolutions[1:]))}"
+        )
+    resolutions = [r for r in cfg.resolutions if r <= image_size]
+    small = cfg.replace(
+        image_size=image_size,
+        batch_sizes=cfg.batch_sizes[: len(resolutions)],
+        fade_images=tuple(max(1, cfg.images("fade-in", r) // share) for r in resolutions[1:]),
+        stable_images=tuple(max(1, cfg.images("stabilise", r) // share) for r in resolutions),
+    )
+    return {name: small.replace(**change) for name, change in ABLATIONS.items()}

@@ -15,7 +15,8 @@ L-BFGS, 512 px (Secs. 2-3 of the paper). Two deliberate differences:
   from the photo works as well); starting from the photo needs fewer steps.
 
 With random VGG weights, set ``normalize_losses=True`` (every layer's error
-relative to its target) and a style weight near 10; the chapter does so.
+relative to its target) and a style weight near 10:
+:func:`gancourse.style.transfer.settings_for_weights` does so.
 """
 
 from __future__ import annotations

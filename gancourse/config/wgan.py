@@ -19,9 +19,9 @@ class WGANConfig(DCGANConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {
         **DCGANConfig.QUICK,
-        # With n_critic = 5 a generator step costs ~3x a DCGAN step, and at the paper's
-        # lr 5e-5 digits take thousands of steps. In ~30 s on one CPU core, width 16, batch 32,
-        # n_critic = 2 and lr 2e-4 draw digit-like strokes after 500 steps (full mode: Alg. 1).
+        # A generator step costs n_critic critic steps, and the paper's small RMSprop rate needs
+        # thousands of generator steps: to fit the quick budget the critic is narrower, the batch
+        # smaller, n_critic lower and the rate larger (tuning notes: book/results.md); full mode: Alg. 1.
         "steps": 500,
         "base_channels": 16,
         "batch_size": 32,
@@ -54,10 +54,9 @@ class WGANGPConfig(DCGANConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {
         **DCGANConfig.QUICK,
-        # The penalty's double backward makes a critic step ~3x a plain one, so with n_critic = 5
-        # a generator step costs ~8x a DCGAN step. In ~50 s on one CPU core, width 16, batch 32,
-        # n_critic = 2 and lr 5e-4 (2e-4 was visibly behind) draw digit-like strokes after 500
-        # steps; full mode keeps Alg. 1's settings.
+        # The penalty's double backward makes a critic step several times a plain one: the quick
+        # run shrinks width, batch and n_critic as for WGAN, and Adam's rate is raised to learn in
+        # a few hundred steps (tuning notes: book/results.md); full mode keeps the paper's settings.
         "steps": 500,
         "base_channels": 16,
         "batch_size": 32,
@@ -90,11 +89,10 @@ class ResNetGANConfig(WGANGPConfig):
 
     QUICK: ClassVar[Mapping[str, Any]] = {
         **WGANGPConfig.QUICK,
-        # A ResNet critic step with the gradient penalty costs ~4x a DCGAN one (3x3 convs at full
-        # resolution, a double backward through all of them): at width 16, batch 32 and n_critic 5
-        # a generator step takes ~0.8 s on one CPU core, and 150 steps drew only noise. One critic
-        # step per generator step, batch 16 and lr 3e-4 take ~0.12 s per step and draw digit-like
-        # strokes by ~300 steps; full mode keeps the paper's n_critic = 5 and lr 1e-4.
+        # A ResNet critic step with the gradient penalty costs more than a DCGAN one (3x3 convs at
+        # full resolution, a double backward through all of them), so the quick run takes one critic
+        # step per generator step and a smaller batch, which leaves time for enough generator steps
+        # (tuning notes: book/results.md); full mode keeps the paper's n_critic = 5 and lr 1e-4.
         "steps": 400,
         "base_channels": 16,
         "batch_size": 16,

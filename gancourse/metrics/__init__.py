@@ -11,6 +11,8 @@
   domain classifier assigns to the requested class;
 * :func:`nearest_neighbours`: the closest training images of each sample, the
   visual check for memorisation (Goodfellow et al. 2014, Fig. 2);
+* :func:`evaluate`: all of the above for a set of generators, as every GAN chapter
+  scores them (:class:`~gancourse.config.EvalConfig` says how);
 * :func:`real_floor` / :func:`fid_kid_floor`: the same metric between two real
   samples, the reference every score needs;
 * feature extractors: InceptionV3 when its ImageNet weights load, else the
@@ -50,6 +52,7 @@ from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, freche
 from gancourse.metrics.inception_score import inception_score
 from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
 from gancourse.metrics.neighbours import nearest_neighbours
+from gancourse.metrics.report import Evaluation, Score, balanced_labels, evaluate
 from gancourse.metrics.scores import (
     fid_kid_floor,
     frechet_inception_distance,
@@ -63,16 +66,20 @@ __all__ = [
     "ClassifierConfig",
     "ClassifierFeatures",
     "ConditionalAccuracy",
+    "Evaluation",
     "FeatureExtractor",
     "FeatureStatistics",
     "InceptionFeatures",
     "MeanStd",
     "ModeCoverage",
+    "Score",
     "TrainedClassifier",
+    "balanced_labels",
     "class_coverage",
     "class_probabilities",
     "classifier_accuracy",
     "conditional_accuracy",
+    "evaluate",
     "extract_features",
     "feature_statistics",
     "fid_from_statistics",

@@ -26,15 +26,14 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gancourse.checkpoints import CheckpointError, checkpoint_dir, load_checkpoint, save_checkpoint
+from gancourse.checkpoints import CheckpointError, checkpoint_dir, load_checkpoint, require_keys, save_checkpoint
+from gancourse.checks import check_int
 from gancourse.config import ClassifierConfig, run_mode
 from gancourse.data import SPECS, load_arrays, transform_images
 from gancourse.device import pick_device
@@ -101,8 +100,7 @@ def train_classifier(
     generator of its own, both seeded by ``cfg.seed``.
     """
     cfg = cfg or ClassifierConfig()
-    if isinstance(test_limit, bool) or not isinstance(test_limit, int) or test_limit < 0:
-        raise ValueError(f"test_limit = {test_limit!r} is out of range: allowed an integer >= 0 (0 = all)")
+    check_int("test_limit", test_limit, 0, note="0 = all")
     device = pick_device(device)
     images, labels, source = preload_split(cfg.dataset, "train", cfg.limit, root)
     start = time.perf_counter()
@@ -153,6 +151,7 @@ def save_classifier(trained: TrainedClassifier, path: str | os.PathLike) -> Path
             "source": trained.source,
             "torch_version": str(torch.__version__),  # TorchVersion is a str subclass that weights_only refuses
         },
+        finite=["model"],  # a classifier with NaN weights is never cached
     )
     return trained.path
 
@@ -164,6 +163,7 @@ def load_classifier(
     state = load_checkpoint(path)  # weights_only=True
     if state.get("kind") != "domain-classifier":
         raise CheckpointError(f"{path} is a gancourse checkpoint but not of a domain classifier")
+    require_keys(state, ("config", "model", "test_accuracy", "test_images", "train_seconds", "source"), path)
     try:
         cfg = ClassifierConfig(**state["config"])
         model = DomainClassifier(cfg.channels, cfg.feature_dim, len(SPECS[cfg.dataset].classes))
@@ -212,7 +212,10 @@ def load_or_train_classifier(
             why = f"the checkpoint is unusable: {str(err)[:120]}"
     print(f"{label}: training ({why})...", end=" ", flush=True)
     trained = train_classifier(cfg, root, device)
-    save_classifier(trained, path)
+    try:
+        save_classifier(trained, path)
+    except CheckpointError as err:  # a full disk or read-only cache must not throw the trained model away
+        print(f"\n{label}: WARNING: {err}; using it without caching it")
     available = len(load_arrays(dataset, "train", root)[0])
     n_train = min(cfg.limit or available, available)
     print(

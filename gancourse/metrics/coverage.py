@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from gancourse.data import GaussianMixture2D
-from gancourse.metrics.fid import ArrayLike, as_numpy, check_finite
+from gancourse.metrics.arrays import ArrayLike, as_numpy, check_finite
 from gancourse.metrics.inception_score import check_probabilities
 
 #: Lin et al. (2018): a mode counts as captured with at least 20 of 2,500 samples.
@@ -37,6 +37,7 @@ DEFAULT_MIN_SHARE = 20 / 2500
 def kl_from_uniform(counts: ArrayLike) -> float:
     """KL(p || uniform) = sum_k p_k log(K p_k) of a histogram (K,); ``nan`` if it is empty."""
     c = as_numpy(counts, "counts")
+    check_finite(c, "counts")
     if c.ndim != 1 or len(c) < 1 or (c < 0).any():
         raise ValueError(f"counts must be a 1-D histogram of non-negative counts, got shape {c.shape}")
     total = c.sum()

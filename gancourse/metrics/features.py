@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from gancourse.checks import check_positive_int
 from gancourse.data import ImageTensorDataset
 from gancourse.metrics.classifier import TrainedClassifier, load_or_train_classifier
 from gancourse.metrics.fid import FeatureStatistics
@@ -172,10 +173,9 @@ def image_batches(images: Any, n: int | None = None, batch_size: int = 250) -> I
     See the module docstring for what ``images`` may be. Raises ``ValueError`` when
     fewer than ``n`` images are available, or ``n`` is missing for a sampler.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size = {batch_size!r} is out of range: allowed an integer >= 1")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ValueError(f"n = {n!r} is out of range: allowed an integer >= 1, or None for all images")
+    check_positive_int("batch_size", batch_size)
+    if n is not None:
+        check_positive_int("n", n, note="or None for all images")
     if isinstance(images, np.ndarray):
         images = torch.from_numpy(images)
     if isinstance(images, torch.Tensor):
@@ -206,8 +206,15 @@ def image_batches(images: Any, n: int | None = None, batch_size: int = 250) -> I
             raise ValueError("n = None: give the number of images to draw from a sampling function")
         drawn = 0
         while drawn < n:
+            asked = min(batch_size, n - drawn)
             with torch.no_grad():
-                batch = _as_images(images(min(batch_size, n - drawn)))
+                batch = _as_images(images(asked))
+            if len(batch) == 0:  # drawing again would loop forever
+                raise ValueError(
+                    f"images: the sampling function returned 0 images when asked for {asked} "
+                    f"(after {drawn} of n = {n}): it must return (k, C, H, W) for k requested"
+                )
+            batch = batch[:asked]
             drawn += len(batch)
             yield batch
         return

@@ -30,33 +30,15 @@ import warnings
 
 import numpy as np
 import scipy.linalg
-import torch
 
-ArrayLike = np.ndarray | torch.Tensor
+from gancourse.metrics.arrays import ArrayLike, as_numpy, check_finite, symmetric
 
 #: Largest imaginary part (on the diagonal of the root) still treated as rounding noise (pytorch-fid's value).
 IMAGINARY_TOLERANCE = 1e-3
+#: Negative distance, relative to Tr(sigma1) + Tr(sigma2), still treated as rounding of a zero distance.
+NEGATIVE_TOLERANCE = 1e-6
 #: Relative residual ||X X - A||_F / ||A||_F above which a square root is taken again with eps * I added.
 RESIDUAL_TOLERANCE = 1e-6
-
-
-def as_numpy(x: ArrayLike, name: str, dtype=np.float64) -> np.ndarray:
-    """``x`` as a NumPy array of ``dtype``; tensors are detached and moved to the CPU."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().double().numpy()
-    try:
-        return np.asarray(x, dtype=dtype)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a NumPy array or a tensor of numbers, got {type(x).__name__}") from err
-
-
-def check_finite(x: np.ndarray, name: str) -> None:
-    """Raise ``ValueError`` naming ``name`` if ``x`` holds a NaN or an infinity."""
-    if not np.isfinite(x).all():
-        bad = int((~np.isfinite(x)).sum())
-        raise ValueError(
-            f"{name} holds {bad} NaN or infinite value(s): a diverged generator or a broken feature extractor?"
-        )
 
 
 def frechet_distance(
@@ -66,8 +48,12 @@ def frechet_distance(
 
     ``mu1``, ``mu2`` have shape (d,), ``sigma1``, ``sigma2`` (d, d); NumPy arrays or
     tensors. ``eps`` is added to both diagonals when the product is singular.
-    Returns a float; raises ``ValueError`` for mismatched shapes, non-finite inputs,
-    or a square root whose imaginary part is not negligible.
+    Returns a float >= 0; raises ``ValueError`` for mismatched shapes, non-finite inputs,
+    a covariance that is not symmetric (up to rounding, which is symmetrised away),
+    or a square root whose imaginary part is not negligible. A result below 0 by no
+    more than rounding (``NEGATIVE_TOLERANCE``, plus what ``eps * I`` shifts when the
+    product is singular, e.g. FID(x, x) with fewer samples than dimensions) is
+    returned as 0, the true distance; one further below 0 raises ``ValueError``.
     """
     mu1, mu2 = np.atleast_1d(as_numpy(mu1, "mu1")), np.atleast_1d(as_numpy(mu2, "mu2"))
     sigma1, sigma2 = np.atleast_2d(as_numpy(sigma1, "sigma1")), np.atleast_2d(as_numpy(sigma2, "sigma2"))
@@ -84,14 +70,17 @@ def frechet_distance(
             raise ValueError(f"{name} has shape {sigma.shape} but the means have {d} dimensions: expected ({d}, {d})")
     for name, value in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
         check_finite(value, name)
+    sigma1, sigma2 = symmetric(sigma1, "sigma1"), symmetric(sigma2, "sigma2")
     if not eps > 0:
         raise ValueError(f"eps = {eps} is out of range: allowed eps > 0")
 
     diff = mu1 - mu2
     covmean = _sqrtm(sigma1 @ sigma2)
+    shift = 0.0  # how far eps * I can move the trace of the root
     if covmean is None:  # singular product: regularise both covariances and try again
         offset = eps * np.eye(d)
         covmean = _sqrtm((sigma1 + offset) @ (sigma2 + offset), accept_inaccurate=True)
+        shift = 2.0 * eps * d
     if np.iscomplexobj(covmean):
         largest = np.abs(np.diagonal(covmean).imag).max()
         if largest > IMAGINARY_TOLERANCE:
@@ -100,7 +89,21 @@ def frechet_distance(
                 "must be symmetric positive semi-definite covariance matrices"
             )
         covmean = covmean.real
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+    traces = np.trace(sigma1) + np.trace(sigma2)
+    distance = float(diff @ diff + traces - 2.0 * np.trace(covmean))
+    if distance < 0:
+        # The true distance between two Gaussians is >= 0. Rounding in the square root, and
+        # the eps * I added for a singular product (fewer samples than dimensions), can push
+        # the estimate of a (near) zero distance slightly below 0: that is reported as 0.
+        # Anything further below 0 means the inputs are not covariance matrices.
+        allowed = NEGATIVE_TOLERANCE * max(traces, 1.0) + 2.0 * shift
+        if -distance > allowed:
+            raise ValueError(
+                f"the Fréchet distance came out at {distance:.3g} < 0, beyond rounding ({allowed:.3g}): "
+                "sigma1 and sigma2 must be positive semi-definite covariance matrices"
+            )
+        distance = 0.0
+    return distance
 
 
 def _sqrtm(a: np.ndarray, accept_inaccurate: bool = False) -> np.ndarray | None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import rel_entr
 
-from gancourse.metrics.fid import ArrayLike, as_numpy, check_finite
+from gancourse.checks import check_positive_int
+from gancourse.metrics.arrays import ArrayLike, as_numpy, check_finite
 from gancourse.metrics.kid import MeanStd
 
 #: How far a row of probabilities may sum from 1 before it is rejected (float32 softmax rounding is ~1e-6).
@@ -52,8 +53,7 @@ def check_probabilities(probabilities: ArrayLike, name: str = "probabilities") -
 def inception_score(probabilities: ArrayLike, splits: int = 10) -> MeanStd:
     """exp(E_x KL(p(y|x) || p(y))) of class probabilities (N, K): mean and std over ``splits`` groups."""
     p = check_probabilities(probabilities)
-    if isinstance(splits, bool) or not isinstance(splits, int) or splits < 1:
-        raise ValueError(f"splits = {splits!r} is out of range: allowed an integer >= 1")
+    check_positive_int("splits", splits)
     if splits > len(p):
         raise ValueError(
             f"splits = {splits} is larger than the number of samples ({len(p)}): allowed splits <= {len(p)}"

@@ -33,7 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gancourse.metrics.fid import ArrayLike, as_numpy, check_finite
+from gancourse.checks import check_int, check_positive_int
+from gancourse.metrics.arrays import ArrayLike, as_numpy, check_finite
 
 
 class MeanStd(NamedTuple):
@@ -91,18 +92,15 @@ def kid_from_features(
             f"real features have {x.shape[1]} dimensions but fake features have {y.shape[1]}: "
             "both sets must come from the same feature extractor"
         )
-    if isinstance(subsets, bool) or not isinstance(subsets, int) or subsets < 1:
-        raise ValueError(f"subsets = {subsets!r} is out of range: allowed an integer >= 1")
-    if isinstance(subset_size, bool) or not isinstance(subset_size, int) or subset_size < 2:
-        raise ValueError(f"subset_size = {subset_size!r} is out of range: allowed an integer >= 2")
+    check_positive_int("subsets", subsets)
+    check_int("subset_size", subset_size, 2)
     smallest = min(len(x), len(y))
     if subset_size > smallest:
         raise ValueError(
             f"subset_size = {subset_size} is larger than the number of samples (real {len(x)}, fake {len(y)}): "
             f"pass subset_size <= {smallest}, or give more samples"
         )
-    if degree < 1:
-        raise ValueError(f"degree = {degree} is out of range: allowed degree >= 1")
+    check_positive_int("degree", degree)
     rng = np.random.default_rng(seed)
     estimates = np.empty(subsets)
     for s in range(subsets):

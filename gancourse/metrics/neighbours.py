@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 
+from gancourse.checks import check_int, check_positive_int
 from gancourse.metrics.fid import ArrayLike
 
 
@@ -49,10 +50,8 @@ def nearest_neighbours(
         raise ValueError(
             f"queries have {q.shape[1]} values per row but reference rows have {r.shape[1]}: compare like with like"
         )
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(r):
-        raise ValueError(f"k = {k!r} is out of range: allowed an integer 1 <= k <= {len(r)} (the reference size)")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size = {batch_size!r} is out of range: allowed an integer >= 1")
+    check_int("k", k, 1, len(r), note=f"the reference has {len(r)} rows")
+    check_positive_int("batch_size", batch_size)
     r_sq = (r * r).sum(dim=1)  # (M,)
     distances, indices = [], []
     for chunk in q.split(batch_size):  # (B, D)

@@ -37,11 +37,26 @@ def _is_features(x: Any) -> bool:
     return isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim == 2
 
 
+def _first(x: Any, name: str, n: int | None) -> Any:
+    """The first ``n`` rows of a feature array; ``ValueError`` if ``n`` is not an integer within its rows."""
+    if n is None:
+        return x
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n = {n!r} is out of range: allowed an integer >= 1, or None for all samples")
+    if n > len(x):
+        raise ValueError(f"n = {n} samples were asked for but {name} holds only {len(x)} feature rows")
+    return x[:n]
+
+
 def _statistics(x: Any, name: str, extractor, n: int | None, batch_size: int) -> FeatureStatistics:
     if isinstance(x, FeatureStatistics):
+        if n is not None and n != x.n:
+            raise ValueError(
+                f"n = {n} but the statistics {name} were accumulated from {x.n} samples: pass n=None or n={x.n}"
+            )
         return x
     if _is_features(x):
-        return FeatureStatistics.of(x[:n] if n is not None else x)
+        return FeatureStatistics.of(_first(x, name, n))
     if extractor is None:
         raise ValueError(f"{name} holds images but extractor is None: pass a feature extractor, or features (N, d)")
     return feature_statistics(extractor, x, n, batch_size)
@@ -49,7 +64,7 @@ def _statistics(x: Any, name: str, extractor, n: int | None, batch_size: int) ->
 
 def _features(x: Any, name: str, extractor, n: int | None, batch_size: int) -> Any:
     if _is_features(x):
-        return x[:n] if n is not None else x
+        return _first(x, name, n)
     if extractor is None:
         raise ValueError(f"{name} holds images but extractor is None: pass a feature extractor, or features (N, d)")
     return extract_features(extractor, x, n, batch_size)

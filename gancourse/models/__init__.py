@@ -4,8 +4,21 @@ from gancourse.models.conditional import ConditionalDiscriminator, ConditionalGe
 from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from gancourse.models.minibatch import MinibatchDiscrimination
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator, TinyRegressor
-from gancourse.models.pix2pix import NoiseDropout, PatchDiscriminator, UNetGenerator, receptive_field, receptive_field_steps
-from gancourse.models.progan import EqualizedConv2d, EqualizedLinear, MinibatchStdDev, PixelNorm, ProDiscriminator, ProGenerator
+from gancourse.models.pix2pix import (
+    NoiseDropout,
+    PatchDiscriminator,
+    UNetGenerator,
+    receptive_field,
+    receptive_field_steps,
+)
+from gancourse.models.progan import (
+    EqualizedConv2d,
+    EqualizedLinear,
+    MinibatchStdDev,
+    PixelNorm,
+    ProDiscriminator,
+    ProGenerator,
+)
 from gancourse.models.resnet import OptimizedBlock, ResBlock, ResidualBlock, ResNetCritic, ResNetGenerator
 
 __all__ = [

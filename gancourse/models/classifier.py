@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gancourse.checks import check_positive_ints
+
 IMAGE_SIZE = 32  # the book's generators produce 1 x 32 x 32 images in [-1, 1]
 
 
@@ -27,9 +29,7 @@ class DomainClassifier(nn.Module):
 
     def __init__(self, channels: int = 32, feature_dim: int = 128, num_classes: int = 10) -> None:
         super().__init__()
-        for name, value in (("channels", channels), ("feature_dim", feature_dim), ("num_classes", num_classes)):
-            if value < 1:
-                raise ValueError(f"{name} = {value} is out of range: allowed {name} >= 1")
+        check_positive_ints(channels=channels, feature_dim=feature_dim, num_classes=num_classes)
         self.channels, self.feature_dim, self.num_classes = channels, feature_dim, num_classes
         c = channels
         self.body = nn.Sequential(

@@ -29,7 +29,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gancourse.models.dcgan import DCGANGenerator, _n_doublings, dcgan_init
+from gancourse.checks import check_int
+from gancourse.models.dcgan import DCGANGenerator, dcgan_init
+from gancourse.models.layers import n_doublings
 
 
 def check_labels(labels: torch.Tensor, n_classes: int, batch: int | None = None) -> torch.Tensor:
@@ -62,8 +64,7 @@ class ConditionalGenerator(nn.Module):
         embed_dim: int = 10,
     ) -> None:
         super().__init__()
-        if n_classes < 2:
-            raise ValueError(f"n_classes = {n_classes} is out of range: allowed n_classes >= 2")
+        check_int("n_classes", n_classes, 2)
         self.latent_dim, self.n_classes = latent_dim, n_classes
         self.embed = nn.Embedding(n_classes, embed_dim)  # e(y): row y of a (n_classes, embed_dim) matrix
         # the DCGAN generator, fed [z, e(y)] instead of z: (B, latent + embed) -> image
@@ -88,9 +89,8 @@ class ConditionalDiscriminator(nn.Module):
         embed_dim: int = 10,
     ) -> None:
         super().__init__()
-        if n_classes < 2:
-            raise ValueError(f"n_classes = {n_classes} is out of range: allowed n_classes >= 2")
-        n = _n_doublings(image_size)
+        check_int("n_classes", n_classes, 2)
+        n = n_doublings(image_size)
         self.n_classes, self.projection, self.image_size = n_classes, projection, image_size
         width = base_channels
         # concatenation: the label enters as embed_dim constant maps next to the image channels

@@ -28,21 +28,12 @@ for layer norm or none, because the gradient penalty of WGAN-GP (Gulrajani et al
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
+from gancourse.checks import check_positive_ints
+from gancourse.models.layers import NormLayer, has_shift, n_doublings, norm_layer
 from gancourse.models.minibatch import MinibatchDiscrimination
-
-
-def _n_doublings(image_size: int) -> int:
-    if image_size < 16 or image_size > 128 or image_size & (image_size - 1):
-        raise ValueError(
-            f"image_size = {image_size} is not supported: the networks double 4 x 4 up to the image size, "
-            "so allowed values are 16, 32, 64, 128"
-        )
-    return int(math.log2(image_size // 4))  # 32 -> 3 doublings: 4 -> 8 -> 16 -> 32
 
 
 class DCGANGenerator(nn.Module):
@@ -50,7 +41,8 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 100, base_channels: int = 64, image_size: int = 32, channels: int = 1) -> None:
         super().__init__()
-        n = _n_doublings(image_size)
+        n = n_doublings(image_size)
+        check_positive_ints(latent_dim=latent_dim, base_channels=base_channels, channels=channels)
         self.latent_dim = latent_dim
         width = base_channels * 2 ** (n - 1)  # channels at 4 x 4 (32 px, base 64: 256)
         layers: list[nn.Module] = [
@@ -73,39 +65,21 @@ class DCGANGenerator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim not in (2, 4) or z[0].numel() != self.latent_dim:
+            raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         return self.net(z.view(len(z), self.latent_dim, 1, 1))
 
 
-#: Normalisations the discriminator/critic accepts (see :func:`critic_norm`).
+#: Normalisations the discriminator/critic accepts by name (see :func:`gancourse.models.layers.norm_layer`).
 NORMS = ("batch", "layer", "none")
-
-
-def critic_norm(norm: str, channels: int) -> list[nn.Module]:
-    """The normalisation layer after a hidden convolution of D: ``[]`` for ``"none"``.
-
-    * ``"batch"``: ``BatchNorm2d``, DCGAN's choice (statistics over the batch, so each
-      sample's score depends on the other samples of its batch);
-    * ``"layer"``: layer norm as WGAN-GP suggests, normalising each sample on its own over
-      all of its (C, H, W) values. ``GroupNorm(1, C)`` computes exactly that normalisation;
-      unlike ``LayerNorm([C, H, W])`` its learned scale and shift are per channel (C values,
-      like batch norm) rather than per position (C H W values), so the layer does not
-      depend on the image size and has few parameters for weight clipping to act on;
-    * ``"none"``: nothing.
-    """
-    if norm == "batch":
-        return [nn.BatchNorm2d(channels)]
-    if norm == "layer":
-        return [nn.GroupNorm(1, channels)]
-    if norm == "none":
-        return []
-    raise ValueError(f"norm = {norm!r} is not allowed: choose one of {', '.join(repr(n) for n in NORMS)}")
 
 
 class DCGANDiscriminator(nn.Module):
     """image (B, channels, image_size, image_size) -> logit, or critic score, (B,).
 
     ``norm`` is the normalisation of the hidden layers: ``"batch"`` (DCGAN, the default),
-    ``"layer"`` or ``"none"`` (WGAN-GP critics: no batch norm with a per-sample penalty).
+    ``"layer"`` or ``"none"`` (WGAN-GP critics: no batch norm with a per-sample penalty), or a
+    callable ``channels -> nn.Module`` (:func:`gancourse.models.layers.norm_layer`).
     ``minibatch_kernels`` = B > 0 appends minibatch discrimination with B kernels of
     ``minibatch_kernel_dims`` = C dimensions to the last hidden layer (Salimans et al. 2016, Sec. 3.2).
     """
@@ -115,13 +89,15 @@ class DCGANDiscriminator(nn.Module):
         base_channels: int = 64,
         image_size: int = 32,
         channels: int = 1,
-        norm: str = "batch",
+        norm: str | NormLayer = "batch",
         minibatch_kernels: int = 0,
         minibatch_kernel_dims: int = 5,
     ) -> None:
         super().__init__()
-        n = _n_doublings(image_size)
-        critic_norm(norm, 1)  # validates norm before anything is built
+        n = n_doublings(image_size)
+        check_positive_ints(base_channels=base_channels, channels=channels)
+        self.image_size, self.channels = image_size, channels
+        make_norm = norm_layer(norm, allowed=NORMS)  # validates norm before anything is built
         self.norm = norm
         width = base_channels
         # first halving: no batch norm on D's input layer (paper's guideline)
@@ -131,9 +107,11 @@ class DCGANDiscriminator(nn.Module):
         ]
         for _ in range(n - 1):
             # (B, w, s, s) -> (B, 2w, s/2, s/2); a normalisation's shift makes the conv's bias redundant
+            normalise = make_norm(width * 2)
             layers += [
-                nn.Conv2d(width, width * 2, kernel_size=4, stride=2, padding=1, bias=norm == "none"),
-                *critic_norm(norm, width * 2),
+                nn.Conv2d(width, width * 2, kernel_size=4, stride=2, padding=1, bias=not has_shift(normalise)),
+                # no Identity for "none": the state dict keeps the layout of earlier checkpoints
+                *([] if isinstance(normalise, nn.Identity) else [normalise]),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             width *= 2
@@ -147,6 +125,10 @@ class DCGANDiscriminator(nn.Module):
         return self.net[:-1](x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # another size would not crash: it would give several logits per image, silently
+        expected = (self.channels, self.image_size, self.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(f"images must have shape (B, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
         if self.minibatch is None:
             return self.net(x).flatten()  # (B,)
         hidden = self.net[:-1](x)  # (B, w, 4, 4)

@@ -15,6 +15,7 @@ import math
 import torch
 from torch import nn
 
+from gancourse.checks import check_positive_ints
 from gancourse.models.dcgan import _minibatch_layer, _minibatch_logit
 
 
@@ -23,9 +24,7 @@ class TinyRegressor(nn.Module):
 
     def __init__(self, in_features: int = 3, hidden: int = 20, out_features: int = 1) -> None:
         super().__init__()  # registers the parameters of the layers assigned below
-        for name, value in (("in_features", in_features), ("hidden", hidden), ("out_features", out_features)):
-            if value < 1:
-                raise ValueError(f"{name} = {value} is out of range: allowed {name} >= 1")
+        check_positive_ints(in_features=in_features, hidden=hidden, out_features=out_features)
         self.hidden = nn.Linear(in_features, hidden)  # weight (hidden, in), bias (hidden,)
         self.output = nn.Linear(hidden, out_features)  # weight (out, hidden), bias (out,)
 
@@ -50,7 +49,7 @@ class MLPGenerator(nn.Module):
         image_output: bool = True,
     ) -> None:
         super().__init__()
-        _check_sizes(latent_dim=latent_dim, hidden=hidden, n_hidden=n_hidden)
+        check_positive_ints(latent_dim=latent_dim, hidden=hidden, n_hidden=n_hidden)
         self.latent_dim, self.out_shape = latent_dim, tuple(out_shape)
         widths = [latent_dim] + [max(hidden // 2 ** (n_hidden - 1 - i), 4) for i in range(n_hidden)]  # narrow -> wide
         layers: list[nn.Module] = []
@@ -84,7 +83,7 @@ class MLPDiscriminator(nn.Module):
         minibatch_kernel_dims: int = 5,
     ) -> None:
         super().__init__()
-        _check_sizes(hidden=hidden, n_hidden=n_hidden)
+        check_positive_ints(hidden=hidden, n_hidden=n_hidden)
         widths = [math.prod(in_shape)] + [max(hidden // 2**i, 4) for i in range(n_hidden)]  # wide -> narrow
         layers: list[nn.Module] = [nn.Flatten()]
         for w_in, w_out in zip(widths[:-1], widths[1:]):
@@ -102,9 +101,3 @@ class MLPDiscriminator(nn.Module):
             return self.net(x).squeeze(1)  # (B, 1) -> (B,)
         hidden = self.net[:-1](x)  # (B, width)
         return self.net[-1](hidden).squeeze(1) + _minibatch_logit(self.minibatch, hidden)
-
-
-def _check_sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if value < 1:
-            raise ValueError(f"{name} = {value} is out of range: allowed {name} >= 1")

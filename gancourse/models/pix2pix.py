@@ -33,17 +33,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.checks import check_positive_int
 from gancourse.models.dcgan import dcgan_init
+from gancourse.models.layers import NormLayer, norm_layer
 
+#: Normalisations the pix2pix networks accept by name (see :func:`gancourse.models.layers.norm_layer`).
 NORMS = ("batch", "instance")
-
-
-def _norm(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)  # per-image statistics, learnt scale and shift
-    raise ValueError(f"norm = {kind!r} is not allowed: choose one of {', '.join(map(repr, NORMS))}")
 
 
 class NoiseDropout(nn.Dropout):
@@ -76,13 +71,13 @@ class UNetGenerator(nn.Module):
         out_channels: int = 1,
         base_channels: int = 64,
         image_size: int = 32,
-        norm: str = "batch",
+        norm: str | NormLayer = "batch",
         dropout: float = 0.5,
         test_dropout: bool = True,
         n_dropout: int = 3,
     ) -> None:
         super().__init__()
-        _norm(norm, 1)  # validates the name
+        make_norm = norm_layer(norm, allowed=NORMS)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout = {dropout} is out of range: allowed 0 <= dropout < 1 (paper: 0.5)")
         self.depth, self.image_size, self.in_channels = unet_depth(image_size), image_size, in_channels
@@ -96,7 +91,7 @@ class UNetGenerator(nn.Module):
             self.down.append(
                 nn.Sequential(
                     nn.Conv2d(previous, width, kernel_size=4, stride=2, padding=1, bias=not use_norm),
-                    _norm(norm, width) if use_norm else nn.Identity(),
+                    make_norm(width) if use_norm else nn.Identity(),
                     nn.LeakyReLU(0.2, inplace=True),
                 )
             )
@@ -108,7 +103,7 @@ class UNetGenerator(nn.Module):
             self.up.append(
                 nn.Sequential(
                     nn.ConvTranspose2d(in_width, out_width, kernel_size=4, stride=2, padding=1, bias=False),
-                    _norm(norm, out_width),
+                    make_norm(out_width),
                     NoiseDropout(dropout, test_dropout) if j < n_dropout and dropout > 0 else nn.Identity(),
                     nn.ReLU(inplace=True),
                 )
@@ -148,12 +143,11 @@ class PatchDiscriminator(nn.Module):
         in_channels: int = 2,
         base_channels: int = 64,
         n_layers: int = 3,
-        norm: str = "batch",
+        norm: str | NormLayer = "batch",
     ) -> None:
         super().__init__()
-        _norm(norm, 1)
-        if n_layers < 1:
-            raise ValueError(f"n_layers = {n_layers} is out of range: allowed n_layers >= 1 (paper 70 x 70: 3)")
+        make_norm = norm_layer(norm, allowed=NORMS)
+        check_positive_int("n_layers", n_layers, note="paper 70 x 70: 3")
         self.in_channels = in_channels
         width = base_channels
         layers: list[nn.Module] = [
@@ -165,7 +159,7 @@ class PatchDiscriminator(nn.Module):
             new_width = min(width * 2, base_channels * 8)
             layers += [
                 nn.Conv2d(width, new_width, kernel_size=4, stride=stride, padding=1, bias=False),
-                _norm(norm, new_width),
+                make_norm(new_width),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             width = new_width

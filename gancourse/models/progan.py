@@ -35,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.checks import check_positive_int
+
 
 def _log2_resolution(resolution: int, name: str = "resolution") -> int:
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 4 or resolution & (resolution - 1):
@@ -120,8 +122,7 @@ class MinibatchStdDev(nn.Module):
 
     def __init__(self, group_size: int = 4) -> None:
         super().__init__()
-        if group_size < 1:
-            raise ValueError(f"group_size = {group_size} is out of range: allowed group_size >= 1 (paper: 4)")
+        check_positive_int("group_size", group_size, note="paper: 4")
         self.group_size = group_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -31,42 +31,16 @@ downsampling is a 2 x 2 mean pool. Weights keep PyTorch's default initialisation
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.checks import check_positive_ints
+from gancourse.models.layers import NormLayer, has_shift, n_doublings, norm_layer
+
+#: Normalisations the residual blocks accept by name (see :func:`gancourse.models.layers.norm_layer`).
 NORMS = ("batch", "layer", "none")
 RESAMPLES = ("up", "down", None)
-
-
-def make_norm(norm: str, channels: int) -> nn.Module:
-    """Batch norm, layer norm over (C, H, W) with a per-channel scale and shift, or nothing."""
-    if norm == "batch":
-        return nn.BatchNorm2d(channels)
-    if norm == "layer":
-        # GroupNorm with one group normalises each sample over all its channels and pixels:
-        # the layer norm of Ba et al. 2016, and of the WGAN-GP code, for feature maps
-        return nn.GroupNorm(1, channels)
-    if norm == "none":
-        return nn.Identity()
-    raise ValueError(f"norm = {norm!r} is not allowed: choose one of {', '.join(repr(n) for n in NORMS)}")
-
-
-def _check_channels(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} = {value!r} is out of range: allowed {name} >= 1 (an integer)")
-
-
-def _n_doublings(image_size: int) -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or not 16 <= image_size <= 128 or image_size & (image_size - 1):
-        raise ValueError(
-            f"image_size = {image_size!r} is not supported: the networks double 4 x 4 up to the image size, "
-            "so allowed values are 16, 32, 64, 128"
-        )
-    return int(math.log2(image_size // 4))  # 32 -> 3 doublings: 4 -> 8 -> 16 -> 32
 
 
 class ResidualBlock(nn.Module):
@@ -75,16 +49,18 @@ class ResidualBlock(nn.Module):
     ``skip=False`` computes relu(F(x)): the same layers without the shortcut (a plain network).
     """
 
-    def __init__(self, channels: int, norm: str = "batch", skip: bool = True) -> None:
+    def __init__(self, channels: int, norm: str | NormLayer = "batch", skip: bool = True) -> None:
         super().__init__()
-        _check_channels(channels=channels)
-        bias = norm == "none"  # a bias right before a norm's own shift is redundant
+        check_positive_ints(channels=channels)
+        make_norm = norm_layer(norm, allowed=NORMS)
+        norm1, norm2 = make_norm(channels), make_norm(channels)
+        bias = not has_shift(norm1)  # a bias right before a norm's own shift is redundant
         self.residual = nn.Sequential(
             nn.Conv2d(channels, channels, 3, padding=1, bias=bias),
-            make_norm(norm, channels),
+            norm1,
             nn.ReLU(),
             nn.Conv2d(channels, channels, 3, padding=1, bias=bias),
-            make_norm(norm, channels),
+            norm2,
         )
         self.skip = skip
 
@@ -99,17 +75,20 @@ class ResBlock(nn.Module):
     (B, in, H, W) -> (B, out, 2H, 2W) for 'up', (B, out, H/2, W/2) for 'down', (B, out, H, W) for None.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, resample: str | None = None, norm: str = "batch") -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, resample: str | None = None, norm: str | NormLayer = "batch"
+    ) -> None:
         super().__init__()
-        _check_channels(in_channels=in_channels, out_channels=out_channels)
+        check_positive_ints(in_channels=in_channels, out_channels=out_channels)
         if resample not in RESAMPLES:
             raise ValueError(f"resample = {resample!r} is not allowed: choose 'up', 'down' or None")
+        make_norm = norm_layer(norm, allowed=NORMS)
         self.resample = resample
         # 'up' changes the width in the first conv (paper: UpsampleConv in -> out), otherwise in the second
         mid = out_channels if resample == "up" else in_channels
-        self.norm1 = make_norm(norm, in_channels)
+        self.norm1 = make_norm(in_channels)
         self.conv1 = nn.Conv2d(in_channels, mid, 3, padding=1)
-        self.norm2 = make_norm(norm, mid)
+        self.norm2 = make_norm(mid)
         self.conv2 = nn.Conv2d(mid, out_channels, 3, padding=1)
         # identity when the shape is kept; else a 1x1 conv that matches the new channels (and is resampled too)
         self.shortcut_conv = (
@@ -144,7 +123,7 @@ class OptimizedBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        _check_channels(in_channels=in_channels, out_channels=out_channels)
+        check_positive_ints(in_channels=in_channels, out_channels=out_channels)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
         self.shortcut_conv = nn.Conv2d(in_channels, out_channels, 1)
@@ -159,8 +138,8 @@ class ResNetGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 128, base_channels: int = 128, image_size: int = 32, channels: int = 1) -> None:
         super().__init__()
-        _check_channels(latent_dim=latent_dim, base_channels=base_channels, channels=channels)
-        n = _n_doublings(image_size)
+        check_positive_ints(latent_dim=latent_dim, base_channels=base_channels, channels=channels)
+        n = n_doublings(image_size)
         self.latent_dim, self.base_channels = latent_dim, base_channels
         self.input = nn.Linear(latent_dim, base_channels * 4 * 4)  # z -> (B, C * 16), reshaped to (B, C, 4, 4)
         self.blocks = nn.Sequential(*[ResBlock(base_channels, base_channels, "up", norm="batch") for _ in range(n)])
@@ -176,15 +155,22 @@ class ResNetGenerator(nn.Module):
 class ResNetCritic(nn.Module):
     """image (B, channels, image_size, image_size) -> score (B,); no batch norm (gradient penalty)."""
 
-    def __init__(self, base_channels: int = 128, image_size: int = 32, norm: str = "none", channels: int = 1) -> None:
+    def __init__(
+        self, base_channels: int = 128, image_size: int = 32, norm: str | NormLayer = "none", channels: int = 1
+    ) -> None:
         super().__init__()
-        _check_channels(base_channels=base_channels, channels=channels)
-        if norm not in ("layer", "none"):
+        check_positive_ints(base_channels=base_channels, channels=channels)
+        # a name must be one of the two; a callable must not build a batch norm
+        if callable(norm):
+            rejected = isinstance(norm(base_channels), (nn.BatchNorm2d, nn.SyncBatchNorm))
+        else:
+            rejected = norm not in ("layer", "none")
+        if rejected:
             raise ValueError(
                 f"norm = {norm!r} is not allowed in the critic: choose 'layer' or 'none' "
                 "(batch norm breaks the per-sample gradient penalty, Gulrajani et al. Sec. 4)"
             )
-        n = _n_doublings(image_size)
+        n = n_doublings(image_size)
         c = base_channels
         blocks: list[nn.Module] = [OptimizedBlock(channels, c)]  # image_size -> image_size / 2
         blocks += [ResBlock(c, c, "down", norm) for _ in range(n - 2)]  # ... -> 8 x 8

@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
 import torch
 
+from gancourse.config.style import StyleConfig
 from gancourse.device import pick_device
 from gancourse.style.color import luminance, match_luminance, with_content_colors
-from gancourse.config.style import StyleConfig
 from gancourse.style.images import load_style_image, square
 from gancourse.style.losses import content_loss, gram_matrix, style_loss, total_variation
 from gancourse.style.vgg import VGGFeatures, vgg19_features
@@ -57,16 +58,43 @@ class StyleRun:
         return self.config.steps / self.seconds if self.seconds > 0 else float("inf")
 
 
-def prepare(image: ImageLike | None, size: int, verbose: bool = True) -> torch.Tensor | None:
-    """A path, URL or tensor as a (1, 3, size, size) RGB tensor in [0, 1] on the CPU."""
+class StyleDiverged(RuntimeError):
+    """The style-transfer loss became NaN or infinite; the message names the step and the remedies."""
+
+
+def prepare(image: ImageLike | None, size: int, verbose: bool = True, name: str = "image") -> torch.Tensor | None:
+    """A path, URL or tensor as a (1, 3, size, size) RGB tensor in [0, 1] on the CPU; ``name`` is used in errors."""
     if image is None:
         return None
     if isinstance(image, torch.Tensor):
         image = image.detach().float().cpu()
+        if image.numel() == 0:
+            raise ValueError(f"{name} is an empty tensor {tuple(image.shape)}: give an RGB image (3, H, W)")
+        if not bool(torch.isfinite(image).all()):
+            bad = int((~torch.isfinite(image)).sum())
+            raise ValueError(f"{name} holds {bad} NaN or infinite value(s): give RGB values in [0, 1]")
         if image.min() < 0 or image.max() > 1:
-            raise ValueError("image tensors must hold RGB values in [0, 1] (convert [-1, 1] with (x + 1) / 2)")
+            raise ValueError(f"{name}: image tensors must hold RGB values in [0, 1] (convert [-1, 1] with (x + 1) / 2)")
         return square(image, size)[:1]
     return load_style_image(image, size, verbose)
+
+
+#: What :func:`settings_for_weights` changes in a config when the VGG19 has random weights (not in the paper).
+RANDOM_WEIGHTS_SETTINGS: dict[str, object] = {"normalize_losses": True, "style_weight": 10.0}
+
+
+def settings_for_weights(cfg: StyleConfig, extractor: VGGFeatures) -> StyleConfig:
+    """``cfg`` for ImageNet weights; for random weights, ``cfg`` with :data:`RANDOM_WEIGHTS_SETTINGS`.
+
+    Random filters give responses whose Gram entries shrink by orders of magnitude from conv1_1
+    to conv5_1, so in the paper's sum of absolute Gram errors the deep layers would vanish. With
+    ``normalize_losses`` each layer's error is relative to its target
+    (:func:`gancourse.style.losses.style_loss`), every style term starts near 1, and beta is
+    set for errors of that size (the default beta = 1e6 is meant for absolute errors).
+    """
+    if extractor.weights == "random":
+        return cfg.replace(**RANDOM_WEIGHTS_SETTINGS)
+    return cfg
 
 
 def matching_extractor(extractor: VGGFeatures | None, cfg: StyleConfig, verbose: bool = True) -> VGGFeatures:
@@ -114,8 +142,9 @@ def stylize(
         raise ValueError(f"give one or two style images, got {len(styles)}")
     if content is None and (cfg.content_layers or cfg.init == "content" or cfg.preserve_color):
         raise ValueError("content is None, but the config needs a content image (content_layers, init or colour)")
-    photo = prepare(content, size, verbose)
-    paintings = [prepare(s, size, verbose) for s in styles]
+    photo = prepare(content, size, verbose, name="content")
+    names = ["style"] if len(styles) == 1 else [f"style[{i}]" for i in range(len(styles))]
+    paintings = [prepare(s, size, verbose, name=name) for s, name in zip(styles, names, strict=True)]
     photo = None if photo is None else photo.to(device)
     paintings = [p.to(device) for p in paintings]
 
@@ -192,6 +221,13 @@ def stylize(
         began = time.perf_counter()
         for step in bar:
             optimizer.step(closure)
+            if not math.isfinite(losses["total"][-1]):  # LBFGS/Adam would carry NaN into the image silently
+                bar.close()
+                which = ", ".join(f"{k} = {v[-1]}" for k, v in losses.items() if v and not math.isfinite(v[-1]))
+                raise StyleDiverged(
+                    f"style transfer diverged at step {step}: {which}. Lower style_weight/content_weight, "
+                    "set normalize_losses=True, or use optimizer='adam' with a smaller lr"
+                )
             if cfg.optimizer == "adam":
                 with torch.no_grad():
                     x.clamp_(0, 1)  # projected gradient steps: pixels stay valid colours

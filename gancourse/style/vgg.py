@@ -25,12 +25,16 @@ that every figure can say so.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
 from torch import nn
 
+from gancourse.checks import check_int
 from gancourse.config.style import VGG19_LAYERS
 
 #: Output channels of each VGG19 convolution, "M" marking a 2x2 pooling (configuration E).
@@ -41,6 +45,10 @@ WEIGHTS = ("imagenet", "random")
 _DOWNLOAD_TIMEOUT_S = 30  # per socket operation: a blocked host fails instead of hanging
 
 
+class CorruptWeights(RuntimeError):
+    """The cached pretrained weights exist but cannot be read; the message names the file to delete."""
+
+
 def vgg19_layers(depth: int, pooling: str = "max") -> tuple[nn.Sequential, dict[str, int]]:
     """The first ``depth`` convolutions of VGG19 with their ReLUs and poolings.
 
@@ -48,8 +56,7 @@ def vgg19_layers(depth: int, pooling: str = "max") -> tuple[nn.Sequential, dict[
     ``vgg19().features``, so its state-dict keys match) and, per layer name, the
     index of the module whose output is that layer's rectified response.
     """
-    if not 1 <= depth <= len(VGG19_LAYERS):
-        raise ValueError(f"depth = {depth} is out of range: allowed 1 <= depth <= {len(VGG19_LAYERS)}")
+    check_int("depth", depth, 1, len(VGG19_LAYERS))
     if pooling not in ("max", "avg"):
         raise ValueError(f"pooling = {pooling!r} is not allowed: choose 'max' or 'avg'")
     modules: list[nn.Module] = []
@@ -149,6 +156,8 @@ def vgg19_features(
     try:
         state = _imagenet_state_dict()
         extractor.load_features_state(state)
+    except CorruptWeights:
+        raise  # a broken cache is not "no network": say which file to delete rather than fall back
     except Exception as err:  # no network, blocked host, corrupt cache, missing torchvision
         reason = f"{type(err).__name__}: {err}".strip()
         if verbose:
@@ -164,16 +173,42 @@ def vgg19_features(
     return extractor
 
 
-def _imagenet_state_dict() -> Mapping[str, torch.Tensor]:
-    """torchvision's ImageNet VGG19 state dict: from torch's cache, else downloaded into it."""
+def cached_weights_path() -> Path:
+    """Where torch keeps the downloaded ImageNet VGG19 weights (``$TORCH_HOME/hub/checkpoints/...``)."""
     from torchvision.models import VGG19_Weights
 
+    name = os.path.basename(urlparse(VGG19_Weights.IMAGENET1K_V1.url).path)
+    return Path(torch.hub.get_dir()) / "checkpoints" / name
+
+
+def _imagenet_state_dict() -> Mapping[str, torch.Tensor]:
+    """torchvision's ImageNet VGG19 state dict: from torch's cache, else downloaded into it.
+
+    Raises :class:`CorruptWeights` naming the cached file when it exists but cannot be loaded
+    (an interrupted download, a damaged disk): torch checks the hash only when downloading.
+    """
+    from torchvision.models import VGG19_Weights
+
+    cached = cached_weights_path()
+    was_cached = cached.is_file()
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(_DOWNLOAD_TIMEOUT_S)
     try:
-        return VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=True, check_hash=True)
+        state = VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=True, check_hash=True)
+    except Exception as err:
+        if was_cached:
+            raise CorruptWeights(
+                f"the cached VGG19 weights {cached} cannot be read ({type(err).__name__}: {err}): "
+                "delete that file and run again to download them afresh"
+            ) from err
+        raise
     finally:
         socket.setdefaulttimeout(previous)
+    if was_cached and not isinstance(state, Mapping):
+        raise CorruptWeights(
+            f"the cached VGG19 weights {cached} do not hold a state dict: delete that file and run again"
+        )
+    return state
 
 
 def weights_label(extractor: VGGFeatures) -> str:

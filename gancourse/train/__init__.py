@@ -24,8 +24,11 @@ from gancourse.train.loop import (
 from gancourse.train.paired import Pix2PixTrainer
 from gancourse.train.progressive import ProgressiveTrainer
 from gancourse.train.recipes import (
+    RECIPES,
+    Recipe,
     class_rows,
     conditional_gan,
+    recipe_for_config,
     dcgan,
     load_or_train,
     mlp_gan,
@@ -41,6 +44,8 @@ from gancourse.train.supervised import RegressionRun, evaluate_regressor, train_
 
 __all__ = [
     "GANTrainer",
+    "RECIPES",
+    "Recipe",
     "Pix2PixTrainer",
     "ProgressiveTrainer",
     "RealSampler",
@@ -59,6 +64,7 @@ __all__ = [
     "mlp_gan",
     "pix2pix",
     "progan",
+    "recipe_for_config",
     "resnet_gan",
     "seconds_per_step",
     "toy_gan",

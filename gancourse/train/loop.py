@@ -15,23 +15,31 @@ trainers that change what the networks see are ``paired.py`` (pix2pix) and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
 from gancourse.checkpoints import (
     CheckpointError,
+    NonFiniteState,
+    check_writable,
     config_differences,
     config_record,
+    generator_state,
     load_checkpoint,
+    nonfinite_entries,
+    require_keys,
     rng_state,
     save_checkpoint,
+    set_generator_state,
     set_rng_state,
 )
 from gancourse.config import GANConfig
@@ -99,8 +107,41 @@ class TensorSampler:
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+    """A loss, a weight or an optimiser state became NaN or infinite.
 
+    The message names the step and the last good checkpoint.
+    """
+
+
+#: What a trainer checkpoint must hold (older files without "networks" are accepted).
+REQUIRED_KEYS = (
+    "config_class", "config", "step", "generator", "discriminator", "opt_g", "opt_d", "schedulers",
+    "scaler_g", "scaler_d", "data_rng", "noise_rng", "global_rng", "history", "samples",
+)
+#: The entries that must be finite before a checkpoint is written.
+FINITE_KEYS = ("generator", "discriminator", "opt_g", "opt_d")
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of nested dicts/lists/tuples whose tensors are cloned (a state dict holds live tensors)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone(v) for v in value)
+    return value
+
+
+def _check_steps(steps: Any) -> int | None:
+    """``steps`` as an int (None allowed); ``ValueError`` for 2.5, True, -1 or "10"."""
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(
+            f"steps = {steps!r} is out of range: allowed an integer >= 0 (total generator updates), or None"
+        )
+    return int(steps)
 
 
 
@@ -146,6 +187,11 @@ class GANTrainer:
         memory_format = torch.channels_last if self.fast_layout else torch.preserve_format
         self.generator = generator.to(self.device, memory_format=memory_format)
         self.discriminator = discriminator.to(self.device, memory_format=memory_format)
+        # Data-parallel training (gancourse.train.distributed, under torchrun) sets this process's rank,
+        # the number of processes, and the DistributedDataParallel wrappers through which the forwards
+        # whose gradients are applied run; in one process they are the networks themselves.
+        self.rank, self.world_size = 0, 1
+        self.synced_generator, self.synced_discriminator = self.generator, self.discriminator
         self.objective = self._objective(objective)
         # Salimans et al. 2016, Sec. 3.3: each player's running mean of its past parameters
         self.historical: dict[str, HistoricalAverage] = {}
@@ -160,6 +206,9 @@ class GANTrainer:
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.data_rng = torch.Generator().manual_seed(cfg.seed)  # real batches are drawn on the CPU
         self.noise_rng = torch.Generator(self.device).manual_seed(cfg.seed + 1)
+        # randomness at inference (pix2pix's test-time dropout) has its own stream: looking at samples
+        # never changes the training run, and repeated calls still draw fresh noise
+        self.inference_rng = torch.Generator(self.device).manual_seed(cfg.seed + 3)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
         self.fixed_z = torch.randn(self.n_fixed, self.latent_dim, generator=fixed).to(self.device)  # (n_fixed, latent)
         if fixed_condition is not None and len(fixed_condition) != n_fixed:
@@ -170,6 +219,10 @@ class GANTrainer:
         self.history: dict[str, list[float]] = {}
         self.samples: list[tuple[int, torch.Tensor]] = []  # (step, G(fixed_z) on the CPU)
         self._window: list[tuple[int, dict[str, torch.Tensor]]] = []  # per-step values not yet logged
+        self._saved_step: int | None = None  # the step of the last checkpoint this trainer wrote or loaded
+        #: keep the state at the start of each step in memory, so that an interrupted step is undone
+        #: (see :meth:`train`); False saves one copy of the networks and optimisers per step
+        self.atomic_steps = True
 
     def _objective(self, objective: Objective | None) -> Objective:
         """``objective``, or the one ``cfg`` names; wrapped for feature matching; tricks D cannot take refused."""
@@ -217,26 +270,38 @@ class GANTrainer:
         """The arguments of G: ``(z,)``, or ``(z, condition)`` for a conditional GAN."""
         return (z,) if condition is None else (z, condition)
 
-    def critic(self, condition: torch.Tensor | None) -> Callable[[torch.Tensor], torch.Tensor]:
-        """D as a function of the samples alone: the condition, if any, bound in."""
+    def critic(
+        self, condition: torch.Tensor | None, discriminator: nn.Module | None = None
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """D (or ``discriminator``, e.g. its DDP wrapper) as a function of the samples alone: the condition bound in."""
+        discriminator = self.discriminator if discriminator is None else discriminator
         if condition is None:
-            return self.discriminator
-        return lambda x: self.discriminator(x, condition)
+            return discriminator
+        return lambda x: discriminator(x, condition)
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
-        """G(z) (or G(z, condition)) in eval mode (batch norm uses its running statistics), on the CPU."""
+        """G(z) (or G(z, condition)) in inference mode (:meth:`inference`), on the CPU."""
         z = self.sample_z(z) if isinstance(z, int) else z.to(self.device)
         if condition is not None and len(condition) != len(z):
             raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
         conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
+        with self.inference():
+            chunks = zip(z.split(1024), conditions, strict=True)
+            return torch.cat([self.generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in chunks])
+
+    @contextlib.contextmanager
+    def inference(self) -> Iterator[None]:
+        """How G runs in :meth:`generate`: eval mode (batch norm uses its running statistics).
+
+        G's mode is restored afterwards, also when an exception interrupts it.
+        """
         was_training = self.generator.training
         self.generator.eval()
-        out = torch.cat(
-            [self.generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in zip(z.split(1024), conditions)]
-        )
-        self.generator.train(was_training)
-        return out
+        try:
+            yield
+        finally:
+            self.generator.train(was_training)
 
     def generate_fixed(self) -> torch.Tensor:
         """G on the fixed noise batch (and fixed conditions): the samples kept during training."""
@@ -264,7 +329,7 @@ class GANTrainer:
             # detach: the discriminator's loss must not send gradients into the generator
             fake = self.generator(*self.generator_inputs(z, condition)).detach()
             with autocast(self.device, amp):
-                loss_d, stats = self.objective.loss_d(self.critic(condition), real, fake)
+                loss_d, stats = self.objective.loss_d(self.critic(condition, self.synced_discriminator), real, fake)
             loss_d = loss_d + self.historical_penalty("discriminator")
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
@@ -276,67 +341,165 @@ class GANTrainer:
 
         # The generator's loss goes through D, so backward() would also fill D's .grad;
         # freezing D skips that work (D's gradients are cleared before its next step anyway).
+        # finally: an exception or Ctrl-C in the G update must not leave D frozen.
+        flags = [p.requires_grad for p in self.discriminator.parameters()]
         if cfg.freeze_d_in_g_step:
             self.discriminator.requires_grad_(False)
-        # G is updated against the last critic step's real batch: a conditional GAN reuses its
-        # labels, pix2pix its input/target pairs (for the L1 term)
-        with autocast(self.device, amp):
-            fake = self.generator(*self.generator_inputs(self.sample_z(len(real)), condition))
-            loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
-        loss_g = loss_g + self.historical_penalty("generator")
-        self.opt_g.zero_grad(set_to_none=True)
-        self.scaler_g.scale(loss_g).backward()
-        self.scaler_g.step(self.opt_g)
-        self.scaler_g.update()
-        if self.historical:
-            self.historical["generator"].update(self.generator)
-        if cfg.freeze_d_in_g_step:
-            self.discriminator.requires_grad_(True)
+        try:
+            # G is updated against the last critic step's real batch: a conditional GAN reuses its
+            # labels, pix2pix its input/target pairs (for the L1 term). D runs unwrapped here: only G's
+            # gradients are applied in this step, so only G's are synchronised across processes.
+            with autocast(self.device, amp):
+                fake = self.synced_generator(*self.generator_inputs(self.sample_z(len(real)), condition))
+                loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
+            loss_g = loss_g + self.historical_penalty("generator")
+            self.opt_g.zero_grad(set_to_none=True)
+            self.scaler_g.scale(loss_g).backward()
+            self.scaler_g.step(self.opt_g)
+            self.scaler_g.update()
+            if self.historical:
+                self.historical["generator"].update(self.generator)
+        finally:
+            for p, flag in zip(self.discriminator.parameters(), flags, strict=True):
+                p.requires_grad_(flag)
         for scheduler in self.schedulers:
             scheduler.step()
         self.step += 1
         values = {"loss_d": loss_d, "loss_g": loss_g, **stats, **g_stats}
         return {k: torch.as_tensor(v).detach().float() for k, v in values.items()}
 
-    def train(self, steps: int | None = None, progress: bool = True) -> dict[str, list[float]]:
+    def train(
+        self, steps: int | None = None, progress: bool = True, on_step: Callable[[GANTrainer], None] | None = None
+    ) -> dict[str, list[float]]:
         """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history.
 
         Losses are logged every ``cfg.log_every`` steps and samples kept every
         ``cfg.sample_every`` steps, both also at ``cfg.steps``; values of steps not yet
         logged wait (and travel in a checkpoint), so a run stopped anywhere and
-        resumed records exactly what an uninterrupted run does.
+        resumed records exactly what an uninterrupted run does. ``on_step(trainer)`` is called
+        after every step (the command line writes sample grids with it). In a data-parallel run
+        only rank 0 shows progress and keeps samples.
+
+        Every step is atomic: the state at its start is kept in memory, and an exception
+        or Ctrl-C anywhere in the step (in D's or G's update, logging, a snapshot, a
+        checkpoint, ``on_step``) restores it, weights, optimisers, schedulers, scalers,
+        random generators, history and samples, before it propagates. Calling ``train()``
+        again therefore re-runs the interrupted step from the same state and continues
+        exactly as an uninterrupted run. The price is one in-memory copy of the
+        networks and optimiser states per step (``trainer.atomic_steps = False``
+        skips it; then only a run resumed from a checkpoint is exact).
+
+        The checkpoint folder is checked to be writable before the first step. If the
+        final save fails, the :class:`~gancourse.checkpoints.CheckpointError` says where
+        it could not be written; the trained networks stay in this trainer
+        (``trainer.save(other_path)``).
         """
-        target = self.cfg.steps if steps is None else steps
+        target = self.cfg.steps if steps is None else _check_steps(steps)
+        if self.checkpoint_path and self.step < target:
+            check_writable(self.checkpoint_path)  # before hours of training, not at the final save
         bar = None
-        if progress and self.step < target:
+        if progress and self.step < target and self.rank == 0:
             from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
 
             bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0)
         try:
             while self.step < target:
-                self._window.append((self.step, self.train_step()))
-                if self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps:
-                    logged = self._flush()
-                    if bar is not None:
-                        bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
-                if self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps:
-                    self.samples.append((self.step, self.generate_fixed()))
-                if self.checkpoint_path and self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
-                    self.save()
+                before = self._snapshot() if self.atomic_steps else None
+                try:
+                    index = self.step
+                    values = self.train_step()
+                    self._window.append((index, values))
+                    if self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps:
+                        logged = self._flush()
+                        if bar is not None:
+                            bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items() if k.startswith("loss")})
+                    if (self.step % self.cfg.sample_every == 0 or self.step == self.cfg.steps) and self.rank == 0:
+                        self.samples.append((self.step, self.generate_fixed()))
+                    every = self.cfg.checkpoint_every
+                    if self.checkpoint_path and every and self.step % every == 0:
+                        self.save()
+                    if on_step is not None:
+                        on_step(self)
+                except BaseException:  # KeyboardInterrupt included: undo the unfinished step
+                    if before is not None:
+                        self._restore(before)
+                    raise
                 if bar is not None:
                     bar.update(1)
         finally:
             if bar is not None:
                 bar.close()
-        if self.checkpoint_path:
-            self.save()
+        if self.checkpoint_path and self._saved_step != self.step:  # a loaded, finished run is not rewritten
+            try:
+                self.save()
+            except CheckpointError as err:
+                raise CheckpointError(
+                    f"{err}. Training reached step {self.step}, and the trained networks are still in this trainer: "
+                    "save them elsewhere with trainer.save(path)"
+                ) from err
         return self.history
+
+    # ----------------------------------------------------------------------------------
+    # atomic steps: the state in memory
+    # ----------------------------------------------------------------------------------
+
+    def _snapshot(self) -> dict[str, Any]:
+        """Everything a step changes, copied (tensors cloned; history, window and samples shallow-copied)."""
+        return {
+            "generator": _clone(self.generator.state_dict()),
+            "discriminator": _clone(self.discriminator.state_dict()),
+            "opt_g": _clone(self.opt_g.state_dict()),
+            "opt_d": _clone(self.opt_d.state_dict()),
+            "schedulers": _clone([s.state_dict() for s in self.schedulers]),
+            "scaler_g": _clone(self.scaler_g.state_dict()),
+            "scaler_d": _clone(self.scaler_d.state_dict()),
+            "data_rng": generator_state(self.data_rng),
+            "noise_rng": generator_state(self.noise_rng),
+            "inference_rng": generator_state(self.inference_rng),
+            "global_rng": rng_state(),
+            "step": self.step,
+            "history": {k: list(v) for k, v in self.history.items()},
+            "window": list(self._window),
+            "samples": list(self.samples),
+            "historical": {player: average.state_dict() for player, average in self.historical.items()},
+            "requires_grad": [[p.requires_grad for p in m.parameters()] for m in (self.generator, self.discriminator)],
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        """Put back what :meth:`_snapshot` or a checkpoint holds (no checks: see :meth:`load`)."""
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for scheduler, s in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(s)
+        self.scaler_g.load_state_dict(state["scaler_g"])
+        self.scaler_d.load_state_dict(state["scaler_d"])
+        set_generator_state(self.data_rng, state["data_rng"])
+        set_generator_state(self.noise_rng, state["noise_rng"])
+        if "inference_rng" in state:  # absent from checkpoints written before it existed
+            set_generator_state(self.inference_rng, state["inference_rng"])
+        set_rng_state(state["global_rng"])
+        self.step = int(state["step"])
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self._window = [(int(step), dict(values)) for step, values in state.get("window", [])]
+        self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
+        for player, average in self.historical.items():  # historical averaging's running means (chapter 12)
+            average.load_state_dict(state["historical"][player])
+        for module, flags in zip((self.generator, self.discriminator), state.get("requires_grad", ()), strict=False):
+            for p, flag in zip(module.parameters(), flags, strict=True):
+                p.requires_grad_(flag)
+        self.after_restore()
+
+    def after_restore(self) -> None:
+        """Called after a checkpoint or an interrupted step was restored (ProGAN sets its stage here)."""
 
     def _flush(self) -> dict[str, float]:
         """Check the pending per-step values for NaN/inf, then log their means."""
         if not self._window:
             return {}
         names, table = self._checked_window()
+        self._check_weights()
         logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist()))}
         logged["lr_g"] = self.opt_g.param_groups[0]["lr"]
         for name, value in logged.items():
@@ -354,23 +517,51 @@ class GANTrainer:
             step = self._window[bad][0] + 1
             which = ", ".join(f"{n} = {float(table[bad, i])}" for i, n in enumerate(names) if not torch.isfinite(table[bad, i]))
             self._window.clear()
-            where = (
-                f"the last good checkpoint, {self.checkpoint_path}, is intact"
-                if self.checkpoint_path and self.checkpoint_path.exists()
-                else "no checkpoint was written"
-            )
             raise TrainingDiverged(
-                f"training diverged at step {step}: {which}. Stopped; {where}. "
+                f"training diverged at step {step}: {which}. Stopped; {self._last_good()}. "
                 "Lower the learning rates, or check the data for NaNs."
             )
         return names, table
+
+    def _check_weights(self) -> None:
+        """TrainingDiverged if a weight or an optimiser state is NaN/inf (a NaN gradient with finite losses)."""
+        networks = (self.generator, self.discriminator)
+        tensors = [t for m in networks for t in m.state_dict().values() if t.is_floating_point()]
+        tensors += [
+            t for opt in (self.opt_g, self.opt_d) for st in opt.state.values() for t in st.values()
+            if isinstance(t, torch.Tensor) and t.is_floating_point()
+        ]
+        if not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()):
+            return
+        state = {k: self._part_state(k) for k in FINITE_KEYS}
+        bad = [name for key in FINITE_KEYS for name in nonfinite_entries(state[key], key)]
+        shown = ", ".join(bad[:4]) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
+        raise TrainingDiverged(
+            f"training diverged by step {self.step}: NaN or inf in {shown} although the logged losses were finite "
+            f"(a NaN gradient). Stopped; {self._last_good()}. Lower the learning rates, or check the data for NaNs."
+        )
+
+    def _part_state(self, key: str) -> Any:
+        """One of the networks' or optimisers' state dicts, by its checkpoint key."""
+        owners = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g}
+        return {**owners, "opt_d": self.opt_d}[key].state_dict()
+
+    def _last_good(self) -> str:
+        """What the diverged run left on disk, said truthfully."""
+        saved = getattr(self, "_saved_step", None)
+        if self.checkpoint_path and self.checkpoint_path.exists() and saved is not None:
+            return f"the last good checkpoint, {self.checkpoint_path} (step {saved}), is intact"
+        if self.checkpoint_path and self.checkpoint_path.exists():
+            return f"{self.checkpoint_path} was not overwritten by this run"
+        return "no checkpoint was written"
 
     # ----------------------------------------------------------------------------------
     # checkpoints
     # ----------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        """Everything a resume needs; in a data-parallel run a collective (every rank's RNG states)."""
+        state = {
             **config_record(self.cfg),
             "step": self.step,
             "finished": self.step >= self.cfg.steps,
@@ -381,23 +572,51 @@ class GANTrainer:
             "schedulers": [s.state_dict() for s in self.schedulers],
             "scaler_g": self.scaler_g.state_dict(),
             "scaler_d": self.scaler_d.state_dict(),
-            "data_rng": self.data_rng.get_state(),
-            "noise_rng": self.noise_rng.get_state(),
+            "networks": [type(self.generator).__name__, type(self.discriminator).__name__],
+            "data_rng": generator_state(self.data_rng),
+            "noise_rng": generator_state(self.noise_rng),  # tagged with its device: loads on a CPU or a GPU
+            "inference_rng": generator_state(self.inference_rng),
             "global_rng": rng_state(),
             "history": self.history,
             "window": [[step, values] for step, values in self._window],  # checked, not yet logged
             "samples": [[step, images] for step, images in self.samples],
             "historical": {player: average.state_dict() for player, average in self.historical.items()},
         }
+        if self.world_size > 1:
+            from gancourse.train.distributed import gather_rng_states
+
+            state["rank_rng"] = gather_rng_states(self)
+        return state
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write a checkpoint (atomically) to ``path`` or ``checkpoint_path``."""
+        """Write a checkpoint (atomically) to ``path`` or ``checkpoint_path``.
+
+        Never writes NaN or inf weights or optimiser state: :class:`TrainingDiverged`
+        is raised instead and the previous checkpoint stays as it was. The new file
+        replaces the old one only after it was written, flushed and read back.
+        """
         if self._window:
             self._checked_window()  # never save weights whose recent losses were not checked
         target = Path(path) if path else self.checkpoint_path
         if target is None:
             raise ValueError("path = None and no checkpoint_path was given: say where to save")
-        return save_checkpoint(target, self.state_dict())
+        state = self.state_dict()  # a collective in a data-parallel run: every rank calls it
+        try:
+            if self.rank == 0:  # only rank 0 writes
+                written = save_checkpoint(target, state, finite=FINITE_KEYS)
+            else:
+                bad = [name for key in FINITE_KEYS for name in nonfinite_entries(state[key], key)]
+                if bad:
+                    raise NonFiniteState(f"not saving {target}: NaN or inf in {', '.join(bad[:5])}")
+                written = target
+        except NonFiniteState as err:
+            raise TrainingDiverged(
+                f"training diverged by step {self.step}: {err}; the losses were finite (a NaN gradient). "
+                f"Stopped; {self._last_good()}. Lower the learning rates, or check the data for NaNs."
+            ) from err
+        if target == self.checkpoint_path:
+            self._saved_step = self.step
+        return written
 
     def load(self, path: str | os.PathLike | None = None) -> int:
         """Restore everything from a checkpoint of the same config; returns the step reached."""
@@ -405,29 +624,42 @@ class GANTrainer:
         if source is None:
             raise ValueError("path = None and no checkpoint_path was given: say what to load")
         state = load_checkpoint(source, map_location=self.device)
+        require_keys(state, REQUIRED_KEYS, source)
         differ = config_differences(self.cfg, state)
         if differ:
             raise CheckpointError(
                 f"{source} was trained with another configuration ({state['config_class']}; differs in: "
                 f"{', '.join(differ)}): delete it or use a matching config"
             )
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        for scheduler, s in zip(self.schedulers, state["schedulers"], strict=True):
-            scheduler.load_state_dict(s)
-        self.scaler_g.load_state_dict(state["scaler_g"])
-        self.scaler_d.load_state_dict(state["scaler_d"])
-        self.data_rng.set_state(state["data_rng"].cpu())
-        self.noise_rng.set_state(state["noise_rng"].cpu())
-        set_rng_state(state["global_rng"])
-        self.step = state["step"]
-        self.history = {k: list(v) for k, v in state["history"].items()}
-        self._window = [(int(step), dict(values)) for step, values in state.get("window", [])]
-        self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
-        for player, average in self.historical.items():
-            average.load_state_dict(state["historical"][player])
+        mine = [type(self.generator).__name__, type(self.discriminator).__name__]
+        if "networks" in state and list(state["networks"]) != mine:
+            raise CheckpointError(
+                f"{source} holds a {' and a '.join(state['networks'])}, but this trainer has a {' and a '.join(mine)}: "
+                "it was written by another builder with the same config; load it with that builder"
+            )
+        if len(state["schedulers"]) != len(self.schedulers):
+            raise CheckpointError(
+                f"{source} holds {len(state['schedulers'])} learning-rate scheduler(s), this trainer has "
+                f"{len(self.schedulers)}: build it with the same schedulers"
+            )
+        before = self._snapshot()
+        try:  # all or nothing: a mismatch half way puts everything back
+            self._restore(state)
+            if self.world_size > 1 or "rank_rng" in state:
+                from gancourse.train.distributed import restore_rng_states
+
+                restore_rng_states(self, state)  # this rank's own streams
+        except CheckpointError:
+            self._restore(before)
+            raise
+        except Exception as err:
+            self._restore(before)
+            detail = " ".join(str(err).split())[:600]
+            raise CheckpointError(
+                f"{source} does not fit this trainer ({type(err).__name__}: {detail}); nothing was loaded. "
+                "Was it written by another builder or version? Delete it, or load it with the builder that wrote it"
+            ) from err
+        self._saved_step = self.step if source == self.checkpoint_path else getattr(self, "_saved_step", None)
         return self.step
 
 

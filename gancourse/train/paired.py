@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import torch
+import contextlib
+from collections.abc import Iterator
 
+import torch
+from torch import nn
+
+from gancourse.models.pix2pix import NoiseDropout
 from gancourse.train.loop import GANTrainer
 
 
@@ -12,13 +17,62 @@ class Pix2PixTrainer(GANTrainer):
 
     The real sampler returns ``(target, input)`` pairs, so the trainer's ``condition``
     is the input image; :meth:`translate` maps input images to outputs.
+
+    Inference follows the paper (Isola et al. 2017, Sec. 3.3): "at inference time, we
+    run the generator net in exactly the same manner as during the training phase",
+    that is, batch norm normalises with the statistics of the test batch (at batch
+    size 1 that is instance normalisation) and dropout stays on (unless the
+    generator was built with ``test_dropout=False``). The running averages are
+    neither used nor updated, and the dropout masks come from the trainer's own
+    ``inference_rng`` (saved in checkpoints), so looking at samples never changes
+    the training run, while every call draws fresh dropout noise.
     """
+
+    @property
+    def latent_dim(self) -> int:
+        return 0  # no z: dropout is pix2pix's noise
 
     def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         if condition is None:
             raise ValueError("condition = None: pix2pix's generator needs the input image")
         return (condition,)
 
+    @contextlib.contextmanager
+    def inference(self) -> Iterator[None]:
+        """G as in training: batch statistics of the batch, dropout as built; no running-average update."""
+        generator = self.generator
+        was_training = generator.training
+        norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        tracked = [m.track_running_stats for m in norms]
+        generator.train()
+        for m in norms:
+            m.track_running_stats = False  # in train mode: normalise by this batch, leave the running averages alone
+        for m in generator.modules():
+            if isinstance(m, NoiseDropout):
+                m.eval()  # NoiseDropout drops in eval mode only if built with test_dropout=True
+        cuda = self.device.type == "cuda"
+        try:
+            # dropout draws from the global generator of G's device: run it on the trainer's own
+            # inference stream, and give the training stream back untouched afterwards
+            with torch.random.fork_rng(devices=[self.device] if cuda else []):
+                if cuda:
+                    torch.cuda.set_rng_state(self.inference_rng.get_state(), self.device)
+                else:
+                    torch.set_rng_state(self.inference_rng.get_state())
+                try:
+                    yield
+                finally:
+                    after = torch.cuda.get_rng_state(self.device) if cuda else torch.get_rng_state()
+                    self.inference_rng.set_state(after)
+        finally:
+            for m, flag in zip(norms, tracked, strict=True):
+                m.track_running_stats = flag
+            generator.train(was_training)
+
     def translate(self, condition: torch.Tensor) -> torch.Tensor:
-        """G(x) for input images x (B, C_in, S, S), in eval mode (dropout stays on if ``test_dropout``), on the CPU."""
-        return self.generate(len(condition), condition)
+        """G(x) for input images x (B, C_in, S, S), run as in training (see the class docstring), on the CPU.
+
+        The outputs depend on the batch: batch norm uses its statistics, as in the paper.
+        """
+        z = torch.empty(len(condition), 0)  # G takes no z: draw nothing from the training noise generator
+        return self.generate(z, condition)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
@@ -65,7 +64,5 @@ class ProgressiveTrainer(GANTrainer):
         ends = {p.start + p.steps for p in self.cfg.phases()}
         return {step: images for step, images in self.samples if step in ends}
 
-    def load(self, path: str | os.PathLike | None = None) -> int:
-        step = super().load(path)
-        self._set_stage(max(step - 1, 0))  # the stage the last step ran at, for generate()
-        return step
+    def after_restore(self) -> None:
+        self._set_stage(max(self.step - 1, 0))  # the stage the last step ran at, for generate()

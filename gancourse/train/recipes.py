@@ -21,14 +21,17 @@ builder                chapter     paper
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from gancourse.checkpoints import checkpoint_dir, config_key
+from gancourse.checkpoints import CheckpointError, checkpoint_dir, config_key
+from gancourse.checks import check_positive_int
 from gancourse.config import (
     ConditionalGANConfig,
     DataConfig,
@@ -42,7 +45,16 @@ from gancourse.config import (
     WGANConfig,
     WGANGPConfig,
 )
-from gancourse.data import SPECS, ImageFiles, edge_pairs, grid_of_gaussians, preload, ring_of_gaussians
+from gancourse.data import (
+    dataset_channels,
+    dataset_classes,
+    edge_pairs,
+    emoji_pairs,
+    grid_of_gaussians,
+    paired_folder,
+    preload,
+    ring_of_gaussians,
+)
 from gancourse.device import seed_everything
 from gancourse.losses import Pix2PixObjective, WassersteinObjective
 from gancourse.models import (
@@ -63,6 +75,8 @@ from gancourse.train.loop import GANTrainer, RunData, TensorSampler
 from gancourse.train.paired import Pix2PixTrainer
 from gancourse.train.progressive import ProgressiveTrainer
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # a file-name stem: no folders, no leading dot
+
 
 def load_or_train(
     name: str,
@@ -75,21 +89,45 @@ def load_or_train(
 ) -> GANTrainer:
     """A trained trainer for ``cfg``: loaded from the checkpoint cache when one exists, else trained.
 
-    A finished checkpoint is loaded and not retrained (``force=True`` retrains from
-    scratch); an unfinished one, left by an interrupted run, is resumed from its step.
-    This is how full-mode results trained once on a GPU reach a reader on a CPU.
+    A finished checkpoint is loaded and not retrained; an unfinished one, left by an
+    interrupted run, is resumed from its step. This is how full-mode results trained
+    once on a GPU reach a reader on a CPU. ``name`` is a plain file-name stem
+    (letters, digits, ``-``, ``_``, ``.``), so a checkpoint never lands outside
+    ``directory``.
+
+    ``force=True`` retrains from scratch into a side file (``<name>-<key>.retrain.pt``)
+    and replaces the finished checkpoint only when the new run has finished: an
+    interrupted retrain leaves the old result in place. If only the final save fails
+    (a full disk), the message says where, and the trained trainer is returned.
     """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"name = {name!r} is not allowed: use a plain file-name stem of letters, digits, '-', '_' and '.' "
+            "(no folders, not starting with '.'); pass directory= to choose the folder"
+        )
     path = Path(directory or checkpoint_dir()) / f"{name}-{config_key(cfg)}.pt"
-    trainer = build(cfg, device=device, checkpoint_path=path)
+    target = path.with_name(f"{path.stem}.retrain.pt") if force else path
+    trainer = build(cfg, device=device, checkpoint_path=target)
     if force:
-        path.unlink(missing_ok=True)
-    if path.exists():
+        target.unlink(missing_ok=True)  # an earlier interrupted retrain: start from scratch, as asked
+        kept = f"; {path} stays until the new run finishes" if path.exists() else ""
+        print(f"{name}: retraining {cfg.steps} steps on {trainer.device} (checkpoint: {target}{kept})")
+    elif path.exists():
         step = trainer.load()
         verb = "loaded the finished run" if step >= cfg.steps else f"resuming the interrupted run from step {step}"
         print(f"{name}: {verb} ({path})")
     else:
         print(f"{name}: training {cfg.steps} steps on {trainer.device} (checkpoint: {path})")
-    trainer.train(progress=progress)
+    try:
+        trainer.train(progress=progress)
+    except CheckpointError as err:
+        if trainer.step < cfg.steps:
+            raise  # stopped before the end: the error is about more than the final save
+        print(f"{name}: WARNING: {err}")
+        return trainer
+    if force:
+        os.replace(target, path)  # atomic: the finished retrain takes the old result's place
+        trainer.checkpoint_path = path
     return trainer
 
 
@@ -114,25 +152,33 @@ def _minibatch(cfg: GANConfig) -> dict[str, int]:
     return {"minibatch_kernels": cfg.minibatch_kernels, "minibatch_kernel_dims": cfg.minibatch_kernel_dims}
 
 
+def _data_config(cfg) -> DataConfig:
+    """The DataConfig of a GAN config: its data set, size, limit and (for 'folder') folder."""
+    return DataConfig(
+        dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit, image_folder=cfg.image_folder
+    )
+
+
 def _images(cfg: MLPGANConfig | DCGANConfig) -> TensorSampler:
-    images, _ = preload(DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit))
+    images, _ = preload(_data_config(cfg))  # (N, C, S, S): C = 1 for MNIST-family, 3 for colour data
     return TensorSampler(images)
 
 
 def mlp_gan(cfg: MLPGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
     """Fully connected G and D on MNIST-family images."""
     seed_everything(cfg.seed)
-    shape = (1, cfg.image_size, cfg.image_size)
+    shape = (dataset_channels(cfg.dataset), cfg.image_size, cfg.image_size)
     generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=shape, n_hidden=3)
     discriminator = MLPDiscriminator(shape, cfg.hidden, n_hidden=2, **_minibatch(cfg))
     return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
 
 
 def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """The DCGAN of Radford et al. 2015 on MNIST-family images."""
+    """The DCGAN of Radford et al. 2015 on the images ``cfg.dataset`` names (channels follow the data)."""
     seed_everything(cfg.seed)
-    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
-    discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, **_minibatch(cfg))
+    channels = dataset_channels(cfg.dataset)
+    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
+    discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, **_minibatch(cfg))
     return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
 
 
@@ -148,8 +194,9 @@ def wgan(cfg: WGANConfig | WGANGPConfig, device: torch.device | None = None, che
     critic has layer norm (or none) instead of batch norm (``cfg.critic_norm``).
     """
     seed_everything(cfg.seed)
-    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
-    critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
+    channels = dataset_channels(cfg.dataset)
+    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
+    critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, norm=cfg.critic_norm)
     if isinstance(cfg, WGANGPConfig):
         objective = WassersteinObjective(gp_weight=cfg.gp_weight)
     else:
@@ -167,10 +214,11 @@ def wgan_gp(cfg: WGANGPConfig, device: torch.device | None = None, checkpoint_pa
 
 
 def resnet_gan(cfg: ResNetGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """The WGAN-GP CIFAR ResNet (Gulrajani et al. 2017, App. F) on MNIST-family images, ``cfg``: ResNetGANConfig."""
+    """The WGAN-GP CIFAR ResNet (Gulrajani et al. 2017, App. F) on ``cfg.dataset`` (``cfg``: ResNetGANConfig)."""
     seed_everything(cfg.seed)
-    generator = ResNetGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size)
-    critic = ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm)
+    channels = dataset_channels(cfg.dataset)
+    generator = ResNetGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
+    critic = ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm, channels=channels)
     objective = WassersteinObjective(gp_weight=cfg.gp_weight)
     return GANTrainer(
         generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
@@ -185,8 +233,7 @@ def seconds_per_step(
     Equal steps are not equal compute: this is the price of one step on ``device``,
     averaged over ``steps`` steps after one warm-up step, with no checkpoint written.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps = {steps!r} is out of range: allowed steps >= 1 (an integer)")
+    check_positive_int("steps", steps)
     trainer = build(cfg, device=device)
     trainer.train_step()  # warm-up: first-call allocations and kernel selection
     sync = torch.cuda.synchronize if trainer.device.type == "cuda" else (lambda: None)
@@ -214,42 +261,65 @@ def conditional_gan(cfg: ConditionalGANConfig, device: torch.device | None = Non
     images in class order: ``nrow=8`` shows one row per class); ``trainer.data.classes``
     names the classes.
     """
-    n_classes = len(SPECS[cfg.dataset].classes)
-    images, labels = preload(DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit))
+    classes = dataset_classes(cfg.dataset)  # digits, garments, emoji categories, CIFAR-10 classes
+    n_classes, channels = len(classes), dataset_channels(cfg.dataset)
+    images, labels = preload(_data_config(cfg))
     seed_everything(cfg.seed)
-    generator = ConditionalGenerator(cfg.latent_dim, n_classes, cfg.base_channels, cfg.image_size, embed_dim=cfg.embed_dim)
+    generator = ConditionalGenerator(
+        cfg.latent_dim, n_classes, cfg.base_channels, cfg.image_size, channels=channels, embed_dim=cfg.embed_dim
+    )
     discriminator = ConditionalDiscriminator(
-        n_classes, cfg.base_channels, cfg.image_size, projection=cfg.projection, embed_dim=cfg.embed_dim
+        n_classes, cfg.base_channels, cfg.image_size,
+        channels=channels, projection=cfg.projection, embed_dim=cfg.embed_dim,
     )
     per_class = kwargs.pop("per_class", 8)
     kwargs.setdefault("n_fixed", n_classes * per_class)
     kwargs.setdefault("fixed_condition", class_rows(n_classes, kwargs["n_fixed"] // n_classes))
     return GANTrainer(
         generator, discriminator, TensorSampler(images, labels), cfg, device=device, checkpoint_path=checkpoint_path,
-        data=RunData(classes=tuple(SPECS[cfg.dataset].classes)), **kwargs,
+        data=RunData(classes=tuple(classes)), **kwargs,
     )
 
 
+def _pairs(cfg: Pix2PixConfig, n_test: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(train inputs, train targets, first ``n_test`` test inputs, test targets), each (N, C, S, S) in [-1, 1]."""
+    if cfg.dataset == "emoji":
+        inputs, targets, _ = emoji_pairs("train", cfg.image_size, limit=cfg.data_limit)
+        test_inputs, test_targets, _ = emoji_pairs("test", cfg.image_size, limit=n_test)
+    elif cfg.dataset == "paired_folder":
+        inputs, targets = paired_folder(cfg.image_folder, "train", cfg.image_size, cfg.direction, cfg.data_limit)
+        test_inputs, test_targets = paired_folder(cfg.image_folder, "test", cfg.image_size, cfg.direction, n_test)
+    else:
+        data_cfg = DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit)
+        inputs, targets, _ = edge_pairs(data_cfg, "train", cfg.edge_threshold)
+        test_inputs, test_targets, _ = edge_pairs(data_cfg.replace(limit=n_test), "test", cfg.edge_threshold)
+    return inputs, targets, test_inputs, test_targets
+
+
 def pix2pix(cfg: Pix2PixConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> Pix2PixTrainer:
-    """pix2pix (Isola et al. 2017) on edges -> images: Sobel edges of MNIST-family images as input, the image as target.
+    """pix2pix (Isola et al. 2017) on paired images, input -> target, as ``cfg.dataset`` says.
+
+    - MNIST-family names: Sobel edges of the image as input, the image as target;
+    - ``'emoji'``: the Twemoji drawing as input, the Noto drawing of the same emoji as target;
+    - ``'paired_folder'``: the A|B files of ``cfg.image_folder`` (facades, maps), ``cfg.direction``.
 
     The fixed batch is the first ``n_fixed`` (16) test pairs: ``trainer.fixed_condition``
-    holds their edges and ``trainer.data.fixed_target`` their images.
+    holds their inputs and ``trainer.data.fixed_target`` their targets.
     """
-    data_cfg = DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit)
-    edges, images, _ = edge_pairs(data_cfg, "train", cfg.edge_threshold)
     n_fixed = kwargs.setdefault("n_fixed", 16)
-    test_edges, test_images, _ = edge_pairs(data_cfg.replace(limit=n_fixed), "test", cfg.edge_threshold)
-    kwargs.setdefault("fixed_condition", test_edges)
+    inputs, targets, test_inputs, test_targets = _pairs(cfg, n_fixed)
+    kwargs.setdefault("fixed_condition", test_inputs)
     seed_everything(cfg.seed)
-    generator = UNetGenerator(1, 1, cfg.base_channels, cfg.image_size, cfg.norm, cfg.dropout, cfg.test_dropout)
-    discriminator = PatchDiscriminator(2, cfg.base_channels, cfg.d_layers, cfg.norm)
+    c_in, c_out = inputs.shape[1], targets.shape[1]  # edges: 1 -> 1 or 3; emoji, folders: 3 -> 3
+    generator = UNetGenerator(c_in, c_out, cfg.base_channels, cfg.image_size, cfg.norm, cfg.dropout, cfg.test_dropout)
+    # D sees (input, output) stacked along channels
+    discriminator = PatchDiscriminator(c_in + c_out, cfg.base_channels, cfg.d_layers, cfg.norm)
     objective = Pix2PixObjective(cfg.l1_weight, cfg.adversarial, cfg.d_loss_factor)
-    fixed_target = test_images if kwargs["fixed_condition"] is test_edges else None
+    fixed_target = test_targets if kwargs["fixed_condition"] is test_inputs else None
     return Pix2PixTrainer(
         generator,
         discriminator,
-        TensorSampler(images, edges),  # (target, input) pairs
+        TensorSampler(targets, inputs),  # (target, input) pairs
         cfg,
         objective=objective,
         device=device,
@@ -264,12 +334,8 @@ def pix2pix(cfg: Pix2PixConfig, device: torch.device | None = None, checkpoint_p
 
 def _progan_images(cfg: ProGANConfig) -> tuple[TensorSampler, int]:
     """Real images at the target size (``cfg``: ProGANConfig) and their number of channels."""
-    if cfg.dataset == "folder":
-        files = ImageFiles(cfg.image_folder, cfg.image_size)
-        n = len(files) if not cfg.data_limit else min(cfg.data_limit, len(files))
-        return TensorSampler(torch.stack([files[i][0] for i in range(n)])), 3  # (N, 3, S, S)
-    images, _ = preload(DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit))
-    return TensorSampler(images), 1
+    images, _ = preload(_data_config(cfg))  # (N, C, S, S)
+    return TensorSampler(images), images.shape[1]
 
 
 def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> ProgressiveTrainer:
@@ -286,3 +352,41 @@ def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_pat
     return ProgressiveTrainer(
         generator, discriminator, real, cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
     )
+
+
+# The registry: what the command line (``python -m gancourse train NAME``) can train
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A recipe of the book: its builder, its config class, its chapter and the cache name the chapter uses."""
+
+    build: Callable[..., GANTrainer]
+    config: type[GANConfig]
+    chapter: int
+    cache_name: str  # the name under which the chapter's load_or_train caches its run
+    summary: str
+
+
+#: recipe name -> :class:`Recipe`, in the order of the book.
+RECIPES: dict[str, Recipe] = {
+    "toy_gan": Recipe(toy_gan, ToyGANConfig, 4, "toy-gan", "MLPs on a 2-D mixture of Gaussians (Goodfellow et al.)"),
+    "mlp_gan": Recipe(mlp_gan, MLPGANConfig, 4, "mlp-gan", "fully connected G and D on MNIST (Goodfellow et al.)"),
+    "dcgan": Recipe(dcgan, DCGANConfig, 5, "dcgan", "DCGAN (Radford et al. 2015)"),
+    "wgan": Recipe(wgan, WGANConfig, 6, "wgan", "WGAN with weight clipping (Arjovsky et al. 2017)"),
+    "wgan_gp": Recipe(wgan_gp, WGANGPConfig, 6, "wgan-gp", "WGAN-GP, DCGAN networks (Gulrajani et al. 2017)"),
+    "resnet_gan": Recipe(resnet_gan, ResNetGANConfig, 7, "resnet-gan", "the WGAN-GP ResNet (Gulrajani et al., App. F)"),
+    "conditional_gan": Recipe(
+        conditional_gan, ConditionalGANConfig, 8, "cgan", "class-conditional DCGAN (Mirza & Osindero 2014)"
+    ),
+    "pix2pix": Recipe(pix2pix, Pix2PixConfig, 8, "pix2pix", "pix2pix, edges -> images (Isola et al. 2017)"),
+    "progan": Recipe(progan, ProGANConfig, 9, "progan", "progressive growing (Karras et al. 2018)"),
+}
+
+
+def recipe_for_config(cfg: GANConfig) -> str:
+    """The recipe name whose config class is exactly ``type(cfg)`` (a checkpoint records only the config)."""
+    for name, recipe in RECIPES.items():
+        if type(cfg) is recipe.config:
+            return name
+    raise ValueError(f"{type(cfg).__name__} belongs to no recipe: known {', '.join(RECIPES)}")

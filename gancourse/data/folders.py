@@ -1,0 +1,173 @@
+"""The reader's own images: a folder of pictures, and the paired layout of the pix2pix data sets.
+
+A folder is searched recursively for image files (:data:`IMAGE_SUFFIXES`); every image
+is converted to RGB, its centre square cropped and resized (the DCGAN tutorial's
+``Resize`` + ``CenterCrop``). Unreadable files are skipped and counted in one printed
+line; a folder with no readable image is an error naming it.
+
+Splits: a folder with ``train/`` and ``test/`` (or ``val/``) subfolders uses them, as the
+pix2pix downloads (facades, maps) do; any other folder puts every 10th image (sorted by
+path) in ``test`` and the rest in ``train``.
+
+Paired images (Isola et al. 2017, the ``datasets/`` of pix2pix): each file holds A and B
+side by side, A on the left; ``direction='AtoB'`` maps A to B, ``'BtoA'`` B to A. In the
+facades download A is the photo and B the label map, so labels -> photo is ``BtoA`` (as
+the pix2pix scripts train it); in maps A is the aerial photo and B the map.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision.transforms.v2 import functional as TF
+
+from gancourse.data.files import IMAGE_SUFFIXES, DataError, as_path, load_image
+
+TEST_EVERY = 10
+DIRECTIONS = ("AtoB", "BtoA")
+_TEST_FOLDERS = ("test", "val")
+
+
+def image_paths(folder: str | os.PathLike, split: str | None = None) -> list[Path]:
+    """The image files under ``folder`` (recursively, sorted); with ``split``, that split's share."""
+    folder = as_path(folder, "folder")
+    if not folder.is_dir():
+        raise DataError(f"folder = {str(folder)!r} is not a folder: give a folder of images")
+    if split is not None and split not in ("train", "test"):
+        raise ValueError(f"split = {split!r} is not allowed: choose 'train' or 'test'")
+    sub = None
+    if split is not None and (folder / "train").is_dir():
+        sub = (
+            folder / "train"
+            if split == "train"
+            else next((folder / s for s in _TEST_FOLDERS if (folder / s).is_dir()), None)
+        )
+    search = sub or folder
+    paths = sorted(p for p in search.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not paths:
+        raise DataError(
+            f"{search} holds no image files ({', '.join(IMAGE_SUFFIXES)}): put images there, or fix the path"
+        )
+    if split is None or sub is not None:
+        return paths
+    is_test = np.arange(len(paths)) % TEST_EVERY == TEST_EVERY - 1
+    chosen = [p for p, t in zip(paths, is_test, strict=True) if t == (split == "test")]
+    if not chosen:
+        raise DataError(
+            f"{folder} holds {len(paths)} images, too few for a test split (every {TEST_EVERY}th image): "
+            "add images, or make train/ and test/ subfolders"
+        )
+    return chosen
+
+
+def square_uint8(img, size: int) -> torch.Tensor:
+    """An RGB PIL image -> uint8 (3, size, size): the short side resized to ``size``, the centre cropped."""
+    image = TF.pil_to_tensor(img)  # (3, H, W) uint8
+    image = TF.resize(image, size, antialias=True)  # the short side -> size
+    return TF.center_crop(image, [size, size])
+
+
+def _check_size(size: int) -> None:
+    if not isinstance(size, int) or not 8 <= size <= 4096:
+        raise ValueError(f"image_size = {size!r} is out of range: allowed 8 <= image_size <= 4096")
+
+
+def _report(folder: Path, bad: list[tuple[Path, str]], used: int) -> None:
+    if bad:
+        example = f"{bad[0][0].name}: {bad[0][1]}"
+        print(
+            f"{folder}: skipped {len(bad)} of {len(bad) + used} files that are not usable images "
+            f"(first: {example[:160]})"
+        )
+
+
+def folder_arrays(
+    folder: str | os.PathLike, split: str | None = "train", image_size: int = 64, limit: int = 0
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(images uint8 (N, 3, S, S), labels zeros (N,), source)`` of every readable image under ``folder``."""
+    _check_size(image_size)
+    folder = as_path(folder, "folder")
+    paths = image_paths(folder, split)
+    images, bad = [], []
+    for path in paths:
+        if limit and len(images) >= limit:
+            break
+        try:
+            images.append(square_uint8(load_image(path), image_size))
+        except DataError as err:
+            bad.append((path, str(err).removeprefix(str(path)).strip()))
+    _report(folder, bad, len(images))
+    if not images:
+        raise DataError(f"{folder} holds no readable image: all {len(bad)} image files failed to open")
+    stack = torch.stack(images).numpy()
+    return stack, np.zeros(len(stack), np.int64), str(folder)
+
+
+class ImageFiles(torch.utils.data.Dataset):
+    """Every image file under a folder (recursively), as RGB tensors in [-1, 1] of one size, read lazily.
+
+    For folders too large to hold in memory; :func:`folder_arrays` reads a folder at
+    once and skips bad files. Here an unreadable file raises :class:`DataError` naming it
+    when it is reached.
+    """
+
+    def __init__(self, folder: str | os.PathLike, image_size: int = 64) -> None:
+        _check_size(image_size)
+        self.paths = image_paths(folder)
+        self.image_size = image_size
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image = square_uint8(load_image(self.paths[index]), self.image_size)
+        return image.float().div(127.5).sub(1), 0  # [0, 255] -> [-1, 1]
+
+
+def split_pair(image: torch.Tensor, direction: str = "AtoB") -> tuple[torch.Tensor, torch.Tensor]:
+    """(C, H, 2W) side by side -> (source, target), each (C, H, W); A is the left half."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction = {direction!r} is not allowed: choose 'AtoB' or 'BtoA'")
+    width = image.shape[-1]
+    if width % 2:
+        raise ValueError(f"a paired image must have an even width (A and B side by side), got {width}")
+    a, b = image[..., : width // 2], image[..., width // 2 :]
+    return (a, b) if direction == "AtoB" else (b, a)
+
+
+def paired_folder_arrays(
+    folder: str | os.PathLike, split: str = "train", image_size: int = 256, direction: str = "AtoB", limit: int = 0
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(source uint8 (N, 3, S, S), target uint8 (N, 3, S, S), folder)`` of a pix2pix paired folder.
+
+    Each file is A|B side by side (facades and maps: 512 x 256, A and B 256 x 256);
+    each half is resized to ``image_size`` (no crop: the halves are already square).
+    Files whose width is not twice their height are skipped and counted, as unreadable ones.
+    """
+    _check_size(image_size)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction = {direction!r} is not allowed: choose 'AtoB' or 'BtoA'")
+    folder = as_path(folder, "folder")
+    sources, targets, bad = [], [], []
+    for path in image_paths(folder, split):
+        if limit and len(sources) >= limit:
+            break
+        try:
+            image = TF.pil_to_tensor(load_image(path))  # (3, H, 2W)
+        except DataError as err:
+            bad.append((path, str(err).removeprefix(str(path)).strip()))
+            continue
+        height, width = image.shape[-2:]
+        if width != 2 * height:
+            bad.append((path, f"{width}x{height} px is not two squares side by side (A|B)"))
+            continue
+        source, target = split_pair(image, direction)
+        sources.append(TF.resize(source, [image_size, image_size], antialias=True))
+        targets.append(TF.resize(target, [image_size, image_size], antialias=True))
+    _report(folder, bad, len(sources))
+    if not sources:
+        raise DataError(f"{folder} holds no usable paired image (A|B side by side): {len(bad)} files skipped")
+    return torch.stack(sources).numpy(), torch.stack(targets).numpy(), str(folder)

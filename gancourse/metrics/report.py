@@ -1,0 +1,160 @@
+"""One call that scores generators the way every GAN chapter does: :func:`evaluate`.
+
+For each generator: FID and KID against real test images, the class histogram under
+the domain classifier (the mode-collapse check) and, for a class-conditional
+generator, the conditional accuracy; and once, the real-data floor, the same scores
+between real training and real test images at the same sample count. What is
+measured, on how many images and with which features is set by an
+:class:`~gancourse.config.EvalConfig`, so every chapter scores alike and says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+from gancourse.config import EvalConfig
+from gancourse.data import SPECS
+from gancourse.metrics.coverage import ClassCoverage, ConditionalAccuracy, class_coverage, conditional_accuracy
+from gancourse.metrics.features import (
+    ClassifierFeatures,
+    FeatureExtractor,
+    class_probabilities,
+    extract_features,
+    load_feature_extractor,
+)
+from gancourse.metrics.classifier import load_or_train_classifier
+from gancourse.metrics.kid import MeanStd, kid_from_features
+from gancourse.metrics.scores import fid_kid_floor, frechet_inception_distance, real_images
+
+#: A generator to score: a tensor of n images, ``sample(n)``, or for a conditional
+#: generator ``sample(n, labels)`` (with ``conditional=True``).
+Samples = torch.Tensor | Callable[..., torch.Tensor]
+
+
+@dataclasses.dataclass(frozen=True)
+class Score:
+    """The scores of one set of images (a generator's, or the real test images)."""
+
+    fid: float | None  # None for the real test images themselves
+    kid: MeanStd | None
+    coverage: ClassCoverage | None  # class histogram under the domain classifier
+    accuracy: ConditionalAccuracy | None = None  # conditional generators only
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate` measured; ``str()`` is the table the chapters print."""
+
+    config: EvalConfig
+    features: str  # the feature extractor's name: scores with other features are not comparable
+    floor: Score  # real training vs real test images
+    real: Score  # the real test images' class histogram
+    scores: dict[str, Score]
+    classes: tuple[str, ...]
+    extractor: FeatureExtractor = dataclasses.field(repr=False)  # for further scores with the same features
+    classifier: ClassifierFeatures | None = dataclasses.field(repr=False)  # the domain classifier, if used
+
+    def class_shares(self) -> dict[str, Any]:
+        """Share of images per predicted class, real test images first (for :func:`viz.plot_class_histogram`)."""
+        sources = {"real test images": self.real, **self.scores}
+        return {name: s.coverage.shares for name, s in sources.items() if s.coverage is not None}
+
+    def __str__(self) -> str:
+        width = max(12, *(len(name) for name in self.scores))
+        lines = [f"n = {self.config.n} generated and {self.config.n} real images each, features: {self.features}"]
+        lines.append(f"{'':{width}s} {'FID':>8s}   KID")
+        for name, s in self.scores.items():
+            lines.append(f"{name:{width}s} {s.fid:8.2f}   {s.kid}")
+        lines.append(f"{'real floor':{width}s} {self.floor.fid:8.2f}   {self.floor.kid}")
+        for name, s in {"real test images": self.real, **self.scores}.items():
+            if s.coverage is not None:
+                lines.append(f"{name}: {s.coverage}")
+            if s.accuracy is not None:
+                per_class = " ".join(f"{c}: {100 * a:.0f}%" for c, a in zip(self.classes, s.accuracy.per_class, strict=True))
+                lines.append(f"{name}: {s.accuracy}\n  per class: {per_class}")
+        return "\n".join(lines)
+
+
+def balanced_labels(n_classes: int, n: int) -> torch.Tensor:
+    """``n // n_classes`` labels of each class in class order: 0, ..., 0, 1, ..., 1, ..."""
+    return torch.arange(n_classes).repeat_interleave(n // n_classes)  # (n_classes * (n // n_classes),)
+
+
+def _draw(name: str, sample: Samples, n: int, labels: torch.Tensor | None) -> torch.Tensor:
+    if isinstance(sample, torch.Tensor):
+        if labels is not None:
+            raise ValueError(f"samples[{name!r}] is a tensor: a conditional evaluation needs sample(n, labels)")
+        if len(sample) < n:
+            raise ValueError(f"samples[{name!r}] has {len(sample)} images: the evaluation needs n = {n}")
+        return sample[:n]
+    images = sample(n) if labels is None else sample(len(labels), labels)
+    if not isinstance(images, torch.Tensor) or len(images) != (n if labels is None else len(labels)):
+        got = len(images) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"samples[{name!r}] returned {got} images for n = {n}: it must return n images")
+    return images
+
+
+def evaluate(
+    samples: Mapping[str, Samples],
+    cfg: EvalConfig | None = None,
+    *,
+    conditional: bool = False,
+    mode: str | None = None,
+    device: torch.device | str | None = None,
+    extractor: FeatureExtractor | None = None,
+) -> Evaluation:
+    """Score every generator in ``samples`` against real test images and the real-data floor.
+
+    ``cfg`` defaults to ``EvalConfig.for_mode(mode)``. With ``conditional=True`` each
+    sampler is called as ``sample(n, labels)`` with ``n / n_classes`` labels of each
+    class, and the conditional accuracy is reported too. The real images'
+    features are computed once and shared by every score.
+    """
+    cfg = cfg or EvalConfig.for_mode(mode)
+    if not samples:
+        raise ValueError("samples is empty: give at least one generator to evaluate, as {name: images or sample(n)}")
+    classes = tuple(SPECS[cfg.dataset].classes)
+    if extractor is None:
+        extractor = load_feature_extractor(cfg.dataset, kind=cfg.features, mode=mode, device=device)
+    classifier = None
+    if cfg.class_histogram or conditional:
+        classifier = extractor if isinstance(extractor, ClassifierFeatures) else ClassifierFeatures(
+            load_or_train_classifier(cfg.dataset, mode, device=device)
+        )
+    labels = balanced_labels(len(classes), cfg.n) if conditional else None
+    fakes = {name: _draw(name, sample, cfg.n, labels) for name, sample in samples.items()}  # checked before any work
+    subset = min(cfg.kid_subset_size, cfg.n // 2)
+    floor = fid_kid_floor(extractor, cfg.dataset, cfg.n, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed)
+    real = real_images(cfg.dataset, "test", cfg.n, seed=cfg.seed)  # (n, C, S, S) in [-1, 1]
+    real_features = extract_features(extractor, real)  # (n, d), shared by every score
+
+    def coverage(images: torch.Tensor) -> ClassCoverage | None:
+        return class_coverage(class_probabilities(classifier, images)) if classifier is not None else None
+
+    scores = {}
+    for name, fake in fakes.items():
+        fake_features = extract_features(extractor, fake)
+        accuracy = None
+        if conditional:
+            accuracy = conditional_accuracy(class_probabilities(classifier, fake), labels)
+        scores[name] = Score(
+            fid=frechet_inception_distance(real_features, fake_features),
+            kid=kid_from_features(real_features, fake_features, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed),
+            coverage=coverage(fake),
+            accuracy=accuracy,
+        )
+    name = getattr(extractor, "name", type(extractor).__name__)
+    return Evaluation(
+        config=cfg,
+        features=name,
+        floor=Score(fid=floor["fid"], kid=floor["kid"], coverage=None),
+        real=Score(fid=None, kid=None, coverage=coverage(real)),
+        scores=scores,
+        classes=classes,
+        extractor=extractor,
+        classifier=classifier,
+    )
