@@ -5,7 +5,7 @@ chapter runs unchanged on a laptop CPU, an Apple GPU (MPS) or an NVIDIA GPU:
 
 * :func:`pick_device` prefers CUDA, then MPS, then the CPU;
 * :func:`seed_everything` seeds Python, NumPy and PyTorch (all CUDA devices too);
-* :func:`autocast` is mixed precision on CUDA and a no-op elsewhere.
+* :func:`autocast` is mixed precision on CUDA (on the CPU: opt-in bfloat16) and a no-op elsewhere.
 
 Mixed precision, ``channels_last`` and ``torch.compile`` are options that speed
 up GPU runs; nothing in the book requires them.
@@ -76,13 +76,21 @@ def seed_everything(seed: int) -> None:
 
 
 @contextlib.contextmanager
-def autocast(device: torch.device | str, enabled: bool = True) -> Iterator[None]:
-    """Mixed precision on CUDA (bfloat16 where supported, else float16); a no-op on CPU and MPS.
+def autocast(device: torch.device | str, enabled: bool = True, cpu: bool = False) -> Iterator[None]:
+    """Mixed precision on CUDA (bfloat16 where supported, else float16); a no-op on MPS, and on
+    the CPU unless ``cpu=True`` asks for bfloat16 there too.
 
     float16 needs a gradient scaler (``torch.amp.GradScaler``) to keep small
     gradients from underflowing; bfloat16 has float32's exponent range and does not.
+    bfloat16 on a CPU is fast only where the CPU computes it natively (Intel AMX or
+    AVX512-BF16; ``python -m gancourse.bench.train`` measures it), and emulated, slower
+    than float32, elsewhere: hence opt-in.
     """
     device = torch.device(device)
+    if enabled and cpu and device.type == "cpu":
+        with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+            yield
+        return
     if not enabled or device.type != "cuda":
         yield
         return

@@ -166,7 +166,7 @@ def test_every_gan_model_draws_and_reads_colour_at_64px():
     y = unet(torch.rand(2, 3, 64, 64) * 2 - 1)
     assert y.shape == (2, 3, 64, 64)
     assert PatchDiscriminator(6, 4, 3)(y, y).shape[0] == 2  # D sees (input, output): 3 + 3 channels
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError, match=r"images must have shape \(B, 1, 64, 64\), got \(2, 3, 64, 64\)"):
         DCGANDiscriminator(4, 64, channels=1)(torch.zeros(2, 3, 64, 64))  # a grey D refuses colour input
 
 

@@ -23,6 +23,19 @@ class GANConfig(Config):
     ``n_critic`` discriminator updates (Goodfellow et al. 2014, Alg. 1: k = 1).
     The batch size and the size of z are declared by the configs that use them
     (ProGAN's batch size depends on the resolution; pix2pix has no z).
+
+    ``reuse_fake`` (default True): with ``n_critic = 1`` the generator's update goes
+    through the same fake batch the discriminator step has just used, as the
+    ``dcgan/main.py`` of pytorch/examples and the pix2pix code of Isola et al. do,
+    instead of a fresh minibatch of noise as Alg. 1 writes it. G has not changed since
+    the batch was drawn, so it is a sample of the current generator; the difference is
+    that D has just taken one step on this very batch, which correlates the generator's
+    gradient with D's last update (a small effect at k = 1, and the setting most DCGAN
+    code trains with). Reusing saves one generator forward (and its batch-norm update)
+    per step (measured in ``python -m gancourse.bench.train``). It changes which noise is drawn,
+    so a run with ``reuse_fake=False`` is a different (equally reproducible) run: the
+    flag is part of the config, and so of the checkpoint's key. With ``n_critic > 1``
+    (WGAN, WGAN-GP: their Alg. 1 draws fresh noise for the generator) it has no effect.
     """
 
     steps: int = param(5000, 1, 10_000_000, help="generator updates")
@@ -57,11 +70,18 @@ class GANConfig(Config):
         help="weight of ||theta - mean of past theta||^2 in both players' losses (Salimans et al., Sec. 3.3); 0 = off",
     )
     freeze_d_in_g_step: bool = param(True, help="requires_grad_(False) on D while G is updated (saves work)")
+    reuse_fake: bool = param(
+        True,
+        help="n_critic = 1: G's update goes through the fake batch D was just trained on (pytorch/examples DCGAN, "
+        "pix2pix; one G forward fewer) instead of fresh z (Alg. 1); n_critic > 1 always draws fresh z",
+    )
     log_every: int = param(10, 1, 100_000, help="record losses every N steps")
     sample_every: int = param(250, 1, 10_000_000, help="generate the fixed-noise grid every N steps")
     checkpoint_every: int = param(500, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
-    amp: bool = param(False, help="mixed precision on CUDA (no effect on CPU)")
-    channels_last: bool = param(False, help="channels_last memory format on CUDA (no effect on CPU)")
+    amp: bool = param(
+        False, help="mixed precision: bf16 (else fp16) autocast on CUDA, bf16 on CPU (fast only with AMX/AVX512-BF16)"
+    )
+    channels_last: bool = param(False, help="channels_last (NHWC) memory format on CUDA and CPU (not MPS)")
     seed: int = param(0, 0, 2**31 - 1, help="random seed")
 
 
@@ -127,6 +147,9 @@ class DCGANConfig(GANConfig):
     image_size: int = param(32, 16, 128, help="side of the images: a power of two (32 for MNIST, 64 option)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     base_channels: int = param(64, 4, 512, help="channels of the widest-resolution layer (paper: 128 at 64 px)")
+    channels_last: bool = param(
+        True, help="channels_last (NHWC) memory format on CUDA and CPU: faster convolutions (bench.train), same math"
+    )
 
     def check(self) -> None:
         check_image_folder(self)

@@ -20,7 +20,8 @@ A GAN step needs three decisions that a classifier step does not:
   are not applied in that step (D is frozen with ``requires_grad_(False)``, or its
   gradients are cleared before its next step), and a DDP forward whose
   parameters then get no gradient would leave DDP waiting for them. The fakes of
-  D's step come from the unwrapped G: they are detached, G gets no gradient there.
+  D's step come from G's wrapper when G's update reuses them (``reuse_fake``,
+  ``n_critic = 1``), else from the unwrapped G without a graph; D sees them detached.
 * **Batch norm.** On CUDA every ``BatchNorm`` becomes ``SyncBatchNorm``: batch
   statistics over the whole N x B batch, as in one process. ``SyncBatchNorm`` is
   CUDA-only; on CPUs (gloo) each rank normalises with its own B samples, which

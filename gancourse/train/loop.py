@@ -183,7 +183,7 @@ class GANTrainer:
         self.data = data or RunData()
         self.device = device or pick_device()
         seed_everything(cfg.seed)  # the noise, data and fixed-batch generators below start from the seed
-        self.fast_layout = cfg.channels_last and self.device.type == "cuda"
+        self.fast_layout = cfg.channels_last and self.device.type in ("cuda", "cpu")  # MPS: not reliably faster
         memory_format = torch.channels_last if self.fast_layout else torch.preserve_format
         self.generator = generator.to(self.device, memory_format=memory_format)
         self.discriminator = discriminator.to(self.device, memory_format=memory_format)
@@ -320,16 +320,29 @@ class GANTrainer:
         """Called before every generator update (ProGAN sets its resolution and fade-in here)."""
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        """One generator update preceded by ``n_critic`` discriminator updates; returns detached values."""
+        """One generator update preceded by ``n_critic`` discriminator updates; returns detached values.
+
+        With ``cfg.reuse_fake`` and ``n_critic == 1`` the generator's update goes through
+        the fake batch the discriminator has just been trained on (one G forward per
+        step, as pytorch/examples' DCGAN and pix2pix do); otherwise it draws fresh z
+        (Goodfellow et al. 2014, Alg. 1) and the discriminator's fake batch is made
+        without an autograd graph.
+        """
         cfg, amp = self.cfg, self.cfg.amp
+        reuse = cfg.reuse_fake and cfg.n_critic == 1
         self.before_step()
         for _ in range(cfg.n_critic):
             real, condition = self.real_batch()
             z = self.sample_z(len(real))
-            # detach: the discriminator's loss must not send gradients into the generator
-            fake = self.generator(*self.generator_inputs(z, condition)).detach()
-            with autocast(self.device, amp):
-                loss_d, stats = self.objective.loss_d(self.critic(condition, self.synced_discriminator), real, fake)
+            # G's graph is kept only when G's update goes through this batch (then through the
+            # data-parallel wrapper, whose gradients are synchronised); either way D sees it
+            # detached: the discriminator's loss must not send gradients into G
+            generator = self.synced_generator if reuse else self.generator
+            with torch.set_grad_enabled(reuse), autocast(self.device, amp, cpu=True):
+                fake = generator(*self.generator_inputs(z, condition))
+            with autocast(self.device, amp, cpu=True):
+                critic = self.critic(condition, self.synced_discriminator)
+                loss_d, stats = self.objective.loss_d(critic, real, fake.detach())
             loss_d = loss_d + self.historical_penalty("discriminator")
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
@@ -349,8 +362,9 @@ class GANTrainer:
             # G is updated against the last critic step's real batch: a conditional GAN reuses its
             # labels, pix2pix its input/target pairs (for the L1 term). D runs unwrapped here: only G's
             # gradients are applied in this step, so only G's are synchronised across processes.
-            with autocast(self.device, amp):
-                fake = self.synced_generator(*self.generator_inputs(self.sample_z(len(real)), condition))
+            with autocast(self.device, amp, cpu=True):
+                if not reuse:
+                    fake = self.synced_generator(*self.generator_inputs(self.sample_z(len(real)), condition))
                 loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
             loss_g = loss_g + self.historical_penalty("generator")
             self.opt_g.zero_grad(set_to_none=True)
