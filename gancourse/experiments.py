@@ -55,7 +55,9 @@ def stabilisation_tricks(cfg: ToyGANConfig) -> tuple[Trick, ...]:
         Trick("WGAN-GP (lambda = 10)", {"objective": "wasserstein_gp", "gp_weight": 10.0}, "Gulrajani et al. 2017"),
         Trick("feature matching", {"feature_matching": True}, "Salimans et al. 2016, Sec. 3.1"),
         Trick(
-            "minibatch discrimination", {"minibatch_kernels": 8, "minibatch_kernel_dims": 3}, "Salimans et al. 2016, Sec. 3.2"
+            "minibatch discrimination",
+            {"minibatch_kernels": 8, "minibatch_kernel_dims": 3},
+            "Salimans et al. 2016, Sec. 3.2",
         ),
         Trick("historical averaging", {"historical_averaging": 0.01}, "Salimans et al. 2016, Sec. 3.3"),
     )

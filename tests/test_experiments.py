@@ -20,8 +20,11 @@ def test_every_trick_is_a_valid_config_change():
 def test_compare_tricks_trains_each_trick_and_seed_and_summarises(monkeypatch):
     cfg = StabilisationConfig(steps=30, seeds=2, n_samples=200)
     tricks = experiments.stabilisation_tricks(experiments.base_config(cfg))[:2]
-    monkeypatch.setattr(experiments, "base_config", lambda c: ToyGANConfig(steps=c.steps, hidden=16, batch_size=32,
-                                                                          sample_every=c.steps))
+    monkeypatch.setattr(
+        experiments,
+        "base_config",
+        lambda c: ToyGANConfig(steps=c.steps, hidden=16, batch_size=32, sample_every=c.steps),
+    )
     runs = experiments.compare_tricks(cfg, tricks, device=CPU, progress=False)
     assert [(r.trick, r.seed) for r in runs] == [(t.name, s) for t in tricks for s in (0, 1)]
     assert all(r.samples.shape == (200, 2) and r.coverage.n_modes == 8 for r in runs)

@@ -44,10 +44,13 @@ def test_bad_sizes_name_the_parameter():
         MinibatchDiscrimination(4, 2, 2).closeness(torch.zeros(3, 5))
 
 
-@pytest.mark.parametrize("make", [
-    lambda k: MLPDiscriminator((2,), 32, n_hidden=2, minibatch_kernels=k),
-    lambda k: DCGANDiscriminator(4, 16, norm="none", minibatch_kernels=k),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda k: MLPDiscriminator((2,), 32, n_hidden=2, minibatch_kernels=k),
+        lambda k: DCGANDiscriminator(4, 16, norm="none", minibatch_kernels=k),
+    ],
+)
 def test_discriminators_with_minibatch_discrimination_score_a_sample_by_its_batch(make):
     torch.manual_seed(0)
     d = make(6)
