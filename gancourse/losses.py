@@ -40,6 +40,28 @@ or by the gradient penalty of Gulrajani et al. 2017 (Eq. 3),
 one eps per sample, lambda = 10. ProGAN (Karras et al. 2018, Sec. A.1) adds the
 drift term eps_drift * E[f(x)^2] with eps_drift = 0.001 to keep the critic's output
 near zero.
+
+The least-squares GAN (Mao et al. 2017) keeps the minimax game's structure but scores
+with squared errors against target codes: D's target is b on real and a on fake
+samples, and G pushes its samples towards the value c (Eq. 2),
+
+    min_D 1/2 E_x[(D(x) - b)^2] + 1/2 E_z[(D(G(z)) - a)^2],
+    min_G 1/2 E_z[(D(G(z)) - c)^2].
+
+For a fixed G the best D is D*(x) = (b p_data(x) + a p_g(x)) / (p_data(x) + p_g(x))
+(Eq. 4), and with b - c = 1, b - a = 2 (e.g. a = -1, b = 1, c = 0) G's objective at D*,
+extended by the G-free term 1/2 E_x[(D(x) - c)^2], is half a Pearson chi^2 divergence
+(Eq. 5-7): 2 C(G) = chi^2_Pearson(p_data + p_g || 2 p_g). The paper trains with the
+0-1 coding a = 0, b = c = 1 (Eq. 9), the default here.
+
+Salimans et al. 2016 (Sec. 3) collect heuristics that stabilise training. Three of them
+live here and in :mod:`gancourse.models.minibatch`: *feature matching* (Sec. 3.1),
+G matches the mean of an intermediate layer f of D on real data,
+||E_x f(x) - E_z f(G(z))||_2^2, instead of maximising D's output; *minibatch
+discrimination* (Sec. 3.2, a layer of D); *historical averaging* (Sec. 3.3), each
+player's cost gains ||theta - (1/t) sum_i theta[i]||^2, the distance of its parameters
+from their own running mean. One-sided label smoothing (Sec. 3.4) is an option of
+:func:`discriminator_loss`.
 """
 
 from __future__ import annotations
@@ -325,3 +347,172 @@ class Pix2PixObjective:
 
     def after_d_step(self, discriminator: nn.Module) -> None:
         """Nothing to do after D's step."""
+
+
+# --------------------------------------------------------------------------------------
+# Least-squares GAN (Mao et al. 2017)
+# --------------------------------------------------------------------------------------
+
+
+def least_squares_optimal_discriminator(
+    p_data: torch.Tensor, p_g: torch.Tensor, a: float = 0.0, b: float = 1.0
+) -> torch.Tensor:
+    """D*(x) = (b p_data(x) + a p_g(x)) / (p_data(x) + p_g(x)) (Mao et al. 2017, Eq. 4).
+
+    The pointwise minimiser of p_data (D - b)^2 + p_g (D - a)^2: a density-weighted mean of
+    the two targets. Where both densities vanish D* does not enter the loss; (a + b)/2 is returned.
+    """
+    total = p_data + p_g
+    return torch.where(total > 0, (b * p_data + a * p_g) / total.clamp_min(torch.finfo(total.dtype).tiny), (a + b) / 2)
+
+
+def least_squares_value(
+    d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, dx: float, target: float
+) -> torch.Tensor:
+    """1/2 ∫ p_data (D - t)^2 + p_g (D - t)^2 dx: G's objective extended by the G-free real term (Eq. 8 with t = c)."""
+    return 0.5 * ((p_data + p_g) * (d - target) ** 2).sum() * dx
+
+
+def pearson_chi2(p: torch.Tensor, q: torch.Tensor, dx: float) -> torch.Tensor:
+    """chi^2_Pearson(p || q) = ∫ (q - p)^2 / p dx, over the grid points where p > 0 (Mao et al. 2017, Eq. 7)."""
+    inside = p > 0
+    return ((q[inside] - p[inside]) ** 2 / p[inside]).sum() * dx
+
+
+def least_squares_discriminator_loss(
+    real_scores: torch.Tensor, fake_scores: torch.Tensor, a: float = 0.0, b: float = 1.0
+) -> torch.Tensor:
+    """1/2 E[(D(x) - b)^2] + 1/2 E[(D(G(z)) - a)^2] on D's raw scores, no sigmoid (Mao et al. 2017, Eq. 2)."""
+    return 0.5 * F.mse_loss(real_scores, torch.full_like(real_scores, b)) + 0.5 * F.mse_loss(
+        fake_scores, torch.full_like(fake_scores, a)
+    )
+
+
+def least_squares_generator_loss(fake_scores: torch.Tensor, c: float = 1.0) -> torch.Tensor:
+    """1/2 E[(D(G(z)) - c)^2] (Mao et al. 2017, Eq. 2): G wants D to score its samples c."""
+    return 0.5 * F.mse_loss(fake_scores, torch.full_like(fake_scores, c))
+
+
+class LeastSquaresObjective:
+    """The LSGAN losses (Mao et al. 2017, Eq. 2) for :class:`GANTrainer`, targets a (fake), b (real), c (G's wish).
+
+    ``a, b, c = 0, 1, 1`` is the paper's 0-1 coding (Eq. 9); ``-1, 1, 0`` satisfies
+    b - c = 1, b - a = 2, under which G minimises a Pearson chi^2 divergence (Eq. 7). The
+    squared error keeps penalising fakes that D already classifies correctly but that lie
+    far from the real data, so G's gradient does not vanish where the sigmoid cross-entropy
+    saturates (Sec. 3.2). The statistics are D's mean raw scores: they head to b and a.
+    """
+
+    def __init__(self, a: float = 0.0, b: float = 1.0, c: float = 1.0) -> None:
+        if a == b:
+            raise ValueError(f"a = b = {a}: the real target b and the fake target a must differ (LSGAN: a = 0, b = 1)")
+        self.a, self.b, self.c = a, b, c
+
+    def loss_d(self, critic: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        real_scores, fake_scores = critic(real), critic(fake)  # (B,), (B,): raw scores, no sigmoid
+        loss = least_squares_discriminator_loss(real_scores, fake_scores, self.a, self.b)
+        return loss, {"d_real": real_scores.mean().detach(), "d_fake": fake_scores.mean().detach()}
+
+    def loss_g(
+        self, critic: Callable, fake: torch.Tensor, real: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        return least_squares_generator_loss(critic(fake), self.c), {}
+
+    def after_d_step(self, discriminator: nn.Module) -> None:
+        """Nothing to do after D's step."""
+
+
+# --------------------------------------------------------------------------------------
+# Salimans et al. 2016: feature matching (Sec. 3.1) and historical averaging (Sec. 3.3)
+# --------------------------------------------------------------------------------------
+
+
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """||E_x f(x) - E_z f(G(z))||_2^2 (Salimans et al. 2016, Sec. 3.1), minimised by G.
+
+    ``real_features`` (B, F) and ``fake_features`` (B', F) are D's activations on an
+    intermediate layer; the expectations are batch means, the norm runs over the F features.
+    Only the first moment is matched: a G whose samples have the data's mean features
+    has zero loss, however little it varies.
+    """
+    if real_features.ndim != 2 or fake_features.ndim != 2 or real_features.shape[1] != fake_features.shape[1]:
+        raise ValueError(
+            f"real_features {tuple(real_features.shape)} and fake_features {tuple(fake_features.shape)} "
+            "must be (B, F) with the same F"
+        )
+    return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).sum()
+
+
+class FeatureMatchingObjective:
+    """D trains with ``base`` (minimax or least squares); G minimises :func:`feature_matching_loss` instead.
+
+    The features are ``discriminator.features(x)``, D's last hidden layer (the paper:
+    "activations on an intermediate layer"); real features are computed without a graph,
+    since G's gradient reaches only the fake side. ``loss_g`` needs the discriminator
+    itself (an unconditional GAN) because it calls its ``features`` method.
+    """
+
+    def __init__(self, base: Any) -> None:
+        self.base = base
+
+    def loss_d(self, critic: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        return self.base.loss_d(critic, real, fake)
+
+    def loss_g(self, critic: Callable, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        features = getattr(critic, "features", None)
+        if features is None:
+            raise TypeError(
+                f"feature matching needs a discriminator with a features(x) method; got {type(critic).__name__}"
+            )
+        if real is None:
+            raise ValueError("real = None: feature matching compares G's samples with a real batch")
+        with torch.no_grad():
+            real_features = features(real)  # (B, F)
+        return feature_matching_loss(real_features, features(fake)), {}
+
+    def after_d_step(self, discriminator: nn.Module) -> None:
+        self.base.after_d_step(discriminator)
+
+
+class HistoricalAverage:
+    """The running mean of a network's past parameters and the penalty against it (Salimans et al. 2016, Sec. 3.3).
+
+    penalty = ||theta - (1/t) sum_{i=1}^t theta[i]||^2, summed over every parameter, where
+    theta[i] is the value after the i-th update. :meth:`update` adds the current
+    parameters to the mean, incrementally: mean_t = mean_{t-1} + (theta[t] - mean_{t-1}) / t.
+    The penalty pulls each player back towards where it has been, which damps the orbits
+    that simultaneous gradient descent can trace around an equilibrium. Before the first
+    update there is no history and the penalty is 0. :meth:`state_dict` holds t and the
+    mean, so a checkpointed run resumes with the same penalty.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean: list[torch.Tensor] = []
+
+    def penalty(self, module: nn.Module) -> torch.Tensor:
+        """||theta - mean||^2 over all of ``module``'s parameters; differentiable in theta."""
+        params = list(module.parameters())
+        if self.count == 0:
+            return params[0].new_zeros(()) if params else torch.zeros(())
+        if len(params) != len(self.mean):
+            raise ValueError(f"module has {len(params)} parameter tensors, the running mean {len(self.mean)}")
+        return sum(((p - m) ** 2).sum() for p, m in zip(params, self.mean, strict=True))
+
+    @torch.no_grad()
+    def update(self, module: nn.Module) -> None:
+        """Fold the current parameters into the running mean (t -> t + 1)."""
+        params = [p.detach() for p in module.parameters()]
+        self.count += 1
+        if self.count == 1:
+            self.mean = [p.clone() for p in params]
+            return
+        for m, p in zip(self.mean, params, strict=True):
+            m.add_(p - m, alpha=1.0 / self.count)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "mean": [m.clone() for m in self.mean]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.count = int(state["count"])
+        self.mean = [m.clone() for m in state["mean"]]

@@ -317,6 +317,38 @@ def plot_against_n(
     return _label_line_plot(ax, "n (samples per set)", ylabel, title)
 
 
+def plot_seed_spread(
+    values: Mapping[str, Sequence[float]],
+    xlabel: str = "",
+    title: str = "",
+    reference: float | None = None,
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """One row per name: a dot per seed and a bar at their mean, so the spread is as visible as the mean.
+
+    ``reference`` (the real-data floor) is drawn as a dashed vertical line. Rows read
+    top to bottom in the order of ``values``.
+    """
+    names = list(values)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.35 * len(names) + 1.0))
+    for row, name in enumerate(names):
+        v = np.asarray(values[name], dtype=float)
+        offsets = np.linspace(-0.15, 0.15, len(v)) if len(v) > 1 else np.zeros(1)  # identical values stay visible
+        ax.scatter(v, row + offsets, s=18, color="C0", alpha=0.8, zorder=3)
+        ax.plot([v.mean()] * 2, [row - 0.3, row + 0.3], color="C3", lw=2, zorder=2)
+    if reference is not None:
+        ax.axvline(reference, color="grey", ls="--", lw=1, label=f"real data: {reference:g}")
+        ax.legend(fontsize=8, loc="lower left")
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def show_neighbours(
     queries: torch.Tensor,
     neighbours: torch.Tensor,

@@ -255,6 +255,130 @@ def test_wasserstein_objective_terms():
         losses.WassersteinObjective(gp_weight=-1)
 
 
+# ------------------------------------------------------------------------------------
+# Least-squares GAN (Mao et al. 2017)
+# ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("a, b", [(0.0, 1.0), (-1.0, 1.0)])
+def test_least_squares_optimal_discriminator_is_the_pointwise_minimiser(a, b):
+    p_data, p_g = densities(1.0, 0.8)
+    d_star = losses.least_squares_optimal_discriminator(p_data, p_g, a, b)
+
+    def d_loss(d):  # 1/2 ∫ p_data (D - b)^2 + p_g (D - a)^2 dx
+        return float((0.5 * (p_data * (d - b) ** 2 + p_g * (d - a) ** 2)).sum() * DX)
+
+    best = d_loss(d_star)
+    for bump in (torch.sin(X), torch.exp(-(X**2)), torch.ones_like(X)):
+        for eps in (1e-2, -1e-2):
+            assert d_loss(d_star + eps * bump) > best
+    # closed form at a few points: equal densities give the mid-point, one density alone its target
+    p, q = torch.tensor([0.2, 0.3, 0.0, 0.0]), torch.tensor([0.2, 0.0, 0.4, 0.0])
+    expected = torch.tensor([(a + b) / 2, b, a, (a + b) / 2])
+    assert torch.allclose(losses.least_squares_optimal_discriminator(p, q, a, b), expected)
+
+
+@pytest.mark.parametrize("gen_mean, gen_std", [(0.5, 1.0), (1.0, 0.8), (-1.5, 2.0)])
+def test_least_squares_generator_objective_is_pearson_chi2(gen_mean, gen_std):
+    """With b - c = 1 and b - a = 2, 2 C(G) = chi^2_Pearson(p_data + p_g || 2 p_g) (Mao et al. 2017, Eq. 5-7)."""
+    a, b, c = -1.0, 1.0, 0.0
+    p_data, p_g = densities(gen_mean, gen_std)
+    d_star = losses.least_squares_optimal_discriminator(p_data, p_g, a, b)
+    two_c = 2 * losses.least_squares_value(d_star, p_data, p_g, DX, target=c)
+    assert float(two_c) == pytest.approx(float(losses.pearson_chi2(p_data + p_g, 2 * p_g, DX)), rel=1e-9)
+    assert float(two_c) > 0.01  # different densities: a real divergence
+    same = losses.least_squares_optimal_discriminator(p_data, p_data, a, b)
+    assert float(losses.least_squares_value(same, p_data, p_data, DX, target=c)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_least_squares_losses_closed_form_and_objective():
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-1.0, 0.0])
+    # 1/2 mean((real - 1)^2) + 1/2 mean((fake - 0)^2) = 1/2 * 2 + 1/2 * 0.5
+    assert float(losses.least_squares_discriminator_loss(real, fake)) == pytest.approx(1.25)
+    assert float(losses.least_squares_generator_loss(fake, c=1.0)) == pytest.approx(0.5 * (4 + 1) / 2)
+
+    objective = losses.LeastSquaresObjective(a=-1.0, b=1.0, c=0.0)
+    critic = lambda x: x.sum(dim=1)  # noqa: E731
+    loss, stats = objective.loss_d(critic, torch.ones(3, 2) / 2, -torch.ones(3, 2) / 2)  # scores 1 and -1: perfect
+    assert float(loss) == 0.0 and float(stats["d_real"]) == 1.0 and float(stats["d_fake"]) == -1.0
+    loss_g, _ = objective.loss_g(critic, torch.zeros(3, 2), None)  # score 0 = c
+    assert float(loss_g) == 0.0
+    with pytest.raises(ValueError, match="a = b = 1.0"):
+        losses.LeastSquaresObjective(a=1.0, b=1.0)
+
+
+def test_least_squares_generator_gradient_does_not_vanish_where_cross_entropy_saturates():
+    """A fake scored far on the real side (logit 10) still gets pulled back: the gradient grows with the error."""
+    scores = torch.tensor([10.0], requires_grad=True)
+    (ls_grad,) = torch.autograd.grad(losses.least_squares_generator_loss(scores, c=1.0), scores)
+    (ns_grad,) = torch.autograd.grad(losses.generator_loss_non_saturating(scores), scores)
+    assert float(ls_grad) == pytest.approx(9.0) and abs(float(ns_grad)) < 1e-4
+
+
+# ------------------------------------------------------------------------------------
+# Salimans et al. 2016: feature matching, historical averaging
+# ------------------------------------------------------------------------------------
+
+
+def test_feature_matching_loss_compares_batch_means_only():
+    real = torch.tensor([[0.0, 2.0], [2.0, 0.0]])  # mean (1, 1)
+    assert float(losses.feature_matching_loss(real, torch.tensor([[1.0, 1.0]]))) == 0.0  # same mean, no spread
+    assert float(losses.feature_matching_loss(real, torch.tensor([[3.0, 0.0], [3.0, 0.0]]))) == pytest.approx(4 + 1)
+    with pytest.raises(ValueError, match="same F"):
+        losses.feature_matching_loss(real, torch.zeros(2, 3))
+    r, f = torch.randn(4, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda fake: losses.feature_matching_loss(r, fake), (f,))
+
+
+def test_feature_matching_objective_uses_the_discriminators_features():
+    from gancourse.models import MLPDiscriminator
+
+    torch.manual_seed(0)
+    d = MLPDiscriminator((2,), 16, n_hidden=2)
+    objective = losses.FeatureMatchingObjective(losses.MinimaxObjective())
+    real, fake = torch.randn(8, 2), torch.randn(8, 2, requires_grad=True)
+    loss, _ = objective.loss_g(d, fake, real)
+    expected = ((d.features(real).mean(0) - d.features(fake).mean(0)) ** 2).sum()
+    assert torch.allclose(loss, expected)
+    loss_same, _ = objective.loss_g(d, real.clone().requires_grad_(True), real)
+    assert float(loss_same.detach()) == 0.0
+    # D's own loss is the base objective's
+    assert torch.equal(objective.loss_d(d, real, fake)[0], losses.MinimaxObjective().loss_d(d, real, fake)[0])
+    with pytest.raises(TypeError, match="features"):
+        objective.loss_g(lambda x: x.sum(1), fake, real)
+
+
+def test_historical_average_is_the_running_mean_of_past_parameters():
+    net = torch.nn.Linear(3, 2)
+    average = losses.HistoricalAverage()
+    assert float(average.penalty(net)) == 0.0  # no history yet
+    history = []
+    for _ in range(4):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p))
+        average.update(net)
+        history.append([p.detach().clone() for p in net.parameters()])
+    means = [torch.stack(ps).mean(dim=0) for ps in zip(*history, strict=True)]  # (1/t) sum_i theta[i]
+    assert average.count == 4 and all(torch.allclose(m, e, atol=1e-6) for m, e in zip(average.mean, means, strict=True))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    expected = sum(((p - m) ** 2).sum() for p, m in zip(net.parameters(), means, strict=True))
+    penalty = average.penalty(net)
+    assert torch.allclose(penalty, expected)
+    # the penalty's gradient pulls each parameter towards the mean: 2 (theta - mean)
+    penalty.backward()
+    pairs = zip(net.parameters(), means, strict=True)
+    assert all(torch.allclose(p.grad, 2 * (p.detach() - m), atol=1e-6) for p, m in pairs)
+    # the state travels: a copy restored from state_dict gives the same penalty and the same next mean
+    restored = losses.HistoricalAverage()
+    restored.load_state_dict(average.state_dict())
+    assert torch.equal(restored.penalty(net), average.penalty(net))
+    average.update(net)
+    restored.update(net)
+    assert restored.count == 5 and all(torch.equal(a, b) for a, b in zip(average.mean, restored.mean, strict=True))
+
 NAN, INF = float("nan"), float("inf")
 
 

@@ -115,6 +115,24 @@ def test_bad_norm_names_the_parameter():
         DCGANDiscriminator(4, 16, norm="instance")
 
 
+# ------------------------------------------------------------------------------------
+# Features of D's last hidden layer (feature matching, chapter 12)
+# ------------------------------------------------------------------------------------
+
+
+def test_discriminator_features_are_the_input_of_the_last_layer():
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(4, 16).eval()
+    x = torch.randn(3, 1, 16, 16)
+    f = d.features(x)
+    assert f.shape == (3, 8 * 4 * 4)  # width 4 -> 8 at 4 x 4
+    last = d.net[-1]
+    assert torch.allclose(nn.functional.linear(f, last.weight.flatten(1), last.bias), d(x).unsqueeze(1), atol=1e-5)
+    m = MLPDiscriminator((2,), 32, n_hidden=2)
+    y = torch.randn(4, 2)
+    assert m.features(y).shape == (4, 16)
+    assert torch.allclose(m.net[-1](m.features(y)).squeeze(1), m(y))
+
 def test_every_gan_model_draws_and_reads_colour_at_64px():
     """Colour data (emoji, CIFAR-10, folders): channels=3 at 64 x 64 through every image model."""
     from gancourse.models import (

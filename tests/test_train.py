@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from gancourse import checkpoints, data, metrics, train
-from gancourse.config import DCGANConfig, RegressionConfig, ToyGANConfig
+from gancourse import checkpoints, data, losses, metrics, train
+from gancourse.config import ConditionalGANConfig, DCGANConfig, RegressionConfig, ToyGANConfig, WGANConfig
 from gancourse.models import TinyRegressor
 
 
@@ -246,6 +246,122 @@ def test_rmsprop_option_builds_rmsprop():
         small_toy(optimizer="sgd")
 
 
+
+# ------------------------------------------------------------------------------------
+# Stabilisation options (chapter 12): objective, feature matching, minibatch
+# discrimination, historical averaging
+# ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes, kind",
+    [
+        ({}, losses.MinimaxObjective),
+        ({"objective": "least_squares"}, losses.LeastSquaresObjective),
+        ({"objective": "wasserstein_gp", "gp_weight": 5.0}, losses.WassersteinObjective),
+    ],
+)
+def test_the_config_chooses_the_objective(changes, kind):
+    trainer = train.toy_gan(small_toy(**changes), CPU)
+    assert type(trainer.objective) is kind
+    if kind is losses.WassersteinObjective:
+        assert trainer.objective.gp_weight == 5.0
+    trainer.train(steps=3, progress=False)
+    wrapped = train.toy_gan(small_toy(feature_matching=True, **changes), CPU)
+    assert isinstance(wrapped.objective, losses.FeatureMatchingObjective) and type(wrapped.objective.base) is kind
+
+
+def test_feature_matching_trains_g_on_ds_features_only():
+    trainer = train.toy_gan(small_toy(feature_matching=True), CPU)
+    real, _ = trainer.real_batch()
+    fake = trainer.generator(trainer.sample_z(len(real)))
+    loss_g, _ = trainer.objective.loss_g(trainer.discriminator, fake, real)
+    d = trainer.discriminator
+    assert torch.allclose(loss_g, ((d.features(real).mean(0) - d.features(fake).mean(0)) ** 2).sum())
+
+
+def test_minibatch_discrimination_is_built_into_d():
+    trainer = train.toy_gan(small_toy(minibatch_kernels=6, minibatch_kernel_dims=3), CPU)
+    layer = trainer.discriminator.minibatch["layer"]
+    assert layer.T.shape == (trainer.discriminator.features(torch.zeros(1, 2)).shape[1], 6, 3)
+    trainer.train(steps=3, progress=False)
+    assert train.toy_gan(small_toy(), CPU).discriminator.minibatch is None
+
+
+def test_historical_averaging_penalises_both_players_against_their_running_mean():
+    cfg = small_toy(historical_averaging=0.5)
+    trainer = train.toy_gan(cfg, CPU)
+    assert float(trainer.historical_penalty("generator")) == 0.0  # no history before the first step
+    past = {"generator": [], "discriminator": []}
+    for _ in range(3):
+        trainer.train_step()
+        for player in past:
+            past[player].append([p.detach().clone() for p in getattr(trainer, player).parameters()])
+    for player, history in past.items():
+        means = [torch.stack(ps).mean(0) for ps in zip(*history, strict=True)]
+        assert trainer.historical[player].count == 3 * (cfg.n_critic if player == "discriminator" else 1)
+        assert all(torch.allclose(m, e, atol=1e-6) for m, e in zip(trainer.historical[player].mean, means, strict=True))
+    with torch.no_grad():
+        for p in trainer.generator.parameters():
+            p.add_(0.1)
+    mean = trainer.historical["generator"].mean
+    expected = 0.5 * sum(((p - m) ** 2).sum() for p, m in zip(trainer.generator.parameters(), mean, strict=True))
+    assert torch.allclose(trainer.historical_penalty("generator"), expected)
+    assert not train.toy_gan(small_toy(), CPU).historical  # off by default
+
+
+def test_resume_is_exact_with_every_stabilisation_option(tmp_path):
+    cfg = small_toy(checkpoint_every=0, historical_averaging=0.1, minibatch_kernels=4, feature_matching=True,
+                    objective="least_squares")
+    straight = train.toy_gan(cfg, CPU)
+    straight.train(progress=False)
+    first = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    first.train(steps=13, progress=False)
+    first.save()
+    resumed = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
+    assert resumed.load() == 13
+    assert resumed.historical["generator"].count == 13  # the running means came back with the weights
+    resumed.train(progress=False)
+    for a, b in zip(weights(straight), weights(resumed), strict=True):
+        assert torch.equal(a, b)
+    for player in ("generator", "discriminator"):
+        pairs = zip(straight.historical[player].mean, resumed.historical[player].mean, strict=True)
+        assert all(torch.equal(a, b) for a, b in pairs)
+    assert straight.history == resumed.history
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ToyGANConfig(objective="hinge"), r"ToyGANConfig.objective = 'hinge' is not allowed"),
+        (lambda: DCGANConfig(objective="wasserstein_gp"), r"DCGANConfig.objective = 'wasserstein_gp' is not allowed"),
+        (lambda: WGANConfig(objective="minimax"), r"WGANConfig.objective = 'minimax' is not allowed"),
+        (lambda: ToyGANConfig(minibatch_kernels=-1), r"minibatch_kernels = -1 is out of range"),
+        (lambda: ToyGANConfig(historical_averaging=-0.1), r"historical_averaging = -0.1 is out of range"),
+        (lambda: train.toy_gan(small_toy(objective="least_squares", label_smoothing=0.1), CPU),
+         "label_smoothing = 0.1 are options of the minimax objective"),
+        (lambda: train.toy_gan(small_toy(objective="wasserstein_gp", minibatch_kernels=4), CPU),
+         "per-sample penalty is undefined"),
+        (lambda: train.toy_gan(small_toy(objective="least_squares"), CPU, objective=losses.MinimaxObjective()),
+         "this GAN trains with its recipe's own objective"),
+    ],
+)
+def test_bad_stabilisation_settings_name_the_field(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_recipes_without_the_option_refuse_it(monkeypatch):
+    images, labels = torch.rand(16, 1, 16, 16) * 2 - 1, torch.arange(16) % 10
+    monkeypatch.setattr(train.recipes, "preload", lambda cfg: (images, labels))
+    small = {"image_size": 16, "base_channels": 4, "batch_size": 4, "latent_dim": 8}
+    with pytest.raises(ValueError, match="ConditionalDiscriminator\\) has no minibatch discrimination"):
+        train.conditional_gan(ConditionalGANConfig(minibatch_kernels=4, **small), CPU)
+    with pytest.raises(ValueError, match="feature_matching = True needs a discriminator with a features"):
+        train.conditional_gan(ConditionalGANConfig(feature_matching=True, **small), CPU)
+    lsgan = train.dcgan(DCGANConfig(objective="least_squares", minibatch_kernels=4, **small), CPU)
+    assert isinstance(lsgan.objective, losses.LeastSquaresObjective) and lsgan.discriminator.minibatch is not None
+    lsgan.train(steps=2, progress=False)
 
 def test_recipes_take_channels_and_classes_from_the_data(tmp_path, monkeypatch):
     """Every image recipe on emoji (the embedded copy: no data root, downloads off): 3 channels, 10 classes."""

@@ -111,6 +111,16 @@ def test_plot_weight_histogram_marks_the_clip_value():
         viz.plot_weight_histogram({"empty": torch.nn.ReLU()})
 
 
+def test_plot_seed_spread_draws_one_row_per_name_and_every_seed():
+    from gancourse import viz
+
+    values = {"baseline": [4, 4, 8], "trick": [1, 2, 0]}
+    fig = viz.plot_seed_spread(values, xlabel="modes", reference=8)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["baseline", "trick"]
+    dots = [c for c in ax.collections if len(c.get_offsets()) == 3]
+    assert len(dots) == 2 and sorted(dots[1].get_offsets()[:, 0].tolist()) == [0, 1, 2]
+
 @pytest.mark.parametrize(
     "images, kwargs, message",
     [

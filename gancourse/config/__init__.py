@@ -13,6 +13,7 @@ The configs themselves live beside it, one file per group of chapters:
 ``progan.py``      chapter 9: ProGAN's growth schedule
 ``style.py``       chapter 10: neural style transfer
 ``evaluation.py``  chapters 5-11: how generators are scored; the domain classifier
+``stabilising.py`` chapter 12: the budget of the comparison of stabilisation tricks
 =================  =============================================================
 
 Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
@@ -31,6 +32,7 @@ from gancourse.config.conditional import ConditionalGANConfig, ConditionalSample
 from gancourse.config.evaluation import ClassifierConfig, EvalConfig
 from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig
 from gancourse.config.progan import ABLATIONS, ProGANConfig, ProGANPhase, ablation_configs
+from gancourse.config.stabilising import StabilisationConfig
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
 from gancourse.config.wgan import ResNetGANConfig, WGANConfig, WGANGPConfig
 
@@ -59,6 +61,7 @@ __all__ = [
     "ProGANConfig",
     "ProGANPhase",
     "RegressionConfig",
+    "StabilisationConfig",
     "ResNetGANConfig",
     "StyleConfig",
     "ToyGANConfig",

@@ -88,6 +88,9 @@ class Pix2PixConfig(GANConfig):
     norm: str = param("batch", choices=("batch", "instance"), help="normalisation (pix2pix: batch norm at batch 1 = instance norm)")
     dropout: float = param(0.5, 0.0, 0.9, step=0.05, help="dropout of the first three decoder layers (pix2pix: 0.5)")
     test_dropout: bool = param(True, help="keep dropout on when generating (pix2pix: yes, it is the noise)")
+    objective: str = param(
+        "pix2pix", choices=("pix2pix",), help="cGAN loss + lambda L1 (this recipe's own, Isola et al. 2017, Eq. 4)"
+    )
     l1_weight: float = param(100.0, 0.0, 10_000.0, step=1.0, help="lambda, the weight of the L1 term (pix2pix: 100)")
     adversarial: bool = param(True, help="include the cGAN term in G's loss (False: the L1-only ablation)")
     d_loss_factor: float = param(0.5, 0.01, 1.0, step=0.05, help="D's loss multiplied by this (pix2pix: 1/2)")

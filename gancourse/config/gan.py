@@ -14,6 +14,10 @@ from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 class GANConfig(Config):
     """What every GAN run shares: the optimisation schedule, the losses' options, logging.
 
+    The stabilisation options of chapter 12 live here too: ``objective``, ``feature_matching``,
+    ``minibatch_kernels`` and ``historical_averaging``. A recipe whose GAN cannot use one
+    (a conditional discriminator has no minibatch discrimination) refuses it by name.
+
     Defaults follow Radford et al. 2015 (Adam, lr 2e-4, beta1 0.5, batch 128) unless a
     subclass says otherwise. ``steps`` counts generator updates; each is preceded by
     ``n_critic`` discriminator updates (Goodfellow et al. 2014, Alg. 1: k = 1).
@@ -47,6 +51,24 @@ class GANConfig(Config):
     label_smoothing: float = param(
         0.0, 0.0, 0.5, step=0.05, help="one-sided: real targets 1 - s (Salimans et al. 2016); 0 = off"
     )
+    objective: str = param(
+        "minimax",
+        choices=("minimax", "least_squares"),
+        help="the losses: minimax (Goodfellow et al. 2014) or least squares (LSGAN, Mao et al. 2017: a = 0, b = c = 1)",
+    )
+    feature_matching: bool = param(
+        False, help="G matches the mean of D's last hidden layer on real data (Salimans et al. 2016, Sec. 3.1)"
+    )
+    minibatch_kernels: int = param(
+        0, 0, 1024, help="B, minibatch-discrimination kernels on D's last hidden layer (Salimans et al.: 100); 0 = off"
+    )
+    minibatch_kernel_dims: int = param(
+        5, 1, 256, help="C, the dimensions of each minibatch-discrimination kernel (Salimans et al.: 5)"
+    )
+    historical_averaging: float = param(
+        0.0, 0.0, 10.0, step=0.001,
+        help="weight of ||theta - mean of past theta||^2 in both players' losses (Salimans et al., Sec. 3.3); 0 = off",
+    )
     freeze_d_in_g_step: bool = param(True, help="requires_grad_(False) on D while G is updated (saves work)")
     reuse_fake: bool = param(
         True,
@@ -78,6 +100,14 @@ class ToyGANConfig(GANConfig):
     lr_d: float = param(1e-3, 1e-6, 1.0, log=True, help="discriminator Adam learning rate")
     sample_every: int = param(100, 1, 10_000_000, help="snapshot the fixed-noise samples every N steps")
     checkpoint_every: int = param(0, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
+    objective: str = param(
+        "minimax",
+        choices=("minimax", "least_squares", "wasserstein_gp"),
+        help="minimax GAN, least squares (LSGAN), or WGAN-GP (Gulrajani et al. 2017 trained on this ring too)",
+    )
+    gp_weight: float = param(
+        10.0, 0.0, 1000.0, step=0.5, help="lambda, the penalty's weight with objective='wasserstein_gp' (WGAN-GP: 10)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -84,6 +84,9 @@ class ProGANConfig(GANConfig):
     beta1: float = param(0.0, 0.0, 0.999, step=0.05, help="Adam beta1 (ProGAN: 0)")
     beta2: float = param(0.99, 0.0, 0.9999, step=0.001, help="Adam beta2 (ProGAN: 0.99)")
     gp_weight: float = param(10.0, 0.0, 1000.0, step=0.5, help="lambda, the gradient penalty's weight (ProGAN: 10)")
+    objective: str = param(
+        "wasserstein", choices=("wasserstein",), help="the Wasserstein critic's losses (this recipe's own)"
+    )
     drift: float = param(0.001, 0.0, 1.0, step=0.001, help="eps_drift, weight of E[D(x)^2] (ProGAN: 0.001)")
     sample_every: int = param(10_000_000, 1, 10_000_000, help="extra fixed-noise snapshots every N steps (one is kept at every phase end)")
     checkpoint_every: int = param(2000, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")

@@ -35,6 +35,9 @@ class WGANConfig(DCGANConfig):
     lr_d: float = param(5e-5, 1e-6, 1.0, log=True, help="critic learning rate (WGAN: 5e-5)")
     batch_size: int = param(64, 1, 4096, help="samples per update (WGAN: 64)")
     n_critic: int = param(5, 1, 100, help="critic updates per generator update (WGAN: 5)")
+    objective: str = param(
+        "wasserstein", choices=("wasserstein",), help="the Wasserstein critic's losses (this recipe's own)"
+    )
     clip_value: float = param(0.01, 1e-4, 1.0, log=True, help="critic weights clipped to [-c, c] (WGAN: 0.01)")
     critic_norm: str = param(
         "batch", choices=("batch", "layer", "none"), help="normalisation in the critic (WGAN: DCGAN's batch norm)"
@@ -69,6 +72,9 @@ class WGANGPConfig(DCGANConfig):
     batch_size: int = param(64, 1, 4096, help="samples per update (WGAN-GP: 64)")
     n_critic: int = param(5, 1, 100, help="critic updates per generator update (WGAN-GP: 5)")
     gp_weight: float = param(10.0, 0.0, 1000.0, step=0.5, help="lambda, the gradient penalty's weight (WGAN-GP: 10)")
+    objective: str = param(
+        "wasserstein", choices=("wasserstein",), help="the Wasserstein critic's losses (this recipe's own)"
+    )
     critic_norm: str = param("layer", choices=("layer", "none"), help="normalisation in the critic (no batch norm with GP)")
 
 

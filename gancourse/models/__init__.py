@@ -2,6 +2,7 @@
 
 from gancourse.models.conditional import ConditionalDiscriminator, ConditionalGenerator, check_labels
 from gancourse.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
+from gancourse.models.minibatch import MinibatchDiscrimination
 from gancourse.models.mlp import MLPDiscriminator, MLPGenerator, TinyRegressor
 from gancourse.models.pix2pix import (
     NoiseDropout,
@@ -30,4 +31,6 @@ __all__ = [
     "NoiseDropout", "PatchDiscriminator", "UNetGenerator", "receptive_field", "receptive_field_steps",
     # chapter 9
     "EqualizedConv2d", "EqualizedLinear", "MinibatchStdDev", "PixelNorm", "ProDiscriminator", "ProGenerator",
+    # chapter 12
+    "MinibatchDiscrimination",
 ]  # fmt: skip

@@ -20,6 +20,10 @@ The same discriminator serves as the Wasserstein *critic* (Arjovsky et al. 2017)
 already has no sigmoid, and its score is used as it is. ``norm`` swaps its batch norm
 for layer norm or none, because the gradient penalty of WGAN-GP (Gulrajani et al.
 2017, Sec. 4) is defined per sample and batch norm mixes the samples of a batch.
+
+:meth:`DCGANDiscriminator.features` returns D's last hidden layer, which feature matching
+(Salimans et al. 2016, Sec. 3.1) compares between real and generated batches, and
+``minibatch_kernels`` > 0 adds minibatch discrimination (Sec. 3.2) on that layer.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from torch import nn
 
 from gancourse.checks import check_positive_ints
 from gancourse.models.layers import NormLayer, has_shift, n_doublings, norm_layer
+from gancourse.models.minibatch import MinibatchDiscrimination
 
 
 class DCGANGenerator(nn.Module):
@@ -75,10 +80,18 @@ class DCGANDiscriminator(nn.Module):
     ``norm`` is the normalisation of the hidden layers: ``"batch"`` (DCGAN, the default),
     ``"layer"`` or ``"none"`` (WGAN-GP critics: no batch norm with a per-sample penalty), or a
     callable ``channels -> nn.Module`` (:func:`gancourse.models.layers.norm_layer`).
+    ``minibatch_kernels`` = B > 0 appends minibatch discrimination with B kernels of
+    ``minibatch_kernel_dims`` = C dimensions to the last hidden layer (Salimans et al. 2016, Sec. 3.2).
     """
 
     def __init__(
-        self, base_channels: int = 64, image_size: int = 32, channels: int = 1, norm: str | NormLayer = "batch"
+        self,
+        base_channels: int = 64,
+        image_size: int = 32,
+        channels: int = 1,
+        norm: str | NormLayer = "batch",
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dims: int = 5,
     ) -> None:
         super().__init__()
         n = n_doublings(image_size)
@@ -104,14 +117,42 @@ class DCGANDiscriminator(nn.Module):
             width *= 2
         layers.append(nn.Conv2d(width, 1, kernel_size=4, stride=1, padding=0))  # (B, w, 4, 4) -> (B, 1, 1, 1)
         self.net = nn.Sequential(*layers)
+        self.minibatch = _minibatch_layer(width * 4 * 4, minibatch_kernels, minibatch_kernel_dims)
         self.apply(dcgan_init)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x): the last hidden layer, (B, w * 4 * 4), the input of the final 4 x 4 convolution."""
+        return self.net[:-1](x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # another size would not crash: it would give several logits per image, silently
         expected = (self.channels, self.image_size, self.image_size)
         if x.ndim != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(f"images must have shape (B, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
-        return self.net(x).flatten()  # (B,)
+        if self.minibatch is None:
+            return self.net(x).flatten()  # (B,)
+        hidden = self.net[:-1](x)  # (B, w, 4, 4)
+        return self.net[-1](hidden).flatten() + _minibatch_logit(self.minibatch, hidden.flatten(1))
+
+
+def _minibatch_layer(in_features: int, kernels: int, kernel_dims: int) -> nn.ModuleDict | None:
+    """Minibatch discrimination on ``in_features`` features and the linear map from o(x) to the logit; None if off."""
+    if kernels < 0:
+        raise ValueError(f"minibatch_kernels = {kernels} is out of range: allowed minibatch_kernels >= 0 (0 = off)")
+    if kernels == 0:
+        return None
+    return nn.ModuleDict(
+        {"layer": MinibatchDiscrimination(in_features, kernels, kernel_dims), "to_logit": nn.Linear(kernels, 1)}
+    )
+
+
+def _minibatch_logit(minibatch: nn.ModuleDict, features: torch.Tensor) -> torch.Tensor:
+    """The part of the final linear layer on [f(x), o(x)] that reads o(x): W_o o(x), shape (B,).
+
+    A linear layer on the concatenation is W_f f + W_o o + bias; D's own last layer
+    already computes W_f f + bias, so adding W_o o gives exactly the paper's layer.
+    """
+    return minibatch["to_logit"](minibatch["layer"].closeness(features)).squeeze(1)
 
 
 def dcgan_init(module: nn.Module) -> None:

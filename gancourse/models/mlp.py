@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from gancourse.checks import check_positive_ints
+from gancourse.models.dcgan import _minibatch_layer, _minibatch_logit
 
 
 class TinyRegressor(nn.Module):
@@ -69,9 +70,18 @@ class MLPDiscriminator(nn.Module):
     The sigmoid lives in the loss (``binary_cross_entropy_with_logits``), which is
     exact where a separate sigmoid would round to 0 or 1. Goodfellow et al. 2014 used
     maxout units and dropout in D; LeakyReLU is the common modern substitute.
+    :meth:`features` is the last hidden layer (feature matching, Salimans et al. 2016,
+    Sec. 3.1); ``minibatch_kernels`` > 0 adds minibatch discrimination on it (Sec. 3.2).
     """
 
-    def __init__(self, in_shape: tuple[int, ...] = (1, 32, 32), hidden: int = 256, n_hidden: int = 2) -> None:
+    def __init__(
+        self,
+        in_shape: tuple[int, ...] = (1, 32, 32),
+        hidden: int = 256,
+        n_hidden: int = 2,
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dims: int = 5,
+    ) -> None:
         super().__init__()
         check_positive_ints(hidden=hidden, n_hidden=n_hidden)
         widths = [math.prod(in_shape)] + [max(hidden // 2**i, 4) for i in range(n_hidden)]  # wide -> narrow
@@ -80,6 +90,14 @@ class MLPDiscriminator(nn.Module):
             layers += [nn.Linear(w_in, w_out), nn.LeakyReLU(0.2)]
         layers.append(nn.Linear(widths[-1], 1))
         self.net = nn.Sequential(*layers)
+        self.minibatch = _minibatch_layer(widths[-1], minibatch_kernels, minibatch_kernel_dims)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x): the last hidden layer's activations, (B, width)."""
+        return self.net[:-1](x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(1)  # (B, 1) -> (B,)
+        if self.minibatch is None:
+            return self.net(x).squeeze(1)  # (B, 1) -> (B,)
+        hidden = self.net[:-1](x)  # (B, width)
+        return self.net[-1](hidden).squeeze(1) + _minibatch_logit(self.minibatch, hidden)

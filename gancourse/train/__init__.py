@@ -18,6 +18,7 @@ from gancourse.train.loop import (
     SchedulerFactory,
     TensorSampler,
     TrainingDiverged,
+    make_objective,
     make_optimizer,
 )
 from gancourse.train.paired import Pix2PixTrainer
@@ -58,6 +59,7 @@ __all__ = [
     "dcgan",
     "evaluate_regressor",
     "load_or_train",
+    "make_objective",
     "make_optimizer",
     "mlp_gan",
     "pix2pix",

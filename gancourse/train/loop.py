@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -43,7 +44,14 @@ from gancourse.checkpoints import (
 )
 from gancourse.config import GANConfig
 from gancourse.device import autocast, pick_device, seed_everything
-from gancourse.losses import MinimaxObjective, Objective
+from gancourse.losses import (
+    FeatureMatchingObjective,
+    HistoricalAverage,
+    LeastSquaresObjective,
+    MinimaxObjective,
+    Objective,
+    WassersteinObjective,
+)
 
 SchedulerFactory = Callable[[torch.optim.Optimizer, torch.optim.Optimizer], Sequence[torch.optim.lr_scheduler.LRScheduler]]
 
@@ -140,9 +148,12 @@ def _check_steps(steps: Any) -> int | None:
 class GANTrainer:
     """Alternating discriminator and generator updates, with history, samples and checkpoints.
 
-    ``real`` draws real batches; ``objective`` defaults to the minimax losses chosen
-    by ``cfg``; ``schedulers`` builds learning-rate schedulers from the two
-    optimisers (stepped once per generator update). With ``checkpoint_path`` set,
+    ``real`` draws real batches; ``objective`` defaults to the one ``cfg.objective``
+    names (:func:`make_objective`); ``cfg.feature_matching`` replaces its generator loss
+    by feature matching, and ``cfg.historical_averaging`` adds the historical-averaging
+    penalty to both players' losses (its running means travel in the checkpoint).
+    ``schedulers`` builds learning-rate schedulers from the two optimisers (stepped
+    once per generator update). With ``checkpoint_path`` set,
     a checkpoint is written every ``cfg.checkpoint_every`` steps and at the end.
     ``n_fixed`` is the size of the fixed noise batch whose samples are kept every
     ``cfg.sample_every`` steps; ``fixed_condition`` (conditional GANs: ``n_fixed``
@@ -181,7 +192,11 @@ class GANTrainer:
         # whose gradients are applied run; in one process they are the networks themselves.
         self.rank, self.world_size = 0, 1
         self.synced_generator, self.synced_discriminator = self.generator, self.discriminator
-        self.objective = objective or MinimaxObjective(cfg.generator_loss, cfg.label_smoothing)
+        self.objective = self._objective(objective)
+        # Salimans et al. 2016, Sec. 3.3: each player's running mean of its past parameters
+        self.historical: dict[str, HistoricalAverage] = {}
+        if cfg.historical_averaging:
+            self.historical = {player: HistoricalAverage() for player in ("generator", "discriminator")}
         self.opt_g = make_optimizer(self.generator.parameters(), cfg, cfg.lr_g)
         self.opt_d = make_optimizer(self.discriminator.parameters(), cfg, cfg.lr_d)
         self.schedulers = list(schedulers(self.opt_g, self.opt_d)) if schedulers else []
@@ -208,6 +223,40 @@ class GANTrainer:
         #: keep the state at the start of each step in memory, so that an interrupted step is undone
         #: (see :meth:`train`); False saves one copy of the networks and optimisers per step
         self.atomic_steps = True
+
+    def _objective(self, objective: Objective | None) -> Objective:
+        """``objective``, or the one ``cfg`` names; wrapped for feature matching; tricks D cannot take refused."""
+        cfg, name = self.cfg, type(self.discriminator).__name__
+        if objective is not None and cfg.objective in ("least_squares", "wasserstein_gp"):
+            raise ValueError(
+                f"objective = {cfg.objective!r} in the config, but the recipe passed {type(objective).__name__}: "
+                "this GAN trains with its recipe's own objective"
+            )
+        objective = objective if objective is not None else make_objective(cfg)
+        if cfg.minibatch_kernels and getattr(self.discriminator, "minibatch", None) is None:
+            raise ValueError(
+                f"minibatch_kernels = {cfg.minibatch_kernels}, but this recipe's discriminator ({name}) has no "
+                "minibatch discrimination: the toy, MLP and DCGAN recipes have it (0 = off)"
+            )
+        if cfg.minibatch_kernels and getattr(objective, "gp_weight", 0):
+            raise ValueError(
+                f"minibatch_kernels = {cfg.minibatch_kernels} with a gradient penalty: minibatch discrimination makes "
+                "each score depend on the batch, so the per-sample penalty is undefined; set one of them to 0"
+            )
+        if cfg.feature_matching:
+            # a conditional D's features need its labels too: not a features(x) method
+            if not inspect.ismethod(getattr(self.discriminator, "features", None)):
+                raise ValueError(
+                    f"feature_matching = True needs a discriminator with a features(x) method; {name} has none"
+                )
+            objective = FeatureMatchingObjective(objective)
+        return objective
+
+    def historical_penalty(self, player: str) -> torch.Tensor | float:
+        """lambda ||theta - (1/t) sum_i theta[i]||^2 for ``player`` ("generator" or "discriminator"); 0 when off."""
+        if not self.historical:
+            return 0.0
+        return self.cfg.historical_averaging * self.historical[player].penalty(getattr(self, player))
 
     @property
     def latent_dim(self) -> int:
@@ -294,11 +343,14 @@ class GANTrainer:
             with autocast(self.device, amp, cpu=True):
                 critic = self.critic(condition, self.synced_discriminator)
                 loss_d, stats = self.objective.loss_d(critic, real, fake.detach())
+            loss_d = loss_d + self.historical_penalty("discriminator")
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
             self.objective.after_d_step(self.discriminator)
+            if self.historical:
+                self.historical["discriminator"].update(self.discriminator)
 
         # The generator's loss goes through D, so backward() would also fill D's .grad;
         # freezing D skips that work (D's gradients are cleared before its next step anyway).
@@ -314,10 +366,13 @@ class GANTrainer:
                 if not reuse:
                     fake = self.synced_generator(*self.generator_inputs(self.sample_z(len(real)), condition))
                 loss_g, g_stats = self.objective.loss_g(self.critic(condition), fake, real)
+            loss_g = loss_g + self.historical_penalty("generator")
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler_g.scale(loss_g).backward()
             self.scaler_g.step(self.opt_g)
             self.scaler_g.update()
+            if self.historical:
+                self.historical["generator"].update(self.generator)
         finally:
             for p, flag in zip(self.discriminator.parameters(), flags, strict=True):
                 p.requires_grad_(flag)
@@ -420,6 +475,7 @@ class GANTrainer:
             "history": {k: list(v) for k, v in self.history.items()},
             "window": list(self._window),
             "samples": list(self.samples),
+            "historical": {player: average.state_dict() for player, average in self.historical.items()},
             "requires_grad": [[p.requires_grad for p in m.parameters()] for m in (self.generator, self.discriminator)],
         }
 
@@ -442,6 +498,8 @@ class GANTrainer:
         self.history = {k: list(v) for k, v in state["history"].items()}
         self._window = [(int(step), dict(values)) for step, values in state.get("window", [])]
         self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
+        for player, average in self.historical.items():  # historical averaging's running means (chapter 12)
+            average.load_state_dict(state["historical"][player])
         for module, flags in zip((self.generator, self.discriminator), state.get("requires_grad", ()), strict=False):
             for p, flag in zip(module.parameters(), flags, strict=True):
                 p.requires_grad_(flag)
@@ -536,6 +594,7 @@ class GANTrainer:
             "history": self.history,
             "window": [[step, values] for step, values in self._window],  # checked, not yet logged
             "samples": [[step, images] for step, images in self.samples],
+            "historical": {player: average.state_dict() for player, average in self.historical.items()},
         }
         if self.world_size > 1:
             from gancourse.train.distributed import gather_rng_states
@@ -616,6 +675,26 @@ class GANTrainer:
             ) from err
         self._saved_step = self.step if source == self.checkpoint_path else getattr(self, "_saved_step", None)
         return self.step
+
+
+def make_objective(cfg: GANConfig) -> Objective:
+    """The objective ``cfg.objective`` names: minimax (with ``generator_loss`` and ``label_smoothing``),
+    least squares (Mao et al. 2017, 0-1 coding) or, for the toy GAN, WGAN-GP (``gp_weight``).
+
+    The Wasserstein GANs, ProGAN and pix2pix build their own objective in their recipes.
+    """
+    if cfg.objective != "minimax" and (cfg.generator_loss != "non_saturating" or cfg.label_smoothing):
+        raise ValueError(
+            f"generator_loss = {cfg.generator_loss!r} and label_smoothing = {cfg.label_smoothing} are options of the "
+            f"minimax objective, but objective = {cfg.objective!r}: leave them at 'non_saturating' and 0"
+        )
+    if cfg.objective == "minimax":
+        return MinimaxObjective(cfg.generator_loss, cfg.label_smoothing)
+    if cfg.objective == "least_squares":
+        return LeastSquaresObjective()
+    if cfg.objective == "wasserstein_gp":
+        return WassersteinObjective(gp_weight=cfg.gp_weight)
+    raise ValueError(f"objective = {cfg.objective!r} is built by its recipe, not by GANTrainer: pass objective=")
 
 
 def make_optimizer(parameters, cfg: GANConfig, lr: float) -> torch.optim.Optimizer:

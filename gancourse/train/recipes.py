@@ -139,12 +139,17 @@ def toy_gan(cfg: ToyGANConfig, device: torch.device | None = None, checkpoint_pa
     mixture = ring_of_gaussians() if cfg.mixture == "ring" else grid_of_gaussians()
     seed_everything(cfg.seed)
     generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=(2,), n_hidden=3, image_output=False)
-    discriminator = MLPDiscriminator((2,), cfg.hidden, n_hidden=3)
+    discriminator = MLPDiscriminator((2,), cfg.hidden, n_hidden=3, **_minibatch(cfg))
     kwargs.setdefault("n_fixed", 1000)  # enough points to see the modes in a scatter plot
     return GANTrainer(
         generator, discriminator, mixture.sample, cfg, device=device, checkpoint_path=checkpoint_path,
         data=RunData(mixture=mixture), **kwargs,
     )
+
+
+def _minibatch(cfg: GANConfig) -> dict[str, int]:
+    """Minibatch discrimination's B and C for a discriminator (Salimans et al. 2016, Sec. 3.2); B = 0: off."""
+    return {"minibatch_kernels": cfg.minibatch_kernels, "minibatch_kernel_dims": cfg.minibatch_kernel_dims}
 
 
 def _data_config(cfg) -> DataConfig:
@@ -164,7 +169,7 @@ def mlp_gan(cfg: MLPGANConfig, device: torch.device | None = None, checkpoint_pa
     seed_everything(cfg.seed)
     shape = (dataset_channels(cfg.dataset), cfg.image_size, cfg.image_size)
     generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=shape, n_hidden=3)
-    discriminator = MLPDiscriminator(shape, cfg.hidden, n_hidden=2)
+    discriminator = MLPDiscriminator(shape, cfg.hidden, n_hidden=2, **_minibatch(cfg))
     return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
 
 
@@ -173,7 +178,7 @@ def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=
     seed_everything(cfg.seed)
     channels = dataset_channels(cfg.dataset)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
-    discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels)
+    discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, **_minibatch(cfg))
     return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
 
 
