@@ -57,7 +57,8 @@ def test_toy_gan_learns_the_ring():
     after = metrics.mode_coverage(trainer.generate(2000), mixture)
     # the data itself: within 3 std of its mode lies 1 - exp(-9/2) = 98.9 % of a 2-D normal (chi-square, 2 dof)
     data_share = 1 - math.exp(-4.5)
-    assert after.high_quality_share > max(data_share / 3, 5 * before.high_quality_share)  # far more on a mode
+    # far more samples on a mode than before training: at least a quarter of the data's share after 1,500 steps
+    assert after.high_quality_share > max(data_share / 4, 5 * before.high_quality_share)
     assert after.modes_captured >= after.n_modes // 2  # on several modes, not one (PacGAN's capture rule)
     assert set(trainer.history) >= {"step", "loss_d", "loss_g", "d_real", "d_fake", "lr_g"}
     assert trainer.history["step"][-1] == cfg.steps
