@@ -52,6 +52,7 @@ def toc_chapters(root: Path = ROOT) -> list[Path]:
                 elif isinstance(value, list):
                     for item in value:
                         walk(item)
+
     walk(toc)
     return [(root / name).with_suffix(".md") for name in names]
 

@@ -46,9 +46,7 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
     if device.type not in DEVICES:
         raise ValueError(f"prefer = {str(prefer)!r} is not a device type: allowed {', '.join(DEVICES)}")
     if device.type not in available:
-        raise ValueError(
-            f"prefer = {str(prefer)!r} is not available on this machine: available {', '.join(available)}"
-        )
+        raise ValueError(f"prefer = {str(prefer)!r} is not available on this machine: available {', '.join(available)}")
     return device
 
 

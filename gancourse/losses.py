@@ -139,7 +139,9 @@ def wasserstein_1d(p: torch.Tensor, q: torch.Tensor, dx: float) -> torch.Tensor:
 # --------------------------------------------------------------------------------------
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+def discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, label_smoothing: float = 0.0
+) -> torch.Tensor:
     """-E[log D(x)] - E[log(1 - D(G(z)))], with the real target 1 - ``label_smoothing``.
 
     Both terms are means over their batch, so the value at D = 1/2 everywhere is 2 log 2.
@@ -189,7 +191,9 @@ class MinimaxObjective:
         discriminator_loss(torch.zeros(1), torch.zeros(1), label_smoothing)  # validates the value
         self._generator_loss, self.label_smoothing = losses[generator_loss], label_smoothing
 
-    def loss_d(self, discriminator: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+    def loss_d(
+        self, discriminator: Callable, real: torch.Tensor, fake: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
         real_logits, fake_logits = discriminator(real), discriminator(fake)  # (B,), (B,)
         loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
         stats = {"d_real": torch.sigmoid(real_logits).mean(), "d_fake": torch.sigmoid(fake_logits).mean()}
@@ -219,7 +223,9 @@ def wasserstein_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
-def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor
+) -> torch.Tensor:
     """E[(||grad f(x^)||_2 - 1)^2] at x^ = eps x + (1 - eps) x~ (Gulrajani et al. 2017, Eq. 3).
 
     One eps ~ U[0, 1] per sample; the norm is taken per sample over all its
@@ -321,7 +327,9 @@ class Pix2PixObjective:
         if not (l1_weight >= 0 and math.isfinite(l1_weight)):
             raise ValueError(f"l1_weight = {l1_weight} is out of range: allowed a finite l1_weight >= 0 (pix2pix: 100)")
         if not 0 < d_loss_factor <= 1:
-            raise ValueError(f"d_loss_factor = {d_loss_factor} is out of range: allowed 0 < d_loss_factor <= 1 (pix2pix: 0.5)")
+            raise ValueError(
+                f"d_loss_factor = {d_loss_factor} is out of range: allowed 0 < d_loss_factor <= 1 (pix2pix: 0.5)"
+            )
         if not adversarial and l1_weight == 0:
             raise ValueError("adversarial = False and l1_weight = 0 leave the generator with no loss: enable one")
         self.l1_weight, self.adversarial, self.d_loss_factor = l1_weight, adversarial, d_loss_factor

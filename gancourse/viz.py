@@ -80,7 +80,7 @@ def compare_rows(rows: Mapping[str, torch.Tensor], value_range: tuple[float, flo
     if not rows:
         raise ValueError("rows is empty: give at least one {label: images} entry")
     fig, axes = plt.subplots(len(rows), 1, figsize=(8, 1.1 * len(rows) + 0.2), squeeze=False)
-    for ax, (label, images) in zip(axes[:, 0], rows.items()):
+    for ax, (label, images) in zip(axes[:, 0], rows.items(), strict=True):
         ax.imshow(_grid_image(images, len(images), value_range), interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -370,7 +370,7 @@ def show_neighbours(
     fig, axes = plt.subplots(n, k + 1, figsize=((k + 1) * size + 0.4, n * (size + 0.15) + 0.3), squeeze=False)
     for row in range(n):
         images = [queries[row], *neighbours[row]]
-        for col, (ax, image) in enumerate(zip(axes[row], images)):
+        for col, (ax, image) in enumerate(zip(axes[row], images, strict=False)):
             ax.imshow(_grid_image(image.unsqueeze(0), 1, value_range), interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])

@@ -24,7 +24,6 @@ from IPython.display import clear_output
 from gancourse import viz
 from gancourse.config import Config
 
-
 NEEDS_KERNEL = (
     '<div class="gancourse-needs-kernel"><strong>Live form: it needs a running Python kernel.</strong> '
     "Open this chapter as a notebook (Jupyter, or Colab with the launch button at the top of the page) to "
@@ -141,7 +140,9 @@ def step_slider(items: Sequence[Any], draw: Callable[[Any], Any], labels: Sequen
     labels = list(labels) if labels is not None else [str(i) for i in range(len(items))]
     if len(labels) != len(items):
         raise ValueError(f"labels has {len(labels)} entries for {len(items)} items: give one label per item")
-    slider = w.SelectionSlider(options=list(zip(labels, range(len(items)))), value=len(items) - 1, description="step")
+    slider = w.SelectionSlider(
+        options=list(zip(labels, range(len(items)), strict=True)), value=len(items) - 1, description="step"
+    )
     output = w.Output()
 
     def show(*_: Any) -> None:

@@ -122,7 +122,7 @@ def test_training_keeps_the_callers_random_state(monkeypatch):
     a = metrics.train_classifier(cfg, device="cpu")
     assert torch.equal(torch.rand(3), expected)
     b = metrics.train_classifier(cfg, device="cpu")
-    for p, q in zip(a.model.parameters(), b.model.parameters()):  # same seed, same weights
+    for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True):  # same seed, same weights
         assert torch.equal(p, q)
     assert a.test_images == 40 and 0.0 <= a.test_accuracy <= 1.0
 

@@ -110,13 +110,25 @@ def quadrant_data(n=512, size=16, seed=0):
 def quadrant_probabilities(images):
     """A hand-made 'classifier': softmax of the four quadrant means."""
     h = images.shape[-1] // 2
-    means = torch.stack([images[:, 0, r * h : (r + 1) * h, c * h : (c + 1) * h].mean(dim=(1, 2)) for r in (0, 1) for c in (0, 1)], 1)
+    means = torch.stack(
+        [images[:, 0, r * h : (r + 1) * h, c * h : (c + 1) * h].mean(dim=(1, 2)) for r in (0, 1) for c in (0, 1)], 1
+    )
     return torch.softmax(10 * means, dim=1).double().numpy()
 
 
 def small_cgan(**overrides):
-    settings = dict(steps=200, image_size=16, base_channels=8, batch_size=32, latent_dim=8, embed_dim=4, log_every=10, sample_every=50,
-                    lr_g=1e-3, lr_d=1e-3)  # a larger step than DCGAN's 2e-4: the toy is learnt in a few hundred steps
+    settings = dict(
+        steps=200,
+        image_size=16,
+        base_channels=8,
+        batch_size=32,
+        latent_dim=8,
+        embed_dim=4,
+        log_every=10,
+        sample_every=50,
+        lr_g=1e-3,
+        lr_d=1e-3,
+    )  # a larger step than DCGAN's 2e-4: the toy is learnt in a few hundred steps
     return ConditionalGANConfig(**{**settings, **overrides})
 
 
@@ -126,8 +138,19 @@ def quadrant_trainer(cfg, **kwargs):
     images, labels = quadrant_data()
     torch.manual_seed(cfg.seed)
     g = ConditionalGenerator(cfg.latent_dim, 4, cfg.base_channels, cfg.image_size, embed_dim=cfg.embed_dim)
-    d = ConditionalDiscriminator(4, cfg.base_channels, cfg.image_size, projection=cfg.projection, embed_dim=cfg.embed_dim)
-    return GANTrainer(g, d, TensorSampler(images, labels), cfg, device=CPU, n_fixed=8, fixed_condition=train.class_rows(4, 2), **kwargs)
+    d = ConditionalDiscriminator(
+        4, cfg.base_channels, cfg.image_size, projection=cfg.projection, embed_dim=cfg.embed_dim
+    )
+    return GANTrainer(
+        g,
+        d,
+        TensorSampler(images, labels),
+        cfg,
+        device=CPU,
+        n_fixed=8,
+        fixed_condition=train.class_rows(4, 2),
+        **kwargs,
+    )
 
 
 # Measured over lr and step settings: the projection D reached 99-100 % on this toy every time; the
@@ -136,7 +159,9 @@ def quadrant_trainer(cfg, **kwargs):
 def test_quick_trained_generator_draws_the_requested_class(projection, least):
     trainer = quadrant_trainer(small_cgan(projection=projection))
     labels = train.class_rows(4, 50)
-    before = metrics.conditional_accuracy(quadrant_probabilities(trainer.generate(len(labels), labels)), labels).accuracy
+    before = metrics.conditional_accuracy(
+        quadrant_probabilities(trainer.generate(len(labels), labels)), labels
+    ).accuracy
     trainer.train(progress=False)
     after = metrics.conditional_accuracy(quadrant_probabilities(trainer.generate(len(labels), labels)), labels)
     assert after.accuracy >= least and after.accuracy > before + 0.25, (before, after)

@@ -41,10 +41,20 @@ def test_unknown_mode_from_environment(monkeypatch):
     "cls, field, value, message",
     [
         (RegressionConfig, "lr", -1e-3, r"RegressionConfig.lr = -0.001 is out of range: allowed 1e-05 <= value <= 1.0"),
-        (RegressionConfig, "batch_size", 0, r"RegressionConfig.batch_size = 0 is out of range: allowed 1 <= value <= 4096"),
+        (
+            RegressionConfig,
+            "batch_size",
+            0,
+            r"RegressionConfig.batch_size = 0 is out of range: allowed 1 <= value <= 4096",
+        ),
         (DataConfig, "batch_size", 0, r"DataConfig.batch_size = 0 is out of range"),
         (DataConfig, "image_size", 4, r"DataConfig.image_size = 4 is out of range: allowed 8 <= value <= 256"),
-        (DataConfig, "dataset", "cifar", r"DataConfig.dataset = 'cifar' is not allowed: choose one of 'mnist', 'fashion_mnist'"),
+        (
+            DataConfig,
+            "dataset",
+            "cifar",
+            r"DataConfig.dataset = 'cifar' is not allowed: choose one of 'mnist', 'fashion_mnist'",
+        ),
         (RegressionConfig, "lr", float("nan"), r"RegressionConfig.lr = nan must be a finite number"),
         (RegressionConfig, "steps", 2.5, r"RegressionConfig.steps = 2.5 must be an integer"),
         (RegressionConfig, "steps", True, r"RegressionConfig.steps = True must be an integer"),

@@ -23,6 +23,7 @@ def ruff() -> list[str]:
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
 def test_ruff(command):
-    result = subprocess.run([*ruff(), *command, "gancourse", "tests", "book/conftest.py"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [*ruff(), *command, "gancourse", "tests", "book/conftest.py"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, f"ruff {' '.join(command)} found problems:\n{result.stdout}{result.stderr}"

@@ -379,6 +379,7 @@ def test_historical_average_is_the_running_mean_of_past_parameters():
     restored.update(net)
     assert restored.count == 5 and all(torch.equal(a, b) for a, b in zip(average.mean, restored.mean, strict=True))
 
+
 NAN, INF = float("nan"), float("inf")
 
 

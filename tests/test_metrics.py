@@ -169,7 +169,7 @@ def test_feature_statistics_streams_images_in_batches():
 def test_statistics_bad_inputs():
     stats = metrics.FeatureStatistics().update(np.zeros((1, 4)))
     with pytest.raises(ValueError, match="n = 1 sample.* too few for a covariance: need n >= 2"):
-        stats.cov
+        _ = stats.cov
     with pytest.raises(ValueError, match="features have 3 dimensions but earlier batches had 4"):
         stats.update(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="features holds 1 NaN"):

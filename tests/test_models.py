@@ -133,6 +133,7 @@ def test_discriminator_features_are_the_input_of_the_last_layer():
     assert m.features(y).shape == (4, 16)
     assert torch.allclose(m.net[-1](m.features(y)).squeeze(1), m(y))
 
+
 def test_every_gan_model_draws_and_reads_colour_at_64px():
     """Colour data (emoji, CIFAR-10, folders): channels=3 at 64 x 64 through every image model."""
     from gancourse.models import (
@@ -159,7 +160,10 @@ def test_every_gan_model_draws_and_reads_colour_at_64px():
     g, d = ConditionalGenerator(16, 10, 4, 64, channels=3), ConditionalDiscriminator(10, 4, 64, channels=3)
     x = g(z, labels)
     assert x.shape == (2, 3, 64, 64) and d(x, labels).shape == (2,)
-    g, d = ProGenerator(16, 64, channels=3, fmap_base=64, fmap_max=16), ProDiscriminator(64, channels=3, fmap_base=64, fmap_max=16)
+    g, d = (
+        ProGenerator(16, 64, channels=3, fmap_base=64, fmap_max=16),
+        ProDiscriminator(64, channels=3, fmap_base=64, fmap_max=16),
+    )
     x = g(z, resolution=64, alpha=1.0)  # fully grown
     assert x.shape == (2, 3, 64, 64) and d(x, resolution=64, alpha=1.0).shape[0] == 2
     unet = UNetGenerator(3, 3, 4, 64)

@@ -149,15 +149,28 @@ def square_pairs(n=64, size=16, seed=0):
 
 
 def small_pix2pix(**overrides):
-    settings = dict(steps=60, image_size=16, base_channels=8, batch_size=8, d_layers=1, log_every=10, sample_every=30,
-                    lr_g=1e-3, lr_d=1e-3)
+    settings = dict(
+        steps=60,
+        image_size=16,
+        base_channels=8,
+        batch_size=8,
+        d_layers=1,
+        log_every=10,
+        sample_every=30,
+        lr_g=1e-3,
+        lr_d=1e-3,
+    )
     return Pix2PixConfig(**{**settings, **overrides})
 
 
 @pytest.fixture
 def squares(monkeypatch):
     edges, images = square_pairs()
-    monkeypatch.setattr(train.recipes, "edge_pairs", lambda cfg, split, threshold: (edges[: cfg.limit or None], images[: cfg.limit or None], None))
+    monkeypatch.setattr(
+        train.recipes,
+        "edge_pairs",
+        lambda cfg, split, threshold: (edges[: cfg.limit or None], images[: cfg.limit or None], None),
+    )
     return edges, images
 
 

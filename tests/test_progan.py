@@ -127,7 +127,12 @@ def test_config_schedule_and_errors():
     cfg = ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), fade_images=40, stable_images=16)
     assert cfg.resolutions == (4, 8, 16)
     assert [(p.resolution, p.kind, p.steps) for p in cfg.phases()] == [
-        (4, "stabilise", 2), (8, "fade-in", 10), (8, "stabilise", 4), (16, "fade-in", 10), (16, "stabilise", 4)]
+        (4, "stabilise", 2),
+        (8, "fade-in", 10),
+        (8, "stabilise", 4),
+        (16, "fade-in", 10),
+        (16, "stabilise", 4),
+    ]
     assert cfg.steps == 30
     assert cfg.stage(0) == (0, 4, 1.0, 8)
     assert cfg.stage(2) == (1, 8, 0.0, 4)  # a fade-in starts at alpha = 0 ...
@@ -150,8 +155,12 @@ def test_config_schedule_and_errors():
 def test_per_resolution_image_counts():
     cfg = ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), fade_images=(40, 8), stable_images=(16, 4, 12))
     assert [(p.resolution, p.kind, p.images, p.steps) for p in cfg.phases()] == [
-        (4, "stabilise", 16, 2), (8, "fade-in", 40, 10), (8, "stabilise", 4, 1), (16, "fade-in", 8, 2),
-        (16, "stabilise", 12, 3)]
+        (4, "stabilise", 16, 2),
+        (8, "fade-in", 40, 10),
+        (8, "stabilise", 4, 1),
+        (16, "fade-in", 8, 2),
+        (16, "stabilise", 12, 3),
+    ]
     assert cfg.images("fade-in", 16) == 8 and cfg.images("stabilise", 4) == 16
     assert cfg.stage(13) == (3, 16, 0.0, 4) and cfg.stage(14) == (3, 16, 0.5, 4)  # alpha over that phase's 8 images
     assert ProGANConfig(image_size=16, batch_sizes=(8, 4, 4), fade_images=[40, 8]).fade_images == (40, 8)
@@ -166,8 +175,18 @@ def test_per_resolution_image_counts():
 
 
 def tiny_cfg(**changes):
-    base = dict(image_size=8, batch_sizes=(8, 4), fade_images=24, stable_images=16, latent_dim=8, fmap_base=32,
-                fmap_max=8, log_every=1, checkpoint_every=0, sample_every=1000)
+    base = dict(
+        image_size=8,
+        batch_sizes=(8, 4),
+        fade_images=24,
+        stable_images=16,
+        latent_dim=8,
+        fmap_base=32,
+        fmap_max=8,
+        log_every=1,
+        checkpoint_every=0,
+        sample_every=1000,
+    )
     return ProGANConfig(**{**base, **changes})
 
 
@@ -197,7 +216,7 @@ def test_resume_in_the_middle_of_a_fade_in_is_exact(tmp_path, blobs):
     assert resumed.load() == 5
     assert (resumed.resolution, resumed.alpha) == (8, cfg.stage(4)[2])
     resumed.train(progress=False)
-    for a, b in zip(weights(straight), weights(resumed)):
+    for a, b in zip(weights(straight), weights(resumed), strict=True):
         assert torch.equal(a, b)
     assert straight.history == resumed.history
     assert list(straight.phase_samples()) == [2, 8, 12]

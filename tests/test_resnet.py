@@ -80,8 +80,15 @@ def test_optimized_block_halves_and_has_no_activation_on_the_image():
     assert not torch.allclose(branch[0], branch[1])
 
 
-@pytest.mark.parametrize("make", [lambda: ResidualBlock(2, norm="layer"), lambda: ResBlock(2, 3, "up", norm="layer"),
-                                  lambda: ResBlock(3, 2, "down", norm="none"), lambda: OptimizedBlock(1, 2)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ResidualBlock(2, norm="layer"),
+        lambda: ResBlock(2, 3, "up", norm="layer"),
+        lambda: ResBlock(3, 2, "down", norm="none"),
+        lambda: OptimizedBlock(1, 2),
+    ],
+)
 def test_gradcheck_tiny_blocks_in_float64(make):
     torch.manual_seed(0)
     block = make().double()
@@ -152,8 +159,17 @@ def test_resnet_gan_trains_its_critic(monkeypatch):
     """A few WGAN-GP steps on bright 'images' while G starts near 0: the critic learns to tell them apart."""
     real = torch.rand(256, 1, 16, 16) * 0.5 + 0.5
     monkeypatch.setattr(train.recipes, "_images", lambda cfg: train.TensorSampler(real))
-    cfg = config.ResNetGANConfig(image_size=16, base_channels=8, latent_dim=8, batch_size=16, steps=4, n_critic=5,
-                                 lr_d=3e-3, log_every=1, sample_every=4)
+    cfg = config.ResNetGANConfig(
+        image_size=16,
+        base_channels=8,
+        latent_dim=8,
+        batch_size=16,
+        steps=4,
+        n_critic=5,
+        lr_d=3e-3,
+        log_every=1,
+        sample_every=4,
+    )
     trainer = train.resnet_gan(cfg, device=torch.device("cpu"))
     assert trainer.objective.gp_weight == cfg.gp_weight
     z = torch.randn(64, 8, generator=torch.Generator().manual_seed(1))

@@ -5,8 +5,8 @@ import torch
 from PIL import Image
 
 from gancourse import data
-from gancourse.style import color, images, losses, transfer, vgg
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
+from gancourse.style import color, images, losses, transfer, vgg
 
 
 @pytest.fixture(scope="module")
@@ -346,11 +346,17 @@ def test_defaults_follow_the_paper_and_quick_mode_shrinks():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"style_layers": ("conv1_1", "conv6_1")}, r"StyleConfig.style_layers = .* unknown layer\(s\) 'conv6_1': allowed conv1_1, conv1_2"),
+        (
+            {"style_layers": ("conv1_1", "conv6_1")},
+            r"StyleConfig.style_layers = .* unknown layer\(s\) 'conv6_1': allowed conv1_1, conv1_2",
+        ),
         ({"content_layers": ("relu4_2",)}, r"StyleConfig.content_layers = .* 'relu4_2'"),
         ({"style_layers": ("conv1_1", "conv1_1")}, r"StyleConfig.style_layers .* names a layer twice"),
         ({"style_layers": (), "content_layers": ()}, r"both empty"),
-        ({"style_layer_weights": (1.0, 2.0)}, r"StyleConfig.style_layer_weights .* has 2 entries but style_layers has 5"),
+        (
+            {"style_layer_weights": (1.0, 2.0)},
+            r"StyleConfig.style_layer_weights .* has 2 entries but style_layers has 5",
+        ),
         ({"optimizer": "sgd"}, r"StyleConfig.optimizer = 'sgd' is not allowed: choose one of 'lbfgs', 'adam'"),
         ({"init": "style"}, r"StyleConfig.init = 'style' is not allowed"),
         ({"pooling": "min"}, r"StyleConfig.pooling = 'min' is not allowed"),

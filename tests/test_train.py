@@ -78,7 +78,7 @@ def test_resume_is_exact(tmp_path, stop):
     assert resumed.load() == stop
     resumed.train(progress=False)
 
-    for a, b in zip(weights(straight), weights(resumed)):
+    for a, b in zip(weights(straight), weights(resumed), strict=True):
         assert torch.equal(a, b)
     assert straight.history == resumed.history
     assert [s for s, _ in straight.samples] == [s for s, _ in resumed.samples] == [20, 40]
@@ -87,7 +87,9 @@ def test_resume_is_exact(tmp_path, stop):
 def test_resume_is_exact_for_dcgan_with_batch_norm(tmp_path, monkeypatch):
     images = torch.rand(64, 1, 16, 16) * 2 - 1
     monkeypatch.setattr(train.recipes, "_images", lambda cfg: train.TensorSampler(images))
-    cfg = DCGANConfig(steps=6, image_size=16, base_channels=4, batch_size=8, latent_dim=8, log_every=2, checkpoint_every=3)
+    cfg = DCGANConfig(
+        steps=6, image_size=16, base_channels=4, batch_size=8, latent_dim=8, log_every=2, checkpoint_every=3
+    )
     straight = train.dcgan(cfg, CPU)
     straight.train(progress=False)
     interrupted = train.dcgan(cfg, CPU, checkpoint_path=tmp_path / "d.pt")
@@ -95,9 +97,9 @@ def test_resume_is_exact_for_dcgan_with_batch_norm(tmp_path, monkeypatch):
     resumed = train.dcgan(cfg, CPU, checkpoint_path=tmp_path / "d.pt")
     assert resumed.load() == 3
     resumed.train(progress=False)
-    for a, b in zip(weights(straight), weights(resumed)):
+    for a, b in zip(weights(straight), weights(resumed), strict=True):
         assert torch.equal(a, b)
-    for a, b in zip(straight.generator.buffers(), resumed.generator.buffers()):  # batch-norm running stats
+    for a, b in zip(straight.generator.buffers(), resumed.generator.buffers(), strict=True):  # batch-norm running stats
         assert torch.equal(a, b)
 
 
@@ -141,14 +143,14 @@ def test_load_or_train_loads_finished_runs_and_resumes_unfinished(tmp_path, caps
     assert "training 40 steps" in capsys.readouterr().out
     again = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
     assert "loaded the finished run" in capsys.readouterr().out
-    for a, b in zip(weights(first), weights(again)):
+    for a, b in zip(weights(first), weights(again), strict=True):
         assert torch.equal(a, b)
     path = next(tmp_path.glob("toy-*.pt"))
     partial = train.toy_gan(cfg, CPU, checkpoint_path=path)
     partial.train(steps=15, progress=False)  # an interrupted run
     resumed = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
     assert "resuming the interrupted run from step 15" in capsys.readouterr().out
-    for a, b in zip(weights(first), weights(resumed)):
+    for a, b in zip(weights(first), weights(resumed), strict=True):
         assert torch.equal(a, b)
     train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False, force=True)
     assert "training 40 steps" in capsys.readouterr().out
@@ -247,7 +249,6 @@ def test_rmsprop_option_builds_rmsprop():
         small_toy(optimizer="sgd")
 
 
-
 # ------------------------------------------------------------------------------------
 # Stabilisation options (chapter 12): objective, feature matching, minibatch
 # discrimination, historical averaging
@@ -312,8 +313,13 @@ def test_historical_averaging_penalises_both_players_against_their_running_mean(
 
 
 def test_resume_is_exact_with_every_stabilisation_option(tmp_path):
-    cfg = small_toy(checkpoint_every=0, historical_averaging=0.1, minibatch_kernels=4, feature_matching=True,
-                    objective="least_squares")
+    cfg = small_toy(
+        checkpoint_every=0,
+        historical_averaging=0.1,
+        minibatch_kernels=4,
+        feature_matching=True,
+        objective="least_squares",
+    )
     straight = train.toy_gan(cfg, CPU)
     straight.train(progress=False)
     first = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
@@ -339,12 +345,18 @@ def test_resume_is_exact_with_every_stabilisation_option(tmp_path):
         (lambda: WGANConfig(objective="minimax"), r"WGANConfig.objective = 'minimax' is not allowed"),
         (lambda: ToyGANConfig(minibatch_kernels=-1), r"minibatch_kernels = -1 is out of range"),
         (lambda: ToyGANConfig(historical_averaging=-0.1), r"historical_averaging = -0.1 is out of range"),
-        (lambda: train.toy_gan(small_toy(objective="least_squares", label_smoothing=0.1), CPU),
-         "label_smoothing = 0.1 are options of the minimax objective"),
-        (lambda: train.toy_gan(small_toy(objective="wasserstein_gp", minibatch_kernels=4), CPU),
-         "per-sample penalty is undefined"),
-        (lambda: train.toy_gan(small_toy(objective="least_squares"), CPU, objective=losses.MinimaxObjective()),
-         "this GAN trains with its recipe's own objective"),
+        (
+            lambda: train.toy_gan(small_toy(objective="least_squares", label_smoothing=0.1), CPU),
+            "label_smoothing = 0.1 are options of the minimax objective",
+        ),
+        (
+            lambda: train.toy_gan(small_toy(objective="wasserstein_gp", minibatch_kernels=4), CPU),
+            "per-sample penalty is undefined",
+        ),
+        (
+            lambda: train.toy_gan(small_toy(objective="least_squares"), CPU, objective=losses.MinimaxObjective()),
+            "this GAN trains with its recipe's own objective",
+        ),
     ],
 )
 def test_bad_stabilisation_settings_name_the_field(make, message):
@@ -364,6 +376,7 @@ def test_recipes_without_the_option_refuse_it(monkeypatch):
     assert isinstance(lsgan.objective, losses.LeastSquaresObjective) and lsgan.discriminator.minibatch is not None
     lsgan.train(steps=2, progress=False)
 
+
 def test_recipes_take_channels_and_classes_from_the_data(tmp_path, monkeypatch):
     """Every image recipe on emoji (the embedded copy: no data root, downloads off): 3 channels, 10 classes."""
     import numpy as np
@@ -382,7 +395,10 @@ def test_recipes_take_channels_and_classes_from_the_data(tmp_path, monkeypatch):
         (recipes.wgan_gp, config.WGANGPConfig(dataset="emoji_noto", **small)),
         (recipes.resnet_gan, config.ResNetGANConfig(dataset="emoji_twemoji", **{**small, "base_channels": 8})),
         (recipes.conditional_gan, config.ConditionalGANConfig(dataset="emoji", **small)),
-        (recipes.mlp_gan, config.MLPGANConfig(dataset="emoji", image_size=16, hidden=16, steps=1, batch_size=4, data_limit=40)),
+        (
+            recipes.mlp_gan,
+            config.MLPGANConfig(dataset="emoji", image_size=16, hidden=16, steps=1, batch_size=4, data_limit=40),
+        ),
     ]
     for build, cfg in runs:
         trainer = build(cfg)
@@ -390,15 +406,27 @@ def test_recipes_take_channels_and_classes_from_the_data(tmp_path, monkeypatch):
         condition = torch.tensor([0, 9]) if build is recipes.conditional_gan else None
         assert trainer.generate(2, condition).shape == (2, 3, 16, 16), build.__name__
     assert recipes.conditional_gan(runs[3][1]).data.classes[0] == "Smileys & Emotion"
-    trainer = recipes.pix2pix(config.Pix2PixConfig(dataset="emoji", image_size=16, base_channels=4, d_layers=1, steps=1, batch_size=2, data_limit=8))
+    trainer = recipes.pix2pix(
+        config.Pix2PixConfig(
+            dataset="emoji", image_size=16, base_channels=4, d_layers=1, steps=1, batch_size=2, data_limit=8
+        )
+    )
     assert trainer.fixed_condition.shape[1:] == (3, 16, 16) and trainer.data.fixed_target.shape[1:] == (3, 16, 16)
     folder = tmp_path / "facades"
     for split in ("train", "test"):
         (folder / split).mkdir(parents=True)
         for i in range(2):
             Image.fromarray(np.full((16, 32, 3), 40 * i, np.uint8)).save(folder / split / f"{i}.png")
-    cfg = config.Pix2PixConfig(dataset="paired_folder", image_folder=str(folder), direction="BtoA", image_size=16,
-                               base_channels=4, d_layers=1, steps=1, batch_size=2)
+    cfg = config.Pix2PixConfig(
+        dataset="paired_folder",
+        image_folder=str(folder),
+        direction="BtoA",
+        image_size=16,
+        base_channels=4,
+        d_layers=1,
+        steps=1,
+        batch_size=2,
+    )
     trainer = recipes.pix2pix(cfg, n_fixed=2)
     trainer.train()
     assert trainer.fixed_condition.shape == (2, 3, 16, 16)

@@ -58,7 +58,13 @@ def test_sweep_row_and_mixture():
 
 
 def test_plot_gan_history():
-    history = {"step": [10, 20], "loss_d": [1.3, 1.2], "loss_g": [0.7, 0.9], "d_real": [0.6, 0.55], "d_fake": [0.4, 0.45]}
+    history = {
+        "step": [10, 20],
+        "loss_d": [1.3, 1.2],
+        "loss_g": [0.7, 0.9],
+        "d_real": [0.6, 0.55],
+        "d_fake": [0.4, 0.45],
+    }
     fig = viz.plot_gan_history(history, title="t")
     left, right = fig.axes
     assert len(left.get_lines()) == 2 and len(right.get_lines()) == 3  # two curves and the 1/2 line
@@ -120,6 +126,7 @@ def test_plot_seed_spread_draws_one_row_per_name_and_every_seed():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["baseline", "trick"]
     dots = [c for c in ax.collections if len(c.get_offsets()) == 3]
     assert len(dots) == 2 and sorted(dots[1].get_offsets()[:, 0].tolist()) == [0, 1, 2]
+
 
 @pytest.mark.parametrize(
     "images, kwargs, message",

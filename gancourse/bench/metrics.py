@@ -178,7 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     if m < args.n:
         row("reference extrapolated (its rate x n)", args.n, args.n / rate_ref, "-")
     if device.type == "cuda":
-        print(f"peak CUDA memory: batched {mem_batched.cuda_bytes / mib:.1f} MiB, reference {mem_ref.cuda_bytes / mib:.1f} MiB")
+        print(
+            f"peak CUDA memory: batched {mem_batched.cuda_bytes / mib:.1f} MiB, "
+            f"reference {mem_ref.cuda_bytes / mib:.1f} MiB"
+        )
     d = extractor.dim
     print(
         f"memory the statistics need: package {(d * d + d) * 8 / mib:.2f} MiB at any n (float64 d x d); "
@@ -186,11 +189,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     print()
     print(f"speed-up of the package path: {rate_batched / rate_ref:.1f}x (images per second, same run)")
-    print(f"FID on {args.n:,} images: {fid_batched:.4f} (on {args.n // 5:,}: {fid_small:.4f}; FID's bias grows as n shrinks)")
+    print(
+        f"FID on {args.n:,} images: {fid_batched:.4f} "
+        f"(on {args.n // 5:,}: {fid_small:.4f}; FID's bias grows as n shrinks)"
+    )
     print(
         f"same {m:,} images, package vs reference FID: {fid_check:.6f} vs {fid_ref:.6f} "
         f"(difference {abs(fid_check - fid_ref):.2e})"
     )
+
 
 if __name__ == "__main__":
     main()

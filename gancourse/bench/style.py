@@ -28,9 +28,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+from gancourse.bench import non_negative_int, positive_int
 from gancourse.device import pick_device
 from gancourse.style import StyleConfig, stylize, vgg19_features
-from gancourse.bench import non_negative_int, positive_int
 
 
 def reference_steps_per_second(
@@ -113,8 +113,10 @@ def main(argv: list[str] | None = None) -> None:
         f"date {datetime.date.today()} | torch {torch.__version__} | device {device} ({name}) | "
         f"{torch.get_num_threads()} torch threads{load}"
     )
-    print(f"VGG19 up to conv5_1, {base.pooling} pooling, random weights; {args.optimizer}, "
-          f"{steps} timed steps after {args.warmup} warm-up step(s) per size")
+    print(
+        f"VGG19 up to conv5_1, {base.pooling} pooling, random weights; {args.optimizer}, "
+        f"{steps} timed steps after {args.warmup} warm-up step(s) per size"
+    )
     print()
     print(f"{'size':>6} {'package steps/s':>16} {'reference steps/s':>18} {'package / reference':>20}")
     for size in args.sizes:

@@ -189,9 +189,7 @@ class Config:
         names = [f.name for f in dataclasses.fields(self)]
         unknown = sorted(set(changes) - set(names))
         if unknown:
-            raise ValueError(
-                f"{type(self).__name__} has no field {', '.join(unknown)}: fields are {', '.join(names)}"
-            )
+            raise ValueError(f"{type(self).__name__} has no field {', '.join(unknown)}: fields are {', '.join(names)}")
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -199,8 +197,7 @@ class Config:
         """One dict per field: name, type, default and its range metadata (used by the widgets)."""
         hints = typing.get_type_hints(cls)
         return [
-            {"name": f.name, "type": hints[f.name], "default": f.default, **f.metadata}
-            for f in dataclasses.fields(cls)
+            {"name": f.name, "type": hints[f.name], "default": f.default, **f.metadata} for f in dataclasses.fields(cls)
         ]
 
     def as_dict(self) -> dict[str, Any]:

@@ -29,7 +29,6 @@ def check_image_folder(cfg: Config) -> None:
         )
 
 
-
 @dataclasses.dataclass(frozen=True)
 class GaussianPair1D(Config):
     """Chapter 1: a data density and a generator density on the real line.
@@ -86,4 +85,3 @@ class DataConfig(Config):
 
     def check(self) -> None:
         check_image_folder(self)
-

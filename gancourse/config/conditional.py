@@ -79,13 +79,19 @@ class Pix2PixConfig(GANConfig):
     direction: str = param(
         "AtoB", choices=("AtoB", "BtoA"), help="with 'paired_folder': A -> B or B -> A (facades labels -> photo: BtoA)"
     )
-    image_size: int = param(32, choices=(16, 32, 64, 128, 256), help="side of the images (paper: 256); U-Net depth log2(size)")
+    image_size: int = param(
+        32, choices=(16, 32, 64, 128, 256), help="side of the images (paper: 256); U-Net depth log2(size)"
+    )
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     steps: int = param(60_000, 1, 10_000_000, help="generator updates (60,000 at batch 1: one epoch of Fashion-MNIST)")
     batch_size: int = param(1, 1, 4096, help="pairs per update (pix2pix: 1)")
     base_channels: int = param(64, 4, 512, help="channels of the first G and D layers (pix2pix: 64)")
-    d_layers: int = param(3, 1, 6, help="stride-2 layers of the PatchGAN: 3 = 70 x 70 (paper), 1 = 16 x 16, 2 = 34 x 34")
-    norm: str = param("batch", choices=("batch", "instance"), help="normalisation (pix2pix: batch norm at batch 1 = instance norm)")
+    d_layers: int = param(
+        3, 1, 6, help="stride-2 layers of the PatchGAN: 3 = 70 x 70 (paper), 1 = 16 x 16, 2 = 34 x 34"
+    )
+    norm: str = param(
+        "batch", choices=("batch", "instance"), help="normalisation (pix2pix: batch norm at batch 1 = instance norm)"
+    )
     dropout: float = param(0.5, 0.0, 0.9, step=0.05, help="dropout of the first three decoder layers (pix2pix: 0.5)")
     test_dropout: bool = param(True, help="keep dropout on when generating (pix2pix: yes, it is the noise)")
     objective: str = param(
@@ -94,7 +100,9 @@ class Pix2PixConfig(GANConfig):
     l1_weight: float = param(100.0, 0.0, 10_000.0, step=1.0, help="lambda, the weight of the L1 term (pix2pix: 100)")
     adversarial: bool = param(True, help="include the cGAN term in G's loss (False: the L1-only ablation)")
     d_loss_factor: float = param(0.5, 0.01, 1.0, step=0.05, help="D's loss multiplied by this (pix2pix: 1/2)")
-    edge_threshold: float = param(0.25, 0.0, 4.0, step=0.05, help="Sobel magnitude (on [0, 1] pixels) above which a pixel is an edge")
+    edge_threshold: float = param(
+        0.25, 0.0, 4.0, step=0.05, help="Sobel magnitude (on [0, 1] pixels) above which a pixel is an edge"
+    )
 
     def check(self) -> None:
         if self.dataset == "paired_folder" and not self.image_folder:
@@ -107,4 +115,3 @@ class Pix2PixConfig(GANConfig):
             )
         if not self.adversarial and self.l1_weight == 0:
             raise ValueError("Pix2PixConfig: adversarial = False and l1_weight = 0 leave G with no loss: enable one")
-

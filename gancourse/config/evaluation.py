@@ -24,7 +24,9 @@ class ClassifierConfig(Config):
     epochs: int = param(8, 1, 1000, help="passes over the training images")
     limit: int = param(0, 0, 10_000_000, help="train on the first N training images (0 = all)")
     batch_size: int = param(64, 1, 4096, help="images per step")
-    lr: float = param(1e-3, 1e-6, 1.0, log=True, help="initial Adam learning rate (Kingma & Ba's default), cosine-decayed to 0")
+    lr: float = param(
+        1e-3, 1e-6, 1.0, log=True, help="initial Adam learning rate (Kingma & Ba's default), cosine-decayed to 0"
+    )
     channels: int = param(32, 4, 256, help="channels of the first conv layer (the second has twice as many)")
     feature_dim: int = param(128, 8, 2048, help="size of the penultimate layer: the FID/KID features")
     seed: int = param(0, 0, 2**31 - 1, help="seed of the initial weights and the shuffling order")

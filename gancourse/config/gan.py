@@ -46,7 +46,9 @@ class GANConfig(Config):
     beta2: float = param(0.999, 0.0, 0.9999, step=0.001, help="Adam beta2")
     n_critic: int = param(1, 1, 100, help="discriminator updates per generator update (k in Alg. 1)")
     generator_loss: str = param(
-        "non_saturating", choices=("non_saturating", "saturating"), help="G maximises log D(G(z)), or minimises log(1 - D(G(z)))"
+        "non_saturating",
+        choices=("non_saturating", "saturating"),
+        help="G maximises log D(G(z)), or minimises log(1 - D(G(z)))",
     )
     label_smoothing: float = param(
         0.0, 0.0, 0.5, step=0.05, help="one-sided: real targets 1 - s (Salimans et al. 2016); 0 = off"
@@ -66,7 +68,10 @@ class GANConfig(Config):
         5, 1, 256, help="C, the dimensions of each minibatch-discrimination kernel (Salimans et al.: 5)"
     )
     historical_averaging: float = param(
-        0.0, 0.0, 10.0, step=0.001,
+        0.0,
+        0.0,
+        10.0,
+        step=0.001,
         help="weight of ||theta - mean of past theta||^2 in both players' losses (Salimans et al., Sec. 3.3); 0 = off",
     )
     freeze_d_in_g_step: bool = param(True, help="requires_grad_(False) on D while G is updated (saves work)")
@@ -158,9 +163,6 @@ class DCGANConfig(GANConfig):
                 f"DCGANConfig.image_size = {self.image_size} is not supported: the architecture doubles "
                 "4 x 4 up to the image size, so allowed values are 16, 32, 64, 128"
             )
-
-
-
 
 
 @dataclasses.dataclass(frozen=True)

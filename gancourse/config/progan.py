@@ -61,14 +61,20 @@ class ProGANConfig(GANConfig):
     image_size: int = param(32, 8, 1024, help="target resolution: a power of two (paper: 1024 on CelebA-HQ)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")
     latent_dim: int = param(512, 1, 1024, help="size of z (paper: 512)")
-    fmap_base: int = param(8192, 16, 65536, help="channels at resolution r: min(fmap_max, fmap_base / (r/2)) (paper: 8192)")
+    fmap_base: int = param(
+        8192, 16, 65536, help="channels at resolution r: min(fmap_max, fmap_base / (r/2)) (paper: 8192)"
+    )
     fmap_max: int = param(512, 4, 1024, help="most channels of any layer (paper: 512)")
     fade_images: int | tuple[int, ...] = param(
-        800_000, 1, 100_000_000,
+        800_000,
+        1,
+        100_000_000,
         help="real images shown while alpha rises 0 -> 1; or one per resolution 8, 16, ... image_size (paper: 800k)",
     )
     stable_images: int | tuple[int, ...] = param(
-        800_000, 1, 100_000_000,
+        800_000,
+        1,
+        100_000_000,
         help="real images per stabilisation phase; or one per resolution 4, 8, ... image_size (paper: 800k)",
     )
     batch_sizes: tuple[int, ...] = param(
@@ -78,7 +84,9 @@ class ProGANConfig(GANConfig):
     pixel_norm: bool = param(True, help="pixelwise feature normalisation in G, Sec. 4.2")
     minibatch_std: bool = param(True, help="minibatch standard deviation layer in D, Sec. 3")
     group_size: int = param(4, 1, 64, help="samples per minibatch-stddev group (paper: 4)")
-    reset_optimizer: bool = param(True, help="clear Adam's moments when a phase starts (official code: reset_opt_for_new_lod)")
+    reset_optimizer: bool = param(
+        True, help="clear Adam's moments when a phase starts (official code: reset_opt_for_new_lod)"
+    )
     lr_g: float = param(1e-3, 1e-6, 1.0, log=True, help="generator Adam learning rate (ProGAN: 1e-3)")
     lr_d: float = param(1e-3, 1e-6, 1.0, log=True, help="critic Adam learning rate (ProGAN: 1e-3)")
     beta1: float = param(0.0, 0.0, 0.999, step=0.05, help="Adam beta1 (ProGAN: 0)")
@@ -88,9 +96,13 @@ class ProGANConfig(GANConfig):
         "wasserstein", choices=("wasserstein",), help="the Wasserstein critic's losses (this recipe's own)"
     )
     drift: float = param(0.001, 0.0, 1.0, step=0.001, help="eps_drift, weight of E[D(x)^2] (ProGAN: 0.001)")
-    sample_every: int = param(10_000_000, 1, 10_000_000, help="extra fixed-noise snapshots every N steps (one is kept at every phase end)")
+    sample_every: int = param(
+        10_000_000, 1, 10_000_000, help="extra fixed-noise snapshots every N steps (one is kept at every phase end)"
+    )
     checkpoint_every: int = param(2000, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
-    steps: int = dataclasses.field(default=0, init=False, metadata={"help": "derived: the schedule's total generator updates"})
+    steps: int = dataclasses.field(
+        default=0, init=False, metadata={"help": "derived: the schedule's total generator updates"}
+    )
 
     @property
     def resolutions(self) -> tuple[int, ...]:
@@ -111,7 +123,7 @@ class ProGANConfig(GANConfig):
         # the cache is not a field, so equality, repr and the config record ignore it
         out: list[ProGANPhase] = []
         start = 0
-        for i, (resolution, batch) in enumerate(zip(self.resolutions, self.batch_sizes)):
+        for i, (resolution, batch) in enumerate(zip(self.resolutions, self.batch_sizes, strict=True)):
             for kind in ("fade-in", "stabilise"):
                 if kind == "fade-in" and i == 0:
                     continue  # 4 x 4 has nothing to fade from
@@ -197,7 +209,6 @@ class ProGANConfig(GANConfig):
                 )
         check_image_folder(self)
         object.__setattr__(self, "steps", sum(p.steps for p in self.phases()))  # derived, never set by hand
-
 
 
 #: The chapter's ablation: every run keeps the other tricks and switches off one (Karras et al. 2018,

@@ -95,5 +95,5 @@ class StyleConfig(Config):
     def layer_weights(self) -> dict[str, float]:
         """w_l for each style layer: the given weights, else 1/L each (Gatys et al. 2016, Sec. 3)."""
         if self.style_layer_weights:
-            return dict(zip(self.style_layers, self.style_layer_weights))
+            return dict(zip(self.style_layers, self.style_layer_weights, strict=True))
         return {layer: 1.0 / len(self.style_layers) for layer in self.style_layers}

@@ -30,7 +30,9 @@ class WGANConfig(DCGANConfig):
         "lr_d": 2e-4,
     }
 
-    optimizer: str = param("rmsprop", choices=("adam", "rmsprop"), help="RMSprop (WGAN: momentum-based optimisers were unstable)")
+    optimizer: str = param(
+        "rmsprop", choices=("adam", "rmsprop"), help="RMSprop (WGAN: momentum-based optimisers were unstable)"
+    )
     lr_g: float = param(5e-5, 1e-6, 1.0, log=True, help="generator learning rate (WGAN: 5e-5)")
     lr_d: float = param(5e-5, 1e-6, 1.0, log=True, help="critic learning rate (WGAN: 5e-5)")
     batch_size: int = param(64, 1, 4096, help="samples per update (WGAN: 64)")
@@ -75,7 +77,9 @@ class WGANGPConfig(DCGANConfig):
     objective: str = param(
         "wasserstein", choices=("wasserstein",), help="the Wasserstein critic's losses (this recipe's own)"
     )
-    critic_norm: str = param("layer", choices=("layer", "none"), help="normalisation in the critic (no batch norm with GP)")
+    critic_norm: str = param(
+        "layer", choices=("layer", "none"), help="normalisation in the critic (no batch norm with GP)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,7 +81,7 @@ def classifier_accuracy(
     was_training = model.training
     model.eval()  # batch norm uses its running statistics, not the batch's
     correct = 0
-    for x, y in zip(images.split(batch_size), labels.split(batch_size)):
+    for x, y in zip(images.split(batch_size), labels.split(batch_size), strict=True):
         correct += (model(x.to(device)).argmax(dim=1).cpu() == y).sum().item()
     model.train(was_training)
     return correct / len(images)
@@ -156,9 +156,7 @@ def save_classifier(trained: TrainedClassifier, path: str | os.PathLike) -> Path
     return trained.path
 
 
-def load_classifier(
-    path: str | os.PathLike, device: torch.device | str | None = None
-) -> TrainedClassifier:
+def load_classifier(path: str | os.PathLike, device: torch.device | str | None = None) -> TrainedClassifier:
     """Reload a classifier saved by :func:`save_classifier`; :class:`CheckpointError` if it is not one."""
     state = load_checkpoint(path)  # weights_only=True
     if state.get("kind") != "domain-classifier":

@@ -41,9 +41,7 @@ NEGATIVE_TOLERANCE = 1e-6
 RESIDUAL_TOLERANCE = 1e-6
 
 
-def frechet_distance(
-    mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike, eps: float = 1e-6
-) -> float:
+def frechet_distance(mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike, eps: float = 1e-6) -> float:
     """||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^{1/2}) (Heusel et al. 2017, Eq. 6).
 
     ``mu1``, ``mu2`` have shape (d,), ``sigma1``, ``sigma2`` (d, d); NumPy arrays or

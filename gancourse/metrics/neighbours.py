@@ -26,7 +26,9 @@ from gancourse.metrics.fid import ArrayLike
 def _as_rows(x: ArrayLike, name: str) -> torch.Tensor:
     x = torch.as_tensor(x).detach().cpu()
     if x.ndim < 2 or len(x) < 1:
-        raise ValueError(f"{name} must have shape (N, ...) with N >= 1 and at least one value each, got {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have shape (N, ...) with N >= 1 and at least one value each, got {tuple(x.shape)}"
+        )
     x = x.reshape(len(x), -1).float()  # (N, D)
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} holds NaN or infinite values")

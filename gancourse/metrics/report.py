@@ -18,6 +18,7 @@ import torch
 
 from gancourse.config import EvalConfig
 from gancourse.data import SPECS
+from gancourse.metrics.classifier import load_or_train_classifier
 from gancourse.metrics.coverage import ClassCoverage, ConditionalAccuracy, class_coverage, conditional_accuracy
 from gancourse.metrics.features import (
     ClassifierFeatures,
@@ -26,7 +27,6 @@ from gancourse.metrics.features import (
     extract_features,
     load_feature_extractor,
 )
-from gancourse.metrics.classifier import load_or_train_classifier
 from gancourse.metrics.kid import MeanStd, kid_from_features
 from gancourse.metrics.scores import fid_kid_floor, frechet_inception_distance, real_images
 
@@ -74,7 +74,9 @@ class Evaluation:
             if s.coverage is not None:
                 lines.append(f"{name}: {s.coverage}")
             if s.accuracy is not None:
-                per_class = " ".join(f"{c}: {100 * a:.0f}%" for c, a in zip(self.classes, s.accuracy.per_class, strict=True))
+                per_class = " ".join(
+                    f"{c}: {100 * a:.0f}%" for c, a in zip(self.classes, s.accuracy.per_class, strict=True)
+                )
                 lines.append(f"{name}: {s.accuracy}\n  per class: {per_class}")
         return "\n".join(lines)
 
@@ -122,8 +124,10 @@ def evaluate(
         extractor = load_feature_extractor(cfg.dataset, kind=cfg.features, mode=mode, device=device)
     classifier = None
     if cfg.class_histogram or conditional:
-        classifier = extractor if isinstance(extractor, ClassifierFeatures) else ClassifierFeatures(
-            load_or_train_classifier(cfg.dataset, mode, device=device)
+        classifier = (
+            extractor
+            if isinstance(extractor, ClassifierFeatures)
+            else ClassifierFeatures(load_or_train_classifier(cfg.dataset, mode, device=device))
         )
     labels = balanced_labels(len(classes), cfg.n) if conditional else None
     fakes = {name: _draw(name, sample, cfg.n, labels) for name, sample in samples.items()}  # checked before any work
@@ -143,7 +147,9 @@ def evaluate(
             accuracy = conditional_accuracy(class_probabilities(classifier, fake), labels)
         scores[name] = Score(
             fid=frechet_inception_distance(real_features, fake_features),
-            kid=kid_from_features(real_features, fake_features, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed),
+            kid=kid_from_features(
+                real_features, fake_features, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed
+            ),
             coverage=coverage(fake),
             accuracy=accuracy,
         )

@@ -119,9 +119,7 @@ class ConditionalDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[-1] != self.image_size or x.shape[-2] != self.image_size:
-            raise ValueError(
-                f"x must have shape (B, C, {self.image_size}, {self.image_size}), got {tuple(x.shape)}"
-            )
+            raise ValueError(f"x must have shape (B, C, {self.image_size}, {self.image_size}), got {tuple(x.shape)}")
         labels = check_labels(labels, self.n_classes, len(x))
         e = self.embed(labels)  # (B, embed_dim) or (B, width)
         if self.projection:

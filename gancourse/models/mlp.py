@@ -53,7 +53,7 @@ class MLPGenerator(nn.Module):
         self.latent_dim, self.out_shape = latent_dim, tuple(out_shape)
         widths = [latent_dim] + [max(hidden // 2 ** (n_hidden - 1 - i), 4) for i in range(n_hidden)]  # narrow -> wide
         layers: list[nn.Module] = []
-        for w_in, w_out in zip(widths[:-1], widths[1:]):
+        for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
             layers += [nn.Linear(w_in, w_out), nn.ReLU()]
         layers.append(nn.Linear(widths[-1], math.prod(self.out_shape)))
         if image_output:
@@ -86,7 +86,7 @@ class MLPDiscriminator(nn.Module):
         check_positive_ints(hidden=hidden, n_hidden=n_hidden)
         widths = [math.prod(in_shape)] + [max(hidden // 2**i, 4) for i in range(n_hidden)]  # wide -> narrow
         layers: list[nn.Module] = [nn.Flatten()]
-        for w_in, w_out in zip(widths[:-1], widths[1:]):
+        for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
             layers += [nn.Linear(w_in, w_out), nn.LeakyReLU(0.2)]
         layers.append(nn.Linear(widths[-1], 1))
         self.net = nn.Sequential(*layers)

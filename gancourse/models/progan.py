@@ -39,7 +39,12 @@ from gancourse.checks import check_positive_int
 
 
 def _log2_resolution(resolution: int, name: str = "resolution") -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 4 or resolution & (resolution - 1):
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int)
+        or resolution < 4
+        or resolution & (resolution - 1)
+    ):
         raise ValueError(f"{name} = {resolution!r} is not allowed: use a power of two >= 4 (4, 8, 16, 32, 64, ...)")
     return int(math.log2(resolution))
 
@@ -76,8 +81,15 @@ class EqualizedConv2d(nn.Module):
     differ in how Adam's steps change it. Biases start at zero.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, padding: int = 0,
-                 gain: float = math.sqrt(2), equalized: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        padding: int = 0,
+        gain: float = math.sqrt(2),
+        equalized: bool = True,
+    ) -> None:
         super().__init__()
         self.padding = padding
         he_scale = gain / math.sqrt(in_channels * kernel_size * kernel_size)  # He et al. 2015: sqrt(2 / fan_in)
@@ -179,8 +191,16 @@ class _Grown(nn.Module):
 class ProGenerator(_Grown):
     """z (B, latent_dim) -> image (B, channels, r, r) at the current resolution r (linear output)."""
 
-    def __init__(self, latent_dim: int = 512, max_resolution: int = 32, channels: int = 1, fmap_base: int = 8192,
-                 fmap_max: int = 512, equalized_lr: bool = True, pixel_norm: bool = True) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 512,
+        max_resolution: int = 32,
+        channels: int = 1,
+        fmap_base: int = 8192,
+        fmap_max: int = 512,
+        equalized_lr: bool = True,
+        pixel_norm: bool = True,
+    ) -> None:
         super().__init__()
         self._setup(max_resolution)
         self.latent_dim = latent_dim
@@ -196,11 +216,17 @@ class ProGenerator(_Grown):
         # block k (k >= 1): (B, w[k-1], r/2, r/2) -> upsample -> conv3x3 -> conv3x3 -> (B, w[k], r, r)
         self.blocks = nn.ModuleList([nn.Identity()])  # index 0 is `first`, kept apart for the reshape
         for k in range(1, len(self.resolutions)):
-            self.blocks.append(nn.Sequential(
-                nn.Upsample(scale_factor=2, mode="nearest"),
-                _conv(width[k - 1], width[k], 3, eq), act, norm,
-                _conv(width[k], width[k], 3, eq), act, norm,
-            ))
+            self.blocks.append(
+                nn.Sequential(
+                    nn.Upsample(scale_factor=2, mode="nearest"),
+                    _conv(width[k - 1], width[k], 3, eq),
+                    act,
+                    norm,
+                    _conv(width[k], width[k], 3, eq),
+                    act,
+                    norm,
+                )
+            )
         # toRGB: 1x1 convolution at every resolution, gain 1 (a linear output layer)
         self.to_rgb = nn.ModuleList([_conv(w, channels, 1, eq, gain=1.0) for w in width])
 
@@ -222,8 +248,16 @@ class ProGenerator(_Grown):
 class ProDiscriminator(_Grown):
     """image (B, channels, r, r) at the current resolution r -> score (B,)."""
 
-    def __init__(self, max_resolution: int = 32, channels: int = 1, fmap_base: int = 8192, fmap_max: int = 512,
-                 equalized_lr: bool = True, minibatch_std: bool = True, group_size: int = 4) -> None:
+    def __init__(
+        self,
+        max_resolution: int = 32,
+        channels: int = 1,
+        fmap_base: int = 8192,
+        fmap_max: int = 512,
+        equalized_lr: bool = True,
+        minibatch_std: bool = True,
+        group_size: int = 4,
+    ) -> None:
         super().__init__()
         self._setup(max_resolution)
         eq = equalized_lr
@@ -234,17 +268,23 @@ class ProDiscriminator(_Grown):
         # block k (k >= 1): (B, w[k], r, r) -> conv3x3 -> conv3x3 -> avgpool -> (B, w[k-1], r/2, r/2)
         self.blocks = nn.ModuleList([nn.Identity()])
         for k in range(1, len(self.resolutions)):
-            self.blocks.append(nn.Sequential(
-                _conv(width[k], width[k], 3, eq), act,
-                _conv(width[k], width[k - 1], 3, eq), act,
-                nn.AvgPool2d(2),
-            ))
+            self.blocks.append(
+                nn.Sequential(
+                    _conv(width[k], width[k], 3, eq),
+                    act,
+                    _conv(width[k], width[k - 1], 3, eq),
+                    act,
+                    nn.AvgPool2d(2),
+                )
+            )
         extra = 1 if minibatch_std else 0
         # last block at 4 x 4: minibatch stddev -> conv3x3 -> conv4x4 (valid, to 1 x 1) -> dense to one score
         self.last = nn.Sequential(
             MinibatchStdDev(group_size) if minibatch_std else nn.Identity(),
-            _conv(width[0] + extra, width[0], 3, eq), act,
-            _conv(width[0], width[0], 4, eq), act,  # (B, w0, 1, 1)
+            _conv(width[0] + extra, width[0], 3, eq),
+            act,
+            _conv(width[0], width[0], 4, eq),
+            act,  # (B, w0, 1, 1)
             nn.Flatten(),
             EqualizedLinear(width[0], 1, gain=1.0, equalized=eq),
         )

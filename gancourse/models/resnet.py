@@ -136,7 +136,9 @@ class OptimizedBlock(nn.Module):
 class ResNetGenerator(nn.Module):
     """z (B, latent_dim) -> image (B, channels, image_size, image_size) in [-1, 1]; batch norm inside."""
 
-    def __init__(self, latent_dim: int = 128, base_channels: int = 128, image_size: int = 32, channels: int = 1) -> None:
+    def __init__(
+        self, latent_dim: int = 128, base_channels: int = 128, image_size: int = 32, channels: int = 1
+    ) -> None:
         super().__init__()
         check_positive_ints(latent_dim=latent_dim, base_channels=base_channels, channels=channels)
         n = n_doublings(image_size)

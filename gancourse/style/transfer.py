@@ -164,7 +164,7 @@ def stylize(
         grams: dict[str, torch.Tensor] = {}
         if cfg.style_layers:
             mix = [1.0] if len(paintings) == 1 else [1.0 - cfg.style_blend, cfg.style_blend]
-            for weight, painting in zip(mix, paintings):
+            for weight, painting in zip(mix, paintings, strict=True):
                 for layer, feats in extractor(as_input(painting), cfg.style_layers).items():
                     grams[layer] = grams.get(layer, 0) + weight * gram_matrix(feats)  # (1, C, C)
 

@@ -53,7 +53,9 @@ from gancourse.losses import (
     WassersteinObjective,
 )
 
-SchedulerFactory = Callable[[torch.optim.Optimizer, torch.optim.Optimizer], Sequence[torch.optim.lr_scheduler.LRScheduler]]
+SchedulerFactory = Callable[
+    [torch.optim.Optimizer, torch.optim.Optimizer], Sequence[torch.optim.lr_scheduler.LRScheduler]
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,8 +117,21 @@ class TrainingDiverged(RuntimeError):
 
 #: What a trainer checkpoint must hold (older files without "networks" are accepted).
 REQUIRED_KEYS = (
-    "config_class", "config", "step", "generator", "discriminator", "opt_g", "opt_d", "schedulers",
-    "scaler_g", "scaler_d", "data_rng", "noise_rng", "global_rng", "history", "samples",
+    "config_class",
+    "config",
+    "step",
+    "generator",
+    "discriminator",
+    "opt_g",
+    "opt_d",
+    "schedulers",
+    "scaler_g",
+    "scaler_d",
+    "data_rng",
+    "noise_rng",
+    "global_rng",
+    "history",
+    "samples",
 )
 #: The entries that must be finite before a checkpoint is written.
 FINITE_KEYS = ("generator", "discriminator", "opt_g", "opt_d")
@@ -142,7 +157,6 @@ def _check_steps(steps: Any) -> int | None:
             f"steps = {steps!r} is out of range: allowed an integer >= 0 (total generator updates), or None"
         )
     return int(steps)
-
 
 
 class GANTrainer:
@@ -415,7 +429,9 @@ class GANTrainer:
         if progress and self.step < target and self.rank == 0:
             from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
 
-            bar = tqdm(total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0)
+            bar = tqdm(
+                total=target, initial=self.step, desc=type(self.generator).__name__, leave=False, mininterval=1.0
+            )
         try:
             while self.step < target:
                 before = self._snapshot() if self.atomic_steps else None
@@ -514,7 +530,7 @@ class GANTrainer:
             return {}
         names, table = self._checked_window()
         self._check_weights()
-        logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist()))}
+        logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist(), strict=True))}
         logged["lr_g"] = self.opt_g.param_groups[0]["lr"]
         for name, value in logged.items():
             self.history.setdefault(name, []).append(value)
@@ -529,7 +545,9 @@ class GANTrainer:
         if not finite.all():
             bad = int((~finite).nonzero()[0])
             step = self._window[bad][0] + 1
-            which = ", ".join(f"{n} = {float(table[bad, i])}" for i, n in enumerate(names) if not torch.isfinite(table[bad, i]))
+            which = ", ".join(
+                f"{n} = {float(table[bad, i])}" for i, n in enumerate(names) if not torch.isfinite(table[bad, i])
+            )
             self._window.clear()
             raise TrainingDiverged(
                 f"training diverged at step {step}: {which}. Stopped; {self._last_good()}. "
@@ -542,7 +560,10 @@ class GANTrainer:
         networks = (self.generator, self.discriminator)
         tensors = [t for m in networks for t in m.state_dict().values() if t.is_floating_point()]
         tensors += [
-            t for opt in (self.opt_g, self.opt_d) for st in opt.state.values() for t in st.values()
+            t
+            for opt in (self.opt_g, self.opt_d)
+            for st in opt.state.values()
+            for t in st.values()
             if isinstance(t, torch.Tensor) and t.is_floating_point()
         ]
         if not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()):

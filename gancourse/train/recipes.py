@@ -142,8 +142,14 @@ def toy_gan(cfg: ToyGANConfig, device: torch.device | None = None, checkpoint_pa
     discriminator = MLPDiscriminator((2,), cfg.hidden, n_hidden=3, **_minibatch(cfg))
     kwargs.setdefault("n_fixed", 1000)  # enough points to see the modes in a scatter plot
     return GANTrainer(
-        generator, discriminator, mixture.sample, cfg, device=device, checkpoint_path=checkpoint_path,
-        data=RunData(mixture=mixture), **kwargs,
+        generator,
+        discriminator,
+        mixture.sample,
+        cfg,
+        device=device,
+        checkpoint_path=checkpoint_path,
+        data=RunData(mixture=mixture),
+        **kwargs,
     )
 
 
@@ -170,7 +176,9 @@ def mlp_gan(cfg: MLPGANConfig, device: torch.device | None = None, checkpoint_pa
     shape = (dataset_channels(cfg.dataset), cfg.image_size, cfg.image_size)
     generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=shape, n_hidden=3)
     discriminator = MLPDiscriminator(shape, cfg.hidden, n_hidden=2, **_minibatch(cfg))
-    return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
+    return GANTrainer(
+        generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs
+    )
 
 
 def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
@@ -179,13 +187,17 @@ def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=
     channels = dataset_channels(cfg.dataset)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
     discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, **_minibatch(cfg))
-    return GANTrainer(generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs)
+    return GANTrainer(
+        generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs
+    )
 
 
 # Chapters 6 and 7: WGAN, WGAN-GP, ResNet GAN
 
 
-def wgan(cfg: WGANConfig | WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+def wgan(
+    cfg: WGANConfig | WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs
+) -> GANTrainer:
     """WGAN (Arjovsky et al. 2017, Alg. 1) or, for a WGANGPConfig, WGAN-GP (Gulrajani et al. 2017, Alg. 1).
 
     The DCGAN networks; the discriminator, read without a sigmoid, is the critic.
@@ -202,7 +214,14 @@ def wgan(cfg: WGANConfig | WGANGPConfig, device: torch.device | None = None, che
     else:
         objective = WassersteinObjective(clip_value=cfg.clip_value)
     return GANTrainer(
-        generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
+        generator,
+        critic,
+        _images(cfg),
+        cfg,
+        objective=objective,
+        device=device,
+        checkpoint_path=checkpoint_path,
+        **kwargs,
     )
 
 
@@ -221,7 +240,14 @@ def resnet_gan(cfg: ResNetGANConfig, device: torch.device | None = None, checkpo
     critic = ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm, channels=channels)
     objective = WassersteinObjective(gp_weight=cfg.gp_weight)
     return GANTrainer(
-        generator, critic, _images(cfg), cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
+        generator,
+        critic,
+        _images(cfg),
+        cfg,
+        objective=objective,
+        device=device,
+        checkpoint_path=checkpoint_path,
+        **kwargs,
     )
 
 
@@ -253,7 +279,9 @@ def class_rows(n_classes: int, per_class: int) -> torch.Tensor:
     return torch.arange(n_classes).repeat_interleave(per_class)  # (n_classes * per_class,)
 
 
-def conditional_gan(cfg: ConditionalGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+def conditional_gan(
+    cfg: ConditionalGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs
+) -> GANTrainer:
     """Class-conditional DCGAN (Mirza & Osindero 2014; projection D of Miyato & Koyama 2018) on MNIST-family data.
 
     Real batches are ``(images, labels)``; G draws the fakes of a batch for the same
@@ -269,15 +297,25 @@ def conditional_gan(cfg: ConditionalGANConfig, device: torch.device | None = Non
         cfg.latent_dim, n_classes, cfg.base_channels, cfg.image_size, channels=channels, embed_dim=cfg.embed_dim
     )
     discriminator = ConditionalDiscriminator(
-        n_classes, cfg.base_channels, cfg.image_size,
-        channels=channels, projection=cfg.projection, embed_dim=cfg.embed_dim,
+        n_classes,
+        cfg.base_channels,
+        cfg.image_size,
+        channels=channels,
+        projection=cfg.projection,
+        embed_dim=cfg.embed_dim,
     )
     per_class = kwargs.pop("per_class", 8)
     kwargs.setdefault("n_fixed", n_classes * per_class)
     kwargs.setdefault("fixed_condition", class_rows(n_classes, kwargs["n_fixed"] // n_classes))
     return GANTrainer(
-        generator, discriminator, TensorSampler(images, labels), cfg, device=device, checkpoint_path=checkpoint_path,
-        data=RunData(classes=tuple(classes)), **kwargs,
+        generator,
+        discriminator,
+        TensorSampler(images, labels),
+        cfg,
+        device=device,
+        checkpoint_path=checkpoint_path,
+        data=RunData(classes=tuple(classes)),
+        **kwargs,
     )
 
 
@@ -350,7 +388,14 @@ def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_pat
     )
     objective = WassersteinObjective(gp_weight=cfg.gp_weight, drift=cfg.drift)
     return ProgressiveTrainer(
-        generator, discriminator, real, cfg, objective=objective, device=device, checkpoint_path=checkpoint_path, **kwargs
+        generator,
+        discriminator,
+        real,
+        cfg,
+        objective=objective,
+        device=device,
+        checkpoint_path=checkpoint_path,
+        **kwargs,
     )
 
 
