@@ -9,23 +9,21 @@ from __future__ import annotations
 import argparse
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (0 or a negative count would divide by zero or time nothing)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is out of range: allowed an integer >= 1")
-    return value
+def int_at_least(low: int):
+    """An argparse type: an integer >= ``low`` (a count of 0 would divide by zero or time nothing)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: allowed an integer >= {low}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"  # argparse names the type in its messages
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0 (thread counts, where 0 means torch's choice; warm-up steps)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is out of range: allowed an integer >= 0")
-    return value
+positive_int = int_at_least(1)  # steps, images, rounds
+non_negative_int = int_at_least(0)  # thread counts (0: torch's choice), warm-up steps
