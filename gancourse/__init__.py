@@ -1,10 +1,13 @@
 """gancourse: the implementations behind *GANs with PyTorch, from zero to style transfer*.
 
-Modules, from the bottom up: ``config`` (hyperparameters, run mode), ``device``
-(device, seeding, precision), ``data``, ``checkpoints``, ``models``, ``losses``,
-``latent``, ``train`` (the GAN trainer), ``metrics`` (FID, KID, IS, mode coverage),
-``style`` (neural style transfer), ``bench`` (benchmarks), and for the chapters
-``viz`` (figures), ``widgets`` (controls) and ``notebook``.
+Modules, from the bottom up: ``config`` (hyperparameters, run mode), ``checks``
+(argument checks), ``device`` (device, seeding, precision), ``data`` (data sets, the
+embedded copies in ``assets``), ``checkpoints``, ``models``, ``losses``, ``latent``,
+``train`` (the GAN loop, the recipes, data-parallel training), ``metrics`` (FID, KID,
+IS, coverage, the chapters' ``evaluate``), ``experiments`` (seed sweeps), ``style``
+(neural style transfer), ``cli`` (``python -m gancourse``), ``bench`` (benchmarks), and
+for the chapters ``viz`` (figures), ``players`` (sliders for the static HTML),
+``widgets`` (live forms), ``notebook`` and ``sphinxext``. See the README's Architecture.
 Import the submodules you need; importing ``gancourse`` itself loads nothing heavy.
 """
 

@@ -1,4 +1,4 @@
-"""WGAN and WGAN-GP builders (chapter 6): the right critic and objective, and short real runs."""
+"""gancourse.train.recipes: the WGAN and WGAN-GP builders (chapter 6) wire objective, critic and clipping."""
 
 import pytest
 import torch
