@@ -87,30 +87,41 @@ def pytest_collect_file(file_path: Path, parent):
 # One execution for the tests and the book: passed chapters go into the book's cache
 # --------------------------------------------------------------------------------------
 
-_chapter_of: dict[str, Path] = {}  # executed notebook path -> chapter .md
 _failed: set[str] = set()  # notebooks with a failed cell
 _started: dict[str, float] = {}
 _seconds: dict[str, float] = {}  # notebook -> seconds its cells ran
 
 
-def pytest_runtest_logreport(report):
-    notebook = report.nodeid.split("::")[0]
-    _started.setdefault(notebook, time.time())
-    if report.failed:
-        _failed.add(notebook)
-    if notebook.endswith(".ipynb"):
+class _ChapterRecorder:
+    """Records which chapters failed and how long they ran.
+
+    Registered as a plugin of its own: hooks about single tests that live in this
+    conftest would only see tests under book/, and the executed notebooks are under _build/.
+    """
+
+    def pytest_runtest_logreport(self, report):
+        notebook = report.nodeid.split("::")[0]
+        if not notebook.endswith(".ipynb"):
+            return
+        _started.setdefault(notebook, time.time())
         _seconds[notebook] = _seconds.get(notebook, 0.0) + report.duration
+        if report.failed:
+            _failed.add(notebook)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        """One line per executed chapter: how long its cells ran (the results page records these)."""
+        if not _seconds:
+            return
+        terminalreporter.section("chapter times")
+        for notebook, seconds in _seconds.items():
+            mark = "  failed" if notebook in _failed else ""
+            terminalreporter.write_line(f"{Path(notebook).stem:32s} {seconds:7.1f} s{mark}")
+        terminalreporter.write_line(f"{'all chapters':32s} {sum(_seconds.values()):7.1f} s")
 
 
-def pytest_terminal_summary(terminalreporter):
-    """One line per executed chapter: how long its cells ran (the results page records these)."""
-    if not _seconds:
-        return
-    terminalreporter.section("chapter times")
-    for notebook, seconds in _seconds.items():
-        mark = "failed" if notebook in _failed else ""
-        terminalreporter.write_line(f"{Path(notebook).stem:32s} {seconds:7.1f} s {mark}")
-    terminalreporter.write_line(f"{'all chapters':32s} {sum(_seconds.values()):7.1f} s")
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("gancourse-chapters"):
+        config.pluginmanager.register(_ChapterRecorder(), "gancourse-chapters")
 
 
 def pytest_sessionfinish(session, exitstatus):
