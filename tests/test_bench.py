@@ -145,7 +145,7 @@ def test_benchmark_paths_run_and_report(capsys):
     assert names[:3] == [
         "canonical: pytorch/examples dcgan",
         "plain loop: Alg. 1, two G forwards",
-        "GANTrainer (defaults)",
+        "GANTrainer, reuse_fake=True (the canonical algorithm)",
     ]
     bench_train.measure(paths, TINY.batch_size, CPU, warmup=1, rounds=2, seconds=1e-3)
     assert all(not p.failed and len(p.rates) == len(p.ratios) == 2 for p in paths)

@@ -100,6 +100,7 @@ class Pix2PixConfig(GANConfig):
     l1_weight: float = param(100.0, 0.0, 10_000.0, step=1.0, help="lambda, the weight of the L1 term (pix2pix: 100)")
     adversarial: bool = param(True, help="include the cGAN term in G's loss (False: the L1-only ablation)")
     d_loss_factor: float = param(0.5, 0.01, 1.0, step=0.05, help="D's loss multiplied by this (pix2pix: 1/2)")
+    reuse_fake: bool = param(True, help="G's update goes through the output D was just trained on (pix2pix's own code)")
     edge_threshold: float = param(
         0.25, 0.0, 4.0, step=0.05, help="Sobel magnitude (on [0, 1] pixels) above which a pixel is an edge"
     )

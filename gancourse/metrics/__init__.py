@@ -59,6 +59,7 @@ from gancourse.metrics.scores import (
     kernel_inception_distance,
     real_floor,
     real_images,
+    split_size,
 )
 
 __all__ = [
@@ -101,5 +102,6 @@ __all__ = [
     "real_floor",
     "real_images",
     "save_classifier",
+    "split_size",
     "train_classifier",
 ]

@@ -104,6 +104,11 @@ def kernel_inception_distance(
     return kid_from_features(x, y, subsets=subsets, subset_size=subset_size, seed=seed)
 
 
+def split_size(dataset: str = "mnist", split: str = "test", root: str | os.PathLike | None = None) -> int:
+    """How many images a split holds where the data came from (10,000 MNIST test images; offline, fewer)."""
+    return len(load_arrays(dataset, split, root)[0])
+
+
 def real_images(
     dataset: str = "mnist",
     split: str = "train",
