@@ -142,6 +142,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 def _cache_executed_chapter(md: Path, outputs: list[list], seconds: float) -> None:
     """Store ``outputs`` (one list per code cell, as nbval collected them) for ``md`` in the book's cache."""
+    from IPython.core.displayhook import DisplayHook
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from myst_nb.core.read import read_myst_markdown_notebook
@@ -153,7 +154,13 @@ def _cache_executed_chapter(md: Path, outputs: list[list], seconds: float) -> No
         print(f"\nbook cache: {md.name} not cached ({len(code)} code cells for the book, {len(outputs)} tested)")
         return
     for count, (cell, outs) in enumerate(zip(code, outputs, strict=True), start=1):
-        cell.outputs = [nbformat.from_dict(_plain(out)) for out in outs if out.get("output_type") != "clear_output"]
+        # nbval runs cells without storing them in IPython's history, where IPython looks for a
+        # trailing ';': drop the result a ';' asks to hide, as a notebook (and the book's own run) does
+        hidden = {
+            "clear_output",
+            *(["execute_result"] if DisplayHook.semicolon_at_end_of_expression(cell.source) else []),
+        }
+        cell.outputs = [nbformat.from_dict(_plain(out)) for out in outs if out.get("output_type") not in hidden]
         cell.execution_count = count
         for out in cell.outputs:
             if out.output_type == "execute_result":
