@@ -23,7 +23,6 @@ whose test failed, is executed by the build as before.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import jupytext
@@ -88,7 +87,6 @@ def pytest_collect_file(file_path: Path, parent):
 # --------------------------------------------------------------------------------------
 
 _failed: set[str] = set()  # notebooks with a failed cell
-_started: dict[str, float] = {}
 _seconds: dict[str, float] = {}  # notebook -> seconds its cells ran
 
 
@@ -103,7 +101,6 @@ class _ChapterRecorder:
         notebook = report.nodeid.split("::")[0]
         if not notebook.endswith(".ipynb"):
             return
-        _started.setdefault(notebook, time.time())
         _seconds[notebook] = _seconds.get(notebook, 0.0) + report.duration
         if report.failed:
             _failed.add(notebook)
@@ -136,8 +133,7 @@ def pytest_sessionfinish(session, exitstatus):
         nodeid = cells[0].nodeid.split("::")[0]
         if nodeid in _failed or not md.is_file() or any(c.test_outputs is None for c in cells):
             continue
-        seconds = time.time() - _started.get(nodeid, time.time())
-        _cache_executed_chapter(md, [c.test_outputs for c in cells], seconds)
+        _cache_executed_chapter(md, [c.test_outputs for c in cells], _seconds.get(nodeid, 0.0))
 
 
 def _cache_executed_chapter(md: Path, outputs: list[list], seconds: float) -> None:

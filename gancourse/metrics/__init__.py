@@ -52,7 +52,7 @@ from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, freche
 from gancourse.metrics.inception_score import inception_score
 from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
 from gancourse.metrics.neighbours import nearest_neighbours
-from gancourse.metrics.report import Evaluation, Score, balanced_labels, evaluate
+from gancourse.metrics.report import Evaluation, Score, evaluate
 from gancourse.metrics.scores import (
     fid_kid_floor,
     frechet_inception_distance,
@@ -75,7 +75,6 @@ __all__ = [
     "ModeCoverage",
     "Score",
     "TrainedClassifier",
-    "balanced_labels",
     "class_coverage",
     "class_probabilities",
     "classifier_accuracy",

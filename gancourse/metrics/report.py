@@ -29,6 +29,7 @@ from gancourse.metrics.features import (
 )
 from gancourse.metrics.kid import MeanStd, kid_from_features
 from gancourse.metrics.scores import fid_kid_floor, frechet_inception_distance, real_images
+from gancourse.train.recipes import class_rows
 
 #: A generator to score: a tensor of n images, ``sample(n)``, or for a conditional
 #: generator ``sample(n, labels)`` (with ``conditional=True``).
@@ -81,11 +82,6 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def balanced_labels(n_classes: int, n: int) -> torch.Tensor:
-    """``n // n_classes`` labels of each class in class order: 0, ..., 0, 1, ..., 1, ..."""
-    return torch.arange(n_classes).repeat_interleave(n // n_classes)  # (n_classes * (n // n_classes),)
-
-
 def _draw(name: str, sample: Samples, n: int, labels: torch.Tensor | None) -> torch.Tensor:
     if isinstance(sample, torch.Tensor):
         if labels is not None:
@@ -129,7 +125,7 @@ def evaluate(
             if isinstance(extractor, ClassifierFeatures)
             else ClassifierFeatures(load_or_train_classifier(cfg.dataset, mode, device=device))
         )
-    labels = balanced_labels(len(classes), cfg.n) if conditional else None
+    labels = class_rows(len(classes), cfg.n // len(classes)) if conditional else None  # n / n_classes each
     fakes = {name: _draw(name, sample, cfg.n, labels) for name, sample in samples.items()}  # checked before any work
     subset = min(cfg.kid_subset_size, cfg.n // 2)
     floor = fid_kid_floor(extractor, cfg.dataset, cfg.n, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed)
