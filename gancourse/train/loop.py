@@ -568,18 +568,13 @@ class GANTrainer:
         ]
         if not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()):
             return
-        state = {k: self._part_state(k) for k in FINITE_KEYS}
-        bad = [name for key in FINITE_KEYS for name in nonfinite_entries(state[key], key)]
+        # the checkpoint keys are the attribute names of the networks and optimisers
+        bad = [name for key in FINITE_KEYS for name in nonfinite_entries(getattr(self, key).state_dict(), key)]
         shown = ", ".join(bad[:4]) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
         raise TrainingDiverged(
             f"training diverged by step {self.step}: NaN or inf in {shown} although the logged losses were finite "
             f"(a NaN gradient). Stopped; {self._last_good()}. Lower the learning rates, or check the data for NaNs."
         )
-
-    def _part_state(self, key: str) -> Any:
-        """One of the networks' or optimisers' state dicts, by its checkpoint key."""
-        owners = {"generator": self.generator, "discriminator": self.discriminator, "opt_g": self.opt_g}
-        return {**owners, "opt_d": self.opt_d}[key].state_dict()
 
     def _last_good(self) -> str:
         """What the diverged run left on disk, said truthfully."""
