@@ -704,7 +704,9 @@ def test_generator_average_follows_its_closed_form_with_warm_up():
         trainer.train_step()
         beta = min(0.9, (1 + t) / (10 + t))  # warm-up 0.1, 0.18, 0.25, ...; the full 0.9 from t = 80
         assert trainer.ema_beta(t) == pytest.approx(beta)
-        expected = [beta * e + (1 - beta) * p.detach() for e, p in zip(expected, trainer.generator.parameters())]
+        expected = [
+            beta * e + (1 - beta) * p.detach() for e, p in zip(expected, trainer.generator.parameters(), strict=True)
+        ]
     for e, a in zip(expected, trainer.generator_ema.parameters(), strict=True):
         assert torch.allclose(e, a, atol=1e-6)
         assert not a.requires_grad  # averaged, never trained
@@ -738,7 +740,9 @@ def test_generator_average_copies_batch_norm_statistics_and_resumes_exactly(tmp_
     resumed = train.dcgan(cfg, CPU, checkpoint_path=tmp_path / "d.pt")
     assert resumed.load() == 3
     resumed.train(progress=False)
-    for a, b in zip(straight.generator_ema.state_dict().values(), resumed.generator_ema.state_dict().values()):
+    for a, b in zip(
+        straight.generator_ema.state_dict().values(), resumed.generator_ema.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b)
     assert all(torch.equal(a[1], b[1]) for a, b in zip(straight.samples, resumed.samples, strict=True))
     # an interrupted step leaves the average as it was
