@@ -613,7 +613,8 @@ class GANTrainer:
             for t in st.values()
             if isinstance(t, torch.Tensor) and t.is_floating_point()
         ]
-        if not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()):
+        # one host sync for all of them; Adam keeps its step counts on the CPU even for CUDA weights
+        if not tensors or bool(torch.stack([torch.isfinite(t).all().to(self.device) for t in tensors]).all()):
             return
         # the checkpoint keys are the attribute names of the networks and optimisers
         bad = [name for key in self.finite_keys() for name in nonfinite_entries(getattr(self, key).state_dict(), key)]
