@@ -125,6 +125,8 @@ def sample_counts(recipe: str, cfg: GANConfig) -> tuple[list[int], list[str]]:
     """The sample counts to score at, and a note for each count of :data:`SAMPLE_COUNTS` the data cannot give."""
     if kind(recipe) == "toy":
         return [TOY_SAMPLES], [f"the toy GAN is scored on {TOY_SAMPLES:,} samples (Srivastava et al. 2017's protocol)"]
+    if kind(recipe) != "paired" and cfg.dataset not in SPECS:  # no FID: the sample statistics need no more
+        return [SAMPLE_COUNTS[0]], [no_features_reason(cfg.dataset)]
     available = _real_count(recipe, cfg)
     counts = [n for n in SAMPLE_COUNTS if available is None or n <= available]
     notes = [
