@@ -133,7 +133,9 @@ def train(
     if force:
         _add_wall_time(ledger, 0.0, reset=True)
     try:
-        trainer = load_or_train(name, cfg, recipe.build, force=force, directory=directory, device=device, progress=progress)
+        trainer = load_or_train(
+            name, cfg, recipe.build, force=force, directory=directory, device=device, progress=progress
+        )
     finally:
         wall = _add_wall_time(ledger, time.perf_counter() - start)
     if trainer.step < cfg.steps:
@@ -380,9 +382,7 @@ def verify(names: Iterable[str] | None = None, tolerance: float | None = None) -
         names = sorted(listed)
         stray = sorted(p.name for p in files.WEIGHTS_DIR.glob("*.pt") if p.stem not in listed)
         if stray:
-            results.append(
-                Verified("(weights folder)", (f"files not in the manifest: {', '.join(stray)}",), (), {})
-            )
+            results.append(Verified("(weights folder)", (f"files not in the manifest: {', '.join(stray)}",), (), {}))
     for name in names:
         results.append(_verify_one(name, listed, tolerance))
     return results
@@ -409,7 +409,9 @@ def _verify_one(name: str, listed: dict[str, Any], tolerance: float | None) -> V
         )
     score = scores.measure(record["recipe"], cfg, {"check": generator}, check["n"], check["seed"])
     values = scores.checked_values(score["check"])
-    problems += scores.compare(check["values"], values, check.get("tolerance", scores.TOLERANCE) if tolerance is None else tolerance)
+    problems += scores.compare(
+        check["values"], values, check.get("tolerance", scores.TOLERANCE) if tolerance is None else tolerance
+    )
     expected_features, features = check.get("features_sha256"), score.get("features_sha256")
     if problems and expected_features and features != expected_features:
         warnings.append(

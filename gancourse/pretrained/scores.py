@@ -139,9 +139,7 @@ def sample_counts(recipe: str, cfg: GANConfig) -> tuple[list[int], list[str]]:
     return counts, notes
 
 
-def measure(
-    recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int = 0
-) -> dict[str, Any]:
+def measure(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int = 0) -> dict[str, Any]:
     """Scores of each generator (``{label: module}``) at sample count ``n``, samples drawn with ``seed``.
 
     Returns ``{"n", "seed", "features", "floor", label: {...}}`` (JSON-ready); see the
@@ -254,7 +252,7 @@ def checked_values(score: Mapping[str, Any]) -> dict[str, float]:
 
 
 def compare(expected: Mapping[str, float], actual: Mapping[str, float], tolerance: float = TOLERANCE) -> list[str]:
-    """One line per value of ``expected`` that ``actual`` misses or differs from by more than ``tolerance`` (relative)."""
+    """A line per value of ``expected`` that ``actual`` lacks or misses by more than ``tolerance`` (relative)."""
     problems = []
     for key, want in expected.items():
         got = actual.get(key)
