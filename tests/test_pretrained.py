@@ -33,8 +33,10 @@ def shipped(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "WEIGHTS_DIR", tmp_path / "weights")
     monkeypatch.setattr(files, "MANIFEST_PATH", tmp_path / "manifest.json")
     monkeypatch.setitem(REFERENCES, TINY_TOY.name, TINY_TOY)
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    return tmp_path
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield tmp_path
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
@@ -175,6 +177,24 @@ def test_a_second_train_resumes_the_finished_run_and_exports_the_same_file(train
     assert "loaded the finished run" in capsys.readouterr().out
     assert again["sha256"] == record["sha256"]
     assert again["provenance"]["sessions"] == 2
+
+
+def test_show_labels_the_reference_run_and_its_provenance(trained_toy, capsys):
+    figure = reference.show("tiny_toy")
+    out = capsys.readouterr().out
+    assert "tiny_toy: reference run (loaded, not retrained)" in out
+    assert "threads" in out and "min wall time" in out and "real samples" in out
+    assert figure.axes and "reference run (loaded, not retrained)" in figure.axes[0].get_title()
+
+
+def test_a_readers_retraining_goes_to_a_folder_and_is_compared(trained_toy, monkeypatch, capsys):
+    tmp, record = trained_toy
+    monkeypatch.setattr(reference, "training_dir", lambda: tmp / "checkpoints")
+    before = files.MANIFEST_PATH.read_text()
+    assert main(["train", "tiny_toy", "--out", str(tmp / "mine"), "--no-progress"]) == 0
+    assert "compared with the shipped reference: the same within the tolerance" in capsys.readouterr().out
+    assert (tmp / "mine" / "tiny_toy.pt").is_file() and (tmp / "mine" / "manifest.json").is_file()
+    assert files.MANIFEST_PATH.read_text() == before  # the package's manifest is left alone
 
 
 def test_verify_passes_then_catches_a_changed_score(trained_toy, capsys):

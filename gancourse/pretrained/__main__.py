@@ -4,7 +4,8 @@
 
     python -m gancourse.pretrained list                  # the reference runs, shipped or not, and their scores
     python -m gancourse.pretrained train dcgan_mnist     # train (or resume), export, score, record in the manifest
-    python -m gancourse.pretrained train dcgan_mnist --force   # retrain from scratch
+    python -m gancourse.pretrained train dcgan_mnist --force   # retrain the same settings from scratch
+    python -m gancourse.pretrained train dcgan_mnist --out my_run   # a reader's retraining, compared with the shipped
     python -m gancourse.pretrained verify                # CI: hashes, loads, n = 1,000 scores within tolerance
 
 ``verify`` exits with status 1 when a file's hash or a recomputed score does not match
@@ -55,7 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("list", help="the reference runs, shipped or not")
     train = commands.add_parser("train", help="train (or resume) a reference run, export and score it")
     train.add_argument("name", help="a reference run (see `list`)")
-    train.add_argument("--force", action="store_true", help="retrain from scratch instead of loading/resuming")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="retrain the same settings from scratch (changed settings in the registry start a new run anyway)",
+    )
+    train.add_argument(
+        "--out",
+        default=None,
+        help="write the weights and a manifest to this folder instead of the package, and compare with the shipped run",
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--device", default="cpu", help="torch device (the reference runs use the CPU)")
     verify = commands.add_parser("verify", help="check shipped files: hash, load, n = 1,000 scores")
@@ -72,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.name not in REFERENCES:
             print(f"error: no reference run named {args.name!r}: known are {', '.join(REFERENCES)}", file=sys.stderr)
             return 2
-        reference.train(args.name, progress=not args.no_progress, force=args.force, device=args.device)
+        reference.train(args.name, not args.no_progress, args.force, args.device, out=args.out)
         return 0
     return reference.main_verify(args.names, args.tolerance)
 

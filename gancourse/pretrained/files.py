@@ -52,11 +52,6 @@ class WeightsError(RuntimeError):
     """A weights file is missing, altered, unreadable or does not fit its generator; the message says which."""
 
 
-def weights_path(name: str) -> Path:
-    """The shipped weights file of reference ``name``: ``WEIGHTS_DIR / f"{name}.pt"``."""
-    return WEIGHTS_DIR / f"{name}.pt"
-
-
 # --------------------------------------------------------------------------------------
 # Weights files
 # --------------------------------------------------------------------------------------
@@ -78,7 +73,8 @@ def half_state(module: nn.Module, prefix: str = "") -> dict[str, torch.Tensor]:
             if not bool(torch.isfinite(half).all()) and bool(torch.isfinite(tensor).all()):
                 raise WeightsError(f"{prefix}{key} holds values beyond fp16's range (|x| > 65504): cannot export it")
             tensor = half
-        state[prefix + key] = tensor.clone()  # its own small storage: no view of a larger buffer is saved
+        # its own small, contiguous storage: no view of a larger buffer, no channels_last strides
+        state[prefix + key] = tensor.clone(memory_format=torch.contiguous_format)
     return state
 
 

@@ -33,10 +33,11 @@ from torch import nn
 
 from gancourse.checkpoints import checkpoint_dir, config_key, config_record
 from gancourse.config import GANConfig
+from gancourse.data import dataset_classes
 from gancourse.pretrained import files, scores
 from gancourse.pretrained.generators import build_generator, generate, held_out_pairs, set_final_stage
 from gancourse.pretrained.registry import REFERENCES, get
-from gancourse.train.recipes import RECIPES, load_or_train
+from gancourse.train.recipes import RECIPES, class_rows, load_or_train
 
 #: The seed of the samples every recorded score and check is computed from.
 SAMPLE_SEED = 0
@@ -92,10 +93,10 @@ def _device_line(device: torch.device) -> str:
     return f"{device.type} ({', '.join(x for x in (platform.machine(), model or platform.processor()) if x)})"
 
 
-def _add_wall_time(ledger: Path, seconds: float, reset: bool = False) -> dict[str, float]:
+def _add_wall_time(ledger: Path, seconds: float) -> dict[str, float]:
     """Add one session's seconds to a run's time ledger (a JSON file beside its checkpoint); returns the totals."""
     totals = {"seconds": 0.0, "sessions": 0}
-    if ledger.exists() and not reset:
+    if ledger.exists():
         try:
             totals.update(json.loads(ledger.read_text()))
         except (OSError, ValueError):
@@ -113,15 +114,22 @@ def train(
     force: bool = False,
     device: torch.device | str = "cpu",
     directory: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Train reference ``name`` (or resume it), export its generator, score it, record it; returns its manifest entry.
 
     The run goes through :func:`gancourse.train.load_or_train` with checkpoints in
-    ``directory`` (default :func:`training_dir`): interrupted, it resumes exactly where
-    it stopped; finished, it is loaded, not retrained (``force=True`` retrains). The
-    reference device is the CPU. Wall time is summed over the sessions of the run
-    (data loading included). If the trainer keeps a moving average of G's weights
-    (``trainer.generator_ema``), it is exported too and is the model's main score.
+    ``directory`` (default :func:`training_dir`), named by the config's hash: interrupted,
+    it resumes exactly where it stopped; finished, it is loaded, not retrained; changed
+    settings in the registry start a new run. ``force=True`` retrains the same settings
+    from scratch (the finished run stays until the new one finishes; an interrupted
+    forced run starts again from scratch). The reference device is the CPU. Wall time is
+    summed over the sessions of the run (data loading included).
+
+    If the trainer keeps a moving average of G's weights (``trainer.generator_ema``), it
+    is exported too and is the model's main score. The weights and the manifest entry go
+    to the package (``weights/``, ``manifest.json``), or with ``out`` to that folder (a
+    reader's retraining, then compared with the shipped entry).
     """
     reference = get(name)
     cfg = reference.config()
@@ -129,22 +137,27 @@ def train(
     device = torch.device(device)
     directory = Path(directory or training_dir())
     ledger = directory / f"{name}-{config_key(cfg)}.time.json"
+    if force:  # a forced run has its own ledger until it replaces the finished run
+        ledger = ledger.with_name(ledger.name.replace(".time.json", ".retrain.time.json"))
+        ledger.unlink(missing_ok=True)
     start = time.perf_counter()
-    if force:
-        _add_wall_time(ledger, 0.0, reset=True)
     try:
         trainer = load_or_train(
             name, cfg, recipe.build, force=force, directory=directory, device=device, progress=progress
         )
     finally:
         wall = _add_wall_time(ledger, time.perf_counter() - start)
+    if force:
+        os.replace(ledger, ledger.with_name(ledger.name.replace(".retrain.time.json", ".time.json")))
     if trainer.step < cfg.steps:
         raise RuntimeError(f"{name}: training stopped at step {trainer.step} of {cfg.steps}; run it again to resume")
     threads = torch.get_num_threads()
     generator = copy.deepcopy(trainer.generator).cpu().float()
     averaged = getattr(trainer, "generator_ema", None)
     averaged = None if averaged is None else copy.deepcopy(averaged).cpu().float()
-    path = files.export_weights(generator, averaged, files.weights_path(name))
+    weights_dir = Path(out) if out is not None else files.WEIGHTS_DIR
+    manifest_path = weights_dir / "manifest.json" if out is not None else files.MANIFEST_PATH
+    path = files.export_weights(generator, averaged, weights_dir / f"{name}.pt")
     print(f"{name}: exported {path} ({path.stat().st_size / 1e6:.2f} MB, fp16)")
 
     main = "averaged" if averaged is not None else "generator"
@@ -192,8 +205,13 @@ def train(
         "metrics": metrics,
         "check": check,
     }
-    files.update_manifest(name, entry)
-    print(summary(name))
+    files.update_manifest(name, entry, manifest_path)
+    print(summary_of(entry))
+    shipped = files.read_manifest()["models"].get(name)
+    if out is not None and shipped is not None:
+        differences = scores.compare(shipped["check"]["values"], check["values"])
+        verdict = "the same within the tolerance" if not differences else "; ".join(differences)
+        print(f"{name}: compared with the shipped reference: {verdict}")
     return entry
 
 
@@ -291,8 +309,13 @@ def _provenance_line(record: dict[str, Any]) -> str:
 
 
 def summary(name: str) -> str:
-    """The reference run's metrics next to the floor, labelled as loaded, with its provenance line."""
-    record = entry(name)
+    """The shipped reference run's metrics next to the floor, labelled as loaded, with its provenance line."""
+    return summary_of(entry(name))
+
+
+def summary_of(record: dict[str, Any]) -> str:
+    """:func:`summary` of a manifest entry."""
+    name = record["name"]
     metrics = record["metrics"]
     main = metrics["main"]
     lines = [f"{name}: {LABEL}", f"  {record['description']}", f"  {_provenance_line(record)}"]
@@ -330,7 +353,11 @@ def summary(name: str) -> str:
 
 
 def show(name: str, n: int = 64, seed: int = SAMPLE_SEED, nrow: int = 8):
-    """Print :func:`summary` and draw a grid of samples (pix2pix: input / output / target rows); returns the figure."""
+    """Print :func:`summary` and draw ``n`` samples; returns the figure.
+
+    Conditional GAN: a row of ``nrow`` samples per class; pix2pix: input / output / target
+    rows of 12 test pairs; the toy GAN: 2,500 points over the mixture's centres.
+    """
     from gancourse import viz  # matplotlib only when drawing
 
     record = entry(name)
@@ -347,6 +374,10 @@ def show(name: str, n: int = 64, seed: int = SAMPLE_SEED, nrow: int = 8):
         inputs, targets = held_out_pairs(cfg, min(n, 12))
         outputs = samples(name, len(inputs), seed, inputs=inputs)
         return viz.compare_rows({"input": inputs, f"output ({LABEL})": outputs, "target": targets})
+    if record["recipe"] == "conditional_gan":  # one row of nrow samples per class
+        n_classes = len(dataset_classes(cfg.dataset))
+        images = samples(name, n_classes * nrow, seed, labels=class_rows(n_classes, nrow))
+        return viz.show_images(images, nrow=nrow, title=f"{title}, one row per class")
     return viz.show_images(samples(name, n, seed), nrow=nrow, title=title)
 
 
