@@ -179,7 +179,7 @@ def train(
         "features_sha256": check_score.get("features_sha256"),
         "values": scores.checked_values(check_score["fp16"]),
     }
-    entry = {
+    record = {
         "name": name,
         "recipe": reference.recipe,
         "description": reference.description,
@@ -205,14 +205,14 @@ def train(
         "metrics": metrics,
         "check": check,
     }
-    files.update_manifest(name, entry, manifest_path)
-    print(summary_of(entry))
+    files.update_manifest(name, record, manifest_path)
+    print(summary_of(record))
     shipped = files.read_manifest()["models"].get(name)
     if out is not None and shipped is not None:
         differences = scores.compare(shipped["check"]["values"], check["values"])
         verdict = "the same within the tolerance" if not differences else "; ".join(differences)
         print(f"{name}: compared with the shipped reference: {verdict}")
-    return entry
+    return record
 
 
 def _jsonable(value: Any) -> Any:
@@ -225,13 +225,13 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------------------
 
 
-def _config_of(entry: dict[str, Any]) -> GANConfig:
+def _config_of(record: dict[str, Any]) -> GANConfig:
     """The config a manifest entry's weights were trained with (derived fields, e.g. ProGAN's steps, left out)."""
-    cls = RECIPES[entry["recipe"]].config
-    if entry["config_class"] != cls.__name__:
-        raise files.WeightsError(f"{entry['name']}: the manifest's {entry['config_class']} is not {cls.__name__}")
+    cls = RECIPES[record["recipe"]].config
+    if record["config_class"] != cls.__name__:
+        raise files.WeightsError(f"{record['name']}: the manifest's {record['config_class']} is not {cls.__name__}")
     settable = {f.name for f in dataclasses.fields(cls) if f.init}
-    return cls(**{k: v for k, v in entry["config"].items() if k in settable})
+    return cls(**{k: v for k, v in record["config"].items() if k in settable})
 
 
 def _module_from_state(recipe: str, cfg: GANConfig, state: dict[str, torch.Tensor], averaged: bool) -> nn.Module:

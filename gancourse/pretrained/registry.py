@@ -55,7 +55,7 @@ class Reference:
                 f"reference {self.name!r}: recipe = {self.recipe!r} is not a recipe; known: {', '.join(RECIPES)}"
             )
         expected = RECIPES[self.recipe].config
-        if not issubclass(self.config_class, expected):
+        if self.config_class is not expected:  # the manifest records the class by name, as checkpoints do
             raise ValueError(
                 f"reference {self.name!r}: recipe {self.recipe!r} takes a {expected.__name__}, "
                 f"not a {self.config_class.__name__}"
