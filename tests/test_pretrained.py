@@ -15,6 +15,7 @@ from gancourse.data import DataError
 from gancourse.pretrained import files, generators, reference, registry, scores
 from gancourse.pretrained.__main__ import main
 from gancourse.pretrained.registry import REFERENCES, Reference
+from gancourse.train.loop import GANTrainer
 from gancourse.train.recipes import RECIPES
 
 TINY_TOY = Reference(
@@ -177,6 +178,28 @@ def test_a_second_train_resumes_the_finished_run_and_exports_the_same_file(train
     assert "loaded the finished run" in capsys.readouterr().out
     assert again["sha256"] == record["sha256"]
     assert again["provenance"]["sessions"] == 2
+
+
+def test_an_interrupted_training_resumes_exactly(shipped, monkeypatch, capsys):
+    ref = dataclasses.replace(TINY_TOY, overrides={**TINY_TOY.overrides, "checkpoint_every": 5})
+    monkeypatch.setitem(REFERENCES, "tiny_toy", ref)
+    original = GANTrainer.train_step
+
+    def interrupted_at_12(self):
+        if self.step == 12:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(GANTrainer, "train_step", interrupted_at_12)
+    with pytest.raises(KeyboardInterrupt):
+        reference.train("tiny_toy", progress=False, directory=shipped / "checkpoints")
+    assert not (files.WEIGHTS_DIR / "tiny_toy.pt").exists()  # nothing exported from an unfinished run
+    monkeypatch.setattr(GANTrainer, "train_step", original)
+    record = reference.train("tiny_toy", progress=False, directory=shipped / "checkpoints")
+    assert "resuming the interrupted run from step 10" in capsys.readouterr().out
+    assert record["provenance"]["sessions"] == 2
+    whole = reference.train("tiny_toy", progress=False, directory=shipped / "again", out=shipped / "whole")
+    assert whole["sha256"] == record["sha256"]  # the same weights as an uninterrupted run
 
 
 def test_show_labels_the_reference_run_and_its_provenance(trained_toy, capsys):
