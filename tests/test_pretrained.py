@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from gancourse.pretrained.registry import REFERENCES, Reference
 from gancourse.train.loop import GANTrainer
 from gancourse.train.recipes import RECIPES
 
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"  # as in conftest.py
 TINY_TOY = Reference(
     name="tiny_toy",
     recipe="toy_gan",
@@ -223,6 +225,7 @@ def test_a_readers_retraining_goes_to_a_folder_and_is_compared(trained_toy, monk
 def test_verify_passes_then_catches_a_changed_score(trained_toy, capsys):
     tmp, record = trained_toy
     assert all(v.ok for v in reference.verify())
+    assert all(v.ok and v.values for v in reference.verify(samples_only=True))
     assert main(["verify"]) == 0
     manifest = json.loads(files.MANIFEST_PATH.read_text())
     manifest["models"]["tiny_toy"]["check"]["values"]["sample_std"] *= 1.05
@@ -322,13 +325,19 @@ def test_load_from_url_refuses_a_pickle_that_runs_code(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
-def test_every_shipped_model_verifies(real_root, monkeypatch):
-    """CI: each file in the package's manifest has its hash, loads, and reproduces its n = 1,000 score."""
-    monkeypatch.setenv("GANCOURSE_DATA", str(real_root))
+def test_every_shipped_model_verifies(monkeypatch):
+    """CI: each file in the package's manifest has its hash, loads, and reproduces its n = 1,000 score.
+
+    Without the real MNIST-family files (the scores need them), the data-free part is
+    still checked: hash, load and the statistics of the regenerated samples.
+    """
     shipped = files.read_manifest()["models"]
     if not shipped:
         pytest.skip(f"no reference models shipped yet: {files.MANIFEST_PATH} lists none")
-    results = reference.verify()
+    root = Path(os.environ.get("GANCOURSE_DATA") or SHARED)
+    with_data = (root / "MNIST" / "raw").is_dir() and (root / "FashionMNIST" / "raw").is_dir()
+    monkeypatch.setenv("GANCOURSE_DATA", str(root))
+    results = reference.verify(samples_only=not with_data)
     failed = {r.name: r.problems for r in results if not r.ok}
     assert not failed, failed
     assert {r.name for r in results} == set(shipped)

@@ -71,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify = commands.add_parser("verify", help="check shipped files: hash, load, n = 1,000 scores")
     verify.add_argument("names", nargs="*", help="models to verify (default: every shipped one)")
     verify.add_argument("--tolerance", type=float, default=None, help="relative tolerance (default: the manifest's)")
+    verify.add_argument(
+        "--samples-only",
+        action="store_true",
+        help="compare only the sample statistics (no data set needed; no FID, accuracy or L1)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "list":
@@ -84,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         reference.train(args.name, not args.no_progress, args.force, args.device, out=args.out)
         return 0
-    return reference.main_verify(args.names, args.tolerance)
+    return reference.main_verify(args.names, args.tolerance, args.samples_only)
 
 
 if __name__ == "__main__":

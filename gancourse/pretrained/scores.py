@@ -107,7 +107,8 @@ def _number(x: float) -> float | None:
     return None if math.isnan(x) else float(f"{x:.6g}")
 
 
-def _sample_stats(samples: torch.Tensor) -> dict[str, float]:
+def sample_stats(samples: torch.Tensor) -> dict[str, float]:
+    """The mean absolute value and the standard deviation of samples: the data-free part of every check."""
     return {"sample_mean_abs": _number(samples.abs().mean()), "sample_std": _number(samples.std())}
 
 
@@ -166,7 +167,7 @@ def _measure_toy(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module
             "n_modes": coverage.n_modes,
             "high_quality_share": _number(coverage.high_quality_share),
             "mode_kl_from_uniform": _number(coverage.kl_from_uniform),
-            **_sample_stats(points),
+            **sample_stats(points),
         }
     return out
 
@@ -181,7 +182,7 @@ def _measure_images(
         out["features"] = None
         out["note"] = no_features_reason(cfg.dataset)
         for label, sample in samples.items():
-            out[label] = _sample_stats(sample(n) if not conditional else sample(n, None))
+            out[label] = sample_stats(sample(n) if not conditional else sample(n, None))
         return out
     eval_cfg = EvalConfig(dataset=cfg.dataset, n=n, features="classifier", seed=0)
     evaluation = evaluate(samples, eval_cfg, conditional=conditional, device="cpu", extractor=extractor)
@@ -203,7 +204,7 @@ def _measure_images(
             entry["per_class_accuracy"] = [_number(a) for a in score.accuracy.per_class]
             entry["worst_class_accuracy"] = _number(np.nanmin(score.accuracy.per_class))
         drawn = samples[label](n) if not conditional else samples[label](n, None)  # the same images again
-        entry.update(_sample_stats(drawn))
+        entry.update(sample_stats(drawn))
         out[label] = entry
     return out
 
@@ -241,7 +242,7 @@ def _measure_paired(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Mod
             entry.update(
                 fid=_number(fid), fid_over_floor=_number(fid / floor["fid"]), kid=[_number(kid.mean), _number(kid.std)]
             )
-        entry.update(_sample_stats(outputs))
+        entry.update(sample_stats(outputs))
         out[label] = entry
     return out
 
