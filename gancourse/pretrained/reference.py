@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from gancourse.checkpoints import checkpoint_dir, config_key, config_record
+from gancourse.checks import check_positive_int
 from gancourse.config import GANConfig
 from gancourse.data import dataset_classes
 from gancourse.pretrained import files, scores
@@ -269,7 +270,8 @@ def load(name: str, averaged: bool = True) -> nn.Module:
     :class:`~gancourse.pretrained.files.WeightsError` naming the file and both hashes.
     ``averaged``: the moving average of G's weights where the run kept one (the main
     model then), else G itself. The config is the manifest's, the one the weights were
-    trained with.
+    trained with. :func:`samples` runs it as its trainer does (pix2pix: the batch's
+    statistics and test-time dropout; eval mode for the others).
     """
     record = entry(name)
     path = files.WEIGHTS_DIR / record["file"]
@@ -295,6 +297,7 @@ def samples(
     Conditional GAN: ``labels`` (default: class order, a row per class in an 8-wide grid
     of 80); pix2pix: ``inputs`` (default: the first ``n`` test inputs of its task).
     """
+    check_positive_int("n", n)
     record = entry(name)
     generator = load(name, averaged)
     return generate(record["recipe"], _config_of(record), generator, n, seed, labels=labels, inputs=inputs)
