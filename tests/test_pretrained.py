@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from gancourse.config import Pix2PixConfig, ProGANConfig, ToyGANConfig
+from gancourse.config import ClassifierConfig, Pix2PixConfig, ProGANConfig, ToyGANConfig
 from gancourse.data import DataError
+from gancourse.metrics import TrainedClassifier
+from gancourse.models.classifier import DomainClassifier
 from gancourse.pretrained import files, generators, reference, registry, scores
 from gancourse.pretrained.__main__ import main
 from gancourse.pretrained.registry import REFERENCES, Reference
@@ -35,6 +37,7 @@ def shipped(tmp_path, monkeypatch):
     """An empty weights folder and manifest in tmp_path, and the tiny toy run registered."""
     monkeypatch.setattr(files, "WEIGHTS_DIR", tmp_path / "weights")
     monkeypatch.setattr(files, "MANIFEST_PATH", tmp_path / "manifest.json")
+    monkeypatch.setattr(files, "FEATURES_DIR", tmp_path / "features")
     monkeypatch.setitem(REFERENCES, TINY_TOY.name, TINY_TOY)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -290,6 +293,32 @@ def test_the_averaged_generator_is_exported_and_is_the_main_score(shipped, monke
     torch.testing.assert_close(a.state_dict()[first], averaged[first].float())
     torch.testing.assert_close(g.state_dict()[first], plain[first].float())
     assert all(v.ok for v in reference.verify())
+
+
+def test_the_scoring_classifier_is_shipped_once_and_checked(shipped, monkeypatch, capsys):
+    """Every reference score on a data set uses one shipped (fp16) domain classifier, whatever the machine."""
+    trained = TrainedClassifier(
+        DomainClassifier(4, 8, 10).eval(), ClassifierConfig(channels=4, feature_dim=8), 0.5, 100, 1.0, "test data"
+    )
+    monkeypatch.setattr(scores, "load_or_train_classifier", lambda *args, **kwargs: trained)
+    scores.ship_features("mnist")
+    record = files.read_manifest()["features"]["mnist"]
+    path = files.FEATURES_DIR / record["file"]
+    assert record["sha256"] == files.sha256_file(path) and record["config_class"] == "ClassifierConfig"
+    features = scores.domain_features("mnist")
+    assert "shipped with gancourse.pretrained" in features.name
+    for key, value in trained.model.state_dict().items():
+        shipped_value = features.classifier.state_dict()[key]
+        assert shipped_value.dtype == value.dtype
+        torch.testing.assert_close(shipped_value, value.half().to(value.dtype), rtol=0, atol=0)
+    scores.ship_features("mnist")  # already shipped: kept as it is
+    assert files.read_manifest()["features"]["mnist"] == record
+    assert scores.domain_features("emoji") is None and scores.features_dataset("toy_gan", TINY_TOY.config()) is None
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(files.WeightsError, match="shipped feature extractor was altered"):
+        scores.domain_features("mnist")
 
 
 # --------------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ from gancourse.data.files import cache_dir, download, sha256_file
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: The manifest of the shipped weights (package data, committed).
 MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.json"
+#: The domain classifiers whose features scored the shipped models: ``classifier-<dataset>.pt`` (package data).
+FEATURES_DIR = Path(__file__).resolve().parent / "features"
 #: The tag of a weights file (a ``"format"`` entry beside the tensors).
 WEIGHTS_FORMAT = "gancourse-generator-weights-v1"
 MANIFEST_FORMAT = "gancourse-pretrained-manifest-v1"
@@ -130,10 +132,10 @@ def split_state(state: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.Tens
 
 
 def read_manifest(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    """The manifest (``{"format": ..., "models": {name: entry}}``); an empty one if the file does not exist."""
+    """The manifest (``{"format", "models": {name: entry}, "features": {dataset: entry}}``); empty if there is none."""
     path = Path(path or MANIFEST_PATH)
     if not path.exists():
-        return {"format": MANIFEST_FORMAT, "models": {}}
+        return {"format": MANIFEST_FORMAT, "models": {}, "features": {}}
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -141,6 +143,7 @@ def read_manifest(path: str | os.PathLike | None = None) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise WeightsError(f"{path} is not a gancourse manifest (no format = {MANIFEST_FORMAT!r})")
     manifest.setdefault("models", {})
+    manifest.setdefault("features", {})
     return manifest
 
 
@@ -166,15 +169,17 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def update_manifest(name: str, entry: Mapping[str, Any] | None, path: str | os.PathLike | None = None) -> Path:
-    """Set (or with ``entry=None`` remove) the manifest entry of ``name``; read-modify-write under a lock, atomic."""
+def update_manifest(
+    name: str, entry: Mapping[str, Any] | None, path: str | os.PathLike | None = None, section: str = "models"
+) -> Path:
+    """Set (or with ``entry=None`` remove) ``name``'s entry in ``section``; read-modify-write under a lock, atomic."""
     path = Path(path or MANIFEST_PATH)
     with _locked(path):
         manifest = read_manifest(path)
         if entry is None:
-            manifest["models"].pop(name, None)
+            manifest[section].pop(name, None)
         else:
-            manifest["models"][name] = dict(entry)
+            manifest[section][name] = dict(entry)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -21,8 +21,10 @@ samples: the numbers ``verify`` recomputes for every model, a FID or not.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gancourse.checkpoints import config_record
 from gancourse.config import EvalConfig, GANConfig
 from gancourse.data import SPECS, grid_of_gaussians, ring_of_gaussians
 from gancourse.metrics import (
@@ -39,11 +42,14 @@ from gancourse.metrics import (
     fid_kid_floor,
     frechet_inception_distance,
     kernel_inception_distance,
+    load_classifier,
     load_or_train_classifier,
     mode_coverage,
     real_images,
+    save_classifier,
     split_size,
 )
+from gancourse.pretrained import files
 from gancourse.pretrained.generators import generate, held_out_pairs
 
 #: Relative tolerance of ``verify``: a recomputed value must be within 2 % of the manifest's.
@@ -76,12 +82,68 @@ def kind(recipe: str) -> str:
     return {"toy_gan": "toy", "conditional_gan": "conditional", "pix2pix": "paired"}.get(recipe, "image")
 
 
-@functools.lru_cache(maxsize=4)
 def domain_features(dataset: str) -> ClassifierFeatures | None:
-    """The quick-mode domain classifier of ``dataset`` as a feature extractor (CPU), or None where there is none."""
+    """The feature extractor of every reference score on ``dataset`` (CPU); None where gancourse has none.
+
+    The domain classifier shipped in ``features/`` once a reference on ``dataset`` has
+    been scored (:func:`ship_features`; its sha256 checked against the manifest), else
+    this machine's quick-mode classifier. FID moves by 2-3 % between two classifiers
+    trained alike on machines with different thread counts (measured: the MNIST floor
+    8.22 vs 8.40), more than the tolerance; scoring with the same shipped classifier
+    everywhere leaves only the last digits to the machine.
+    """
     if dataset not in SPECS:
         return None
-    return ClassifierFeatures(load_or_train_classifier(dataset, FEATURES_MODE, device="cpu"))
+    record = files.read_manifest()["features"].get(dataset)
+    if record is None:
+        return ClassifierFeatures(load_or_train_classifier(dataset, FEATURES_MODE, device="cpu"))
+    path = files.FEATURES_DIR / record["file"]
+    actual = files.sha256_file(path) if path.is_file() else "(missing)"
+    if actual != record["sha256"]:
+        raise files.WeightsError(
+            f"{path} has sha256 {actual}, but the manifest expects {record['sha256']}: the shipped feature extractor "
+            "was altered or is missing; reinstall gancourse (or `git checkout` the file)"
+        )
+    return _shipped_features(str(path), actual)
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped_features(path: str, sha256: str) -> ClassifierFeatures:
+    """The shipped classifier at ``path`` (whose hash was just checked), loaded once per process and hash."""
+    features = ClassifierFeatures(load_classifier(path, device="cpu"))
+    features.name += ", the copy shipped with gancourse.pretrained"
+    return features
+
+
+def ship_features(dataset: str) -> None:
+    """Ship ``dataset``'s quick-mode domain classifier (fp16) with the package, if none is yet, for every score.
+
+    Called by :func:`gancourse.pretrained.train` before it scores a model; the classifier
+    is this machine's (trained if not cached), its tensors rounded to fp16.
+    """
+    if dataset not in SPECS or dataset in files.read_manifest()["features"]:
+        return
+    trained = load_or_train_classifier(dataset, FEATURES_MODE, device="cpu")
+    rounded = copy.deepcopy(trained)
+    rounded.model.half()  # saved as fp16 (1.1 MB); load_classifier copies it into an fp32 network
+    path = save_classifier(rounded, files.FEATURES_DIR / f"classifier-{dataset}.pt")
+    record = {
+        "file": path.name,
+        "sha256": files.sha256_file(path),
+        "bytes": path.stat().st_size,
+        "test_accuracy": _number(trained.test_accuracy),
+        "source": trained.source,
+        **json.loads(json.dumps(config_record(trained.config))),
+    }
+    files.update_manifest(dataset, record, section="features")
+    print(f"shipped the {dataset} domain classifier that scores every reference model: {path}")
+
+
+def features_dataset(recipe: str, cfg: GANConfig) -> str | None:
+    """The data set whose domain classifier scores this GAN (pix2pix: the targets'), or None."""
+    if kind(recipe) == "toy" or (kind(recipe) == "paired" and cfg.dataset in ("emoji", "paired_folder")):
+        return None
+    return cfg.dataset if cfg.dataset in SPECS else None
 
 
 def no_features_reason(dataset: str) -> str:
