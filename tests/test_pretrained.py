@@ -153,6 +153,7 @@ def test_train_exports_fp16_and_records_the_manifest(trained_toy):
     assert manifest["models"]["tiny_toy"] == record
     assert files.MANIFEST_PATH.read_text() == files.manifest_text(manifest)  # sorted keys, as committed
     assert record["sha256"] == files.sha256_file(path) and record["bytes"] == path.stat().st_size
+    assert path.stat().st_mode & 0o777 == 0o644 and files.MANIFEST_PATH.stat().st_mode & 0o777 == 0o644  # shipped
     assert record["config_class"] == "ToyGANConfig" and record["config"]["steps"] == 20
     assert record["provenance"]["torch_threads"] >= 1 and record["provenance"]["steps"] == 20
     assert set(record["provenance"]) >= {"date_utc", "torch", "python", "device", "wall_time_s", "git_commit"}

@@ -90,7 +90,14 @@ def export_weights(generator: nn.Module, averaged: nn.Module | None, path: str |
     state: dict[str, Any] = half_state(generator)
     if averaged is not None:
         state.update(half_state(averaged, EMA_PREFIX))
-    return save_checkpoint(path, {"kind": WEIGHTS_FORMAT, **state}, finite=[k for k in state])
+    path = save_checkpoint(path, {"kind": WEIGHTS_FORMAT, **state}, finite=[k for k in state])
+    return readable(path)
+
+
+def readable(path: Path) -> Path:
+    """``path`` made readable by everyone (0644): it ships in the package, and temporary files are created 0600."""
+    os.chmod(path, 0o644)
+    return path
 
 
 def read_weights(path: str | os.PathLike, sha256: str | None = None) -> dict[str, torch.Tensor]:
@@ -184,7 +191,7 @@ def update_manifest(
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(manifest_text(manifest))
-            os.replace(tmp, path)
+            os.replace(readable(Path(tmp)), path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

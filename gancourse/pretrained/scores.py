@@ -126,7 +126,7 @@ def ship_features(dataset: str) -> None:
     trained = load_or_train_classifier(dataset, FEATURES_MODE, device="cpu")
     rounded = copy.deepcopy(trained)
     rounded.model.half()  # saved as fp16 (1.1 MB); load_classifier copies it into an fp32 network
-    path = save_classifier(rounded, files.FEATURES_DIR / f"classifier-{dataset}.pt")
+    path = files.readable(save_classifier(rounded, files.FEATURES_DIR / f"classifier-{dataset}.pt"))
     record = {
         "file": path.name,
         "sha256": files.sha256_file(path),
