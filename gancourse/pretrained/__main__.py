@@ -26,8 +26,9 @@ def _list() -> int:
     from gancourse.pretrained import files
     from gancourse.pretrained.registry import REFERENCES
 
-    shipped = files.read_manifest()["models"]
-    total = 0
+    manifest = files.read_manifest()
+    shipped = manifest["models"]
+    total = sum(record["bytes"] for record in manifest["features"].values())  # the scoring classifiers
     for name, reference in REFERENCES.items():
         record = shipped.get(name)
         if record is None:
@@ -46,7 +47,11 @@ def _list() -> int:
         print(f"{name:32s} {record['bytes'] / 1e6:6.2f} MB  {minutes:5.1f} min  {what}")
     for name in sorted(set(shipped) - set(REFERENCES)):
         print(f"{name:32s} shipped, but not in the registry any more")
-    print(f"shipped: {len(shipped)} of {len(REFERENCES)}, {total / 1e6:.2f} MB (budget about {SIZE_BUDGET_MB:.0f} MB)")
+    for dataset, record in manifest["features"].items():
+        print(f"{'features: ' + dataset:32s} {record['bytes'] / 1e6:6.2f} MB  the domain classifier that scores them")
+    shipped_here = len(set(shipped) & set(REFERENCES))
+    budget = f"budget about {SIZE_BUDGET_MB:.0f} MB"
+    print(f"shipped: {shipped_here} of {len(REFERENCES)}, {total / 1e6:.2f} MB in all ({budget})")
     return 0
 
 
