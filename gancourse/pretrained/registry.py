@@ -82,6 +82,8 @@ def _entries(*references: Reference) -> dict[str, Reference]:
 
 # Placeholder settings: the quick-mode settings of each config with more steps, all written out.
 # They are to be tuned for quality per CPU-minute (issue 15: at most about 20 minutes each on 2 cores).
+# The moving average of G's weights (GANConfig.ema_decay, when the trainer has it) is set here per run:
+# train() ships it beside G and scores it as the main model.
 #: name -> :class:`Reference`, in the order of the book.
 REFERENCES: dict[str, Reference] = _entries(
     Reference(
