@@ -102,6 +102,9 @@ def compare_tricks(
     for trick in tricks:
         for seed in range(cfg.seeds):
             trainer = toy_gan(base.replace(seed=seed, **trick.changes), device=device)
+            # a few seconds, never checkpointed: nothing to undo after a Ctrl-C, so no per-step copy
+            # of the state (the same numbers, about a quarter less time on this toy)
+            trainer.atomic_steps = False
             trainer.train(progress=False)
             points = trainer.generate(cfg.n_samples)  # (n_samples, 2)
             runs.append(TrickRun(trick.name, seed, mode_coverage(points, trainer.data.mixture), points[:1000]))
