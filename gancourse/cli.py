@@ -480,7 +480,9 @@ def evaluate(name: str, trainer: Any, cfg: Any, mode: str, eval_cfg: Any) -> dic
     conditional = bool(trainer.data.classes)
 
     def sample(n: int, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return fit(trainer.generate(n) if labels is None else trainer.generate(trainer.sample_z(n), labels))
+        return fit(
+            trainer.generate(n) if labels is None else trainer.generate(trainer.sample_z(n, inference=True), labels)
+        )
 
     result = metrics.evaluate(
         {name: sample}, eval_cfg, conditional=conditional, mode=mode, device=trainer.device, extractor=extractor

@@ -790,3 +790,16 @@ def test_resume_is_exact_on_every_device(tmp_path, monkeypatch, device):
     for a, b in zip(weights(straight), weights(resumed), strict=True):
         assert torch.equal(a, b)
     assert straight.history == resumed.history
+
+
+def test_sampling_between_trainings_leaves_the_run_unchanged():
+    cfg = small_toy(checkpoint_every=0)
+    straight = train.toy_gan(cfg, CPU)
+    straight.train(progress=False)
+    looked = train.toy_gan(cfg, CPU)
+    looked.train(steps=20, progress=False)
+    first = looked.generate(16)  # drawn from the inference stream, not the training noise
+    assert not torch.equal(first, looked.generate(16))  # fresh noise on every call
+    looked.train(progress=False)
+    for a, b in zip(weights(straight), weights(looked), strict=True):
+        assert torch.equal(a, b)

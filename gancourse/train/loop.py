@@ -318,9 +318,11 @@ class GANTrainer:
     def latent_dim(self) -> int:
         return self.cfg.latent_dim
 
-    def sample_z(self, n: int) -> torch.Tensor:
-        """z ~ N(0, I), shape (n, latent_dim), from the trainer's own generator."""
-        return torch.randn(n, self.latent_dim, generator=self.noise_rng, device=self.device)
+    def sample_z(self, n: int, inference: bool = False) -> torch.Tensor:
+        """z ~ N(0, I), shape (n, latent_dim): from the training noise stream, or with ``inference=True``
+        from the inference stream, so that drawing samples to look at never changes the training run."""
+        generator = self.inference_rng if inference else self.noise_rng
+        return torch.randn(n, self.latent_dim, generator=generator, device=self.device)
 
     def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         """The arguments of G: ``(z,)``, or ``(z, condition)`` for a conditional GAN."""
@@ -370,8 +372,10 @@ class GANTrainer:
         """G(z) (or G(z, condition)) in inference mode (:meth:`inference`), on the CPU.
 
         With ``cfg.ema_decay > 0`` the averaged generator samples, unless ``averaged=False``.
+        ``z`` given as a count is drawn from the inference stream: sampling between two calls
+        of :meth:`train` leaves the run exactly as if it had not happened.
         """
-        z = self.sample_z(z) if isinstance(z, int) else z.to(self.device)
+        z = self.sample_z(z, inference=True) if isinstance(z, int) else z.to(self.device)
         if condition is not None and len(condition) != len(z):
             raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
         conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
