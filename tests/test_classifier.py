@@ -34,13 +34,19 @@ def test_bad_sizes():
 
 
 def test_config_ranges_and_quick_mode():
-    with pytest.raises(ValueError, match="ClassifierConfig.dataset = 'cifar10' is not allowed"):
-        metrics.ClassifierConfig(dataset="cifar10")
+    with pytest.raises(ValueError, match="ClassifierConfig.dataset = 'celeba' is not allowed"):
+        metrics.ClassifierConfig(dataset="celeba")  # no labels: nothing to classify
     with pytest.raises(ValueError, match="ClassifierConfig.epochs = 0 is out of range"):
         metrics.ClassifierConfig(epochs=0)
     quick = metrics.ClassifierConfig.for_mode("quick", dataset="fashion_mnist")
     assert quick.epochs == 1 and quick.limit == 30_000 and quick.dataset == "fashion_mnist"
     assert metrics.ClassifierConfig.for_mode("full").limit == 0
+    # a small data set gets its own epochs; the MNIST family keeps the class defaults
+    assert metrics.ClassifierConfig.for_dataset("mnist", "quick") == metrics.ClassifierConfig.for_mode("quick")
+    emoji = metrics.ClassifierConfig.for_dataset("emoji", "quick")
+    assert emoji.epochs == 4 and emoji.limit == 30_000 and emoji.dataset == "emoji"
+    assert metrics.ClassifierConfig.for_dataset("emoji", "full").epochs == 20
+    assert metrics.ClassifierConfig.for_dataset("emoji", "quick", epochs=2).epochs == 2  # overrides win
 
 
 def test_save_and_reload_with_weights_only(tmp_path, monkeypatch):
