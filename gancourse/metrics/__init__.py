@@ -11,6 +11,9 @@
   domain classifier assigns to the requested class;
 * :func:`nearest_neighbours`: the closest training images of each sample, the
   visual check for memorisation (Goodfellow et al. 2014, Fig. 2);
+* :func:`degradation_scores`: FID and KID of real images blurred, noised or
+  colour-shifted by known amounts, the check that a feature extractor ranks a
+  better generator above a worse one;
 * :func:`evaluate`: all of the above for a set of generators, as every GAN chapter
   scores them (:class:`~gancourse.config.EvalConfig` says how);
 * :func:`real_floor` / :func:`fid_kid_floor`: the same metric between two real
@@ -24,9 +27,11 @@ from gancourse.metrics.classifier import (
     ClassifierConfig,
     TrainedClassifier,
     classifier_accuracy,
+    classifier_dataset,
     load_classifier,
     load_or_train_classifier,
     save_classifier,
+    classifier_accuracies,
     train_classifier,
 )
 from gancourse.metrics.coverage import (
@@ -38,6 +43,7 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
+from gancourse.metrics.degradation import DEGRADATIONS, DegradationScores, degrade, degradation_scores
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
@@ -66,6 +72,8 @@ __all__ = [
     "ClassCoverage",
     "ClassifierConfig",
     "ClassifierFeatures",
+    "DEGRADATIONS",
+    "DegradationScores",
     "ConditionalAccuracy",
     "Evaluation",
     "FeatureExtractor",
@@ -78,7 +86,10 @@ __all__ = [
     "class_coverage",
     "class_probabilities",
     "classifier_accuracy",
+    "classifier_dataset",
     "conditional_accuracy",
+    "degradation_scores",
+    "degrade",
     "evaluate",
     "extract_features",
     "feature_statistics",
@@ -102,5 +113,6 @@ __all__ = [
     "real_images",
     "save_classifier",
     "split_size",
+    "classifier_accuracies",
     "train_classifier",
 ]

@@ -156,6 +156,28 @@ def classifier_accuracy(
     return correct / len(images)
 
 
+@torch.no_grad()
+def classifier_accuracies(trained: TrainedClassifier, root: str | os.PathLike | None = None) -> dict[str, float]:
+    """Test accuracy of the classifier's labels, and for emoji of the category and of the designer alone.
+
+    ``{"label": a}`` for one-label data sets; for emoji
+    ``{"category x designer": a, "category": b, "designer": c}``, each in [0, 1].
+    """
+    dataset = trained.config.dataset
+    images, labels, _ = preload_split(dataset, "test", 0, root)
+    model = trained.model
+    device = next(model.parameters()).device
+    predicted = torch.cat([model(x.to(device)).argmax(dim=1).cpu() for x in images.split(1000)])
+    if dataset != "emoji":
+        return {"label": (predicted == labels).double().mean().item()}
+    designers = len(EMOJI_DESIGNERS)  # label = designers * category + designer
+    return {
+        "category x designer": (predicted == labels).double().mean().item(),
+        "category": (predicted // designers == labels // designers).double().mean().item(),
+        "designer": (predicted % designers == labels % designers).double().mean().item(),
+    }
+
+
 def train_classifier(
     cfg: ClassifierConfig | None = None,
     root: str | os.PathLike | None = None,
