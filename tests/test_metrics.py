@@ -657,10 +657,12 @@ def test_emoji_features_rank_degraded_real_images(emoji_judge):
         )
     finally:
         torch.set_num_threads(threads)
-    for kind in ("blur", "noise", "hue"):
+    # the classifier sees colour only as far as it tells categories and designers apart: a hue
+    # turn costs less than blur or noise (measured: floor 12, half a turn 38, 2 px blur 229)
+    for kind, factor in (("blur", 3), ("noise", 3), ("hue", 2)):
         assert result.monotonic(kind), str(result)
         strongest = list(result.fid[kind].values())[-1]
-        assert result.floor_fid < strongest / 3, str(result)
+        assert result.floor_fid < strongest / factor, str(result)
         assert result.floor_kid.mean < list(result.kid[kind].values())[-1].mean, str(result)
     floor = metrics.fid_kid_floor(emoji_judge, "emoji", n=400, subsets=10, subset_size=200)
     assert floor["fid"] == pytest.approx(result.floor_fid)  # strength 0 is the floor: same images
