@@ -26,12 +26,12 @@
 from gancourse.metrics.classifier import (
     ClassifierConfig,
     TrainedClassifier,
+    classifier_accuracies,
     classifier_accuracy,
     classifier_dataset,
     load_classifier,
     load_or_train_classifier,
     save_classifier,
-    classifier_accuracies,
     train_classifier,
 )
 from gancourse.metrics.coverage import (
@@ -43,7 +43,7 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
-from gancourse.metrics.degradation import DEGRADATIONS, DegradationScores, degrade, degradation_scores
+from gancourse.metrics.degradation import DEGRADATIONS, DegradationScores, degradation_scores, degrade
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,

@@ -80,7 +80,7 @@ class DegradationScores:
     def monotonic(self, kind: str) -> bool:
         """Whether FID grows strictly with the strength of ``kind``, from the floor on."""
         values = [self.floor_fid, *self.fid[kind].values()]
-        return all(a < b for a, b in zip(values, values[1:]))
+        return all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
 
     def __str__(self) -> str:
         lines = [f"n = {self.n} degraded real training vs {self.n} real test images, features: {self.features}"]
