@@ -622,6 +622,9 @@ def test_degrade_keeps_shape_and_range_and_does_what_it_says():
     torch.testing.assert_close(metrics.degrade(red, "hue", 0.5), cyan, atol=1e-5, rtol=0)  # half a turn
     noisy = metrics.degrade(torch.zeros(1, 1, 64, 64), "noise", 0.1)
     assert 0.09 < noisy.std() < 0.11
+    rows = metrics.degraded_rows(images)
+    assert list(rows)[:2] == ["real", "blur 0.5"] and len(rows) == 1 + sum(map(len, metrics.DEGRADATIONS.values()))
+    assert "hue 0.5" not in metrics.degraded_rows(images[:, :1])  # grey images: no hue rows
     with pytest.raises(ValueError, match="kind = 'swirl' is not a degradation"):
         metrics.degrade(images, "swirl", 1.0)
     with pytest.raises(ValueError, match="strength = -1 is out of range"):

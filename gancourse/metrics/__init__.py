@@ -43,7 +43,13 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
-from gancourse.metrics.degradation import DEGRADATIONS, DegradationScores, degradation_scores, degrade
+from gancourse.metrics.degradation import (
+    DEGRADATIONS,
+    DegradationScores,
+    degradation_scores,
+    degrade,
+    degraded_rows,
+)
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
@@ -90,6 +96,7 @@ __all__ = [
     "conditional_accuracy",
     "degradation_scores",
     "degrade",
+    "degraded_rows",
     "evaluate",
     "extract_features",
     "feature_statistics",

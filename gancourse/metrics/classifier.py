@@ -156,12 +156,20 @@ def classifier_accuracy(
     return correct / len(images)
 
 
-@torch.no_grad()
-def classifier_accuracies(trained: TrainedClassifier, root: str | os.PathLike | None = None) -> dict[str, float]:
-    """Test accuracy of the classifier's labels, and for emoji of the category and of the designer alone.
+class Accuracies(dict):
+    """Test accuracies by name, in [0, 1]; shown as percentages."""
 
-    ``{"label": a}`` for one-label data sets; for emoji
-    ``{"category x designer": a, "category": b, "designer": c}``, each in [0, 1].
+    def __repr__(self) -> str:
+        return ", ".join(f"{name}: {100 * value:.1f}%" for name, value in self.items())
+
+
+@torch.no_grad()
+def classifier_accuracies(trained: TrainedClassifier, root: str | os.PathLike | None = None) -> Accuracies:
+    """Test accuracy of the classifier's labels, for emoji also of the category and of the designer alone.
+
+    ``{"label": a, ...}`` for one-label data sets; for emoji ``{"category x designer": a,
+    "category": b, "designer": c, ...}``. The last entry is the baseline of always
+    answering the commonest class (category for emoji) of the test split.
     """
     dataset = trained.config.dataset
     images, labels, _ = preload_split(dataset, "test", 0, root)
@@ -169,13 +177,18 @@ def classifier_accuracies(trained: TrainedClassifier, root: str | os.PathLike | 
     device = next(model.parameters()).device
     predicted = torch.cat([model(x.to(device)).argmax(dim=1).cpu() for x in images.split(1000)])
     if dataset != "emoji":
-        return {"label": (predicted == labels).double().mean().item()}
+        commonest = labels.bincount().max().item() / len(labels)
+        return Accuracies({"label": (predicted == labels).double().mean().item(), "commonest class": commonest})
     designers = len(EMOJI_DESIGNERS)  # label = designers * category + designer
-    return {
-        "category x designer": (predicted == labels).double().mean().item(),
-        "category": (predicted // designers == labels // designers).double().mean().item(),
-        "designer": (predicted % designers == labels % designers).double().mean().item(),
-    }
+    categories = labels // designers
+    return Accuracies(
+        {
+            "category x designer": (predicted == labels).double().mean().item(),
+            "category": (predicted // designers == categories).double().mean().item(),
+            "designer": (predicted % designers == labels % designers).double().mean().item(),
+            "commonest category": categories.bincount().max().item() / len(labels),
+        }
+    )
 
 
 def train_classifier(

@@ -133,3 +133,16 @@ def degradation_scores(
             fids[kind][strength], kids[kind][strength] = scores(degrade(train, kind, strength, seed))
     name = getattr(extractor, "name", type(extractor).__name__)
     return DegradationScores(name, n, floor_fid, floor_kid, fids, kids)
+
+
+def degraded_rows(
+    images: torch.Tensor, degradations: Mapping[str, Sequence[float]] | None = None, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """``{"real": images, "blur 0.5": ..., ...}``: the images under every degradation, for ``viz.compare_rows``."""
+    if degradations is None:
+        degradations = {k: v for k, v in DEGRADATIONS.items() if k != "hue" or images.shape[1] == 3}
+    rows = {"real": images}
+    for kind, strengths in degradations.items():
+        for strength in strengths:
+            rows[f"{kind} {strength:g}"] = degrade(images, kind, strength, seed)
+    return rows
