@@ -635,11 +635,11 @@ def test_degrade_keeps_shape_and_range_and_does_what_it_says():
 
 @pytest.fixture(scope="module")
 def emoji_judge():
-    """The emoji classifier (category x designer) after two epochs: about 5 s on one core."""
+    """The emoji classifier (category x designer) after four epochs: about 10 s on one core."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        trained = metrics.train_classifier(metrics.ClassifierConfig(dataset="emoji", epochs=2, channels=16))
+        trained = metrics.train_classifier(metrics.ClassifierConfig(dataset="emoji", epochs=4, channels=16))
     finally:
         torch.set_num_threads(threads)
     return metrics.ClassifierFeatures(trained)
@@ -655,13 +655,13 @@ def test_emoji_features_rank_degraded_real_images(emoji_judge):
             emoji_judge,
             "emoji",
             n=400,
-            degradations={"blur": (0.5, 1.0, 2.0), "noise": (0.05, 0.1, 0.2), "hue": (0.15, 0.3, 0.5)},
+            degradations={"blur": (0.5, 1.0, 2.0), "noise": (0.1, 0.2, 0.4), "hue": (0.15, 0.3, 0.5)},
             kid_subsets=10,
         )
     finally:
         torch.set_num_threads(threads)
     # the classifier sees colour only as far as it tells categories and designers apart: a hue
-    # turn costs less than blur or noise (measured: floor 12, half a turn 38, 2 px blur 229)
+    # turn costs less than blur or noise
     for kind, factor in (("blur", 3), ("noise", 3), ("hue", 2)):
         assert result.monotonic(kind), str(result)
         strongest = list(result.fid[kind].values())[-1]

@@ -29,7 +29,7 @@ class ClassifierConfig(Config):
     QUICK: ClassVar[Mapping[str, Any]] = {"epochs": 1, "limit": 30_000}
     #: epochs per data set and mode where the default above does not fit the data set's size
     DATASET_EPOCHS: ClassVar[Mapping[str, Mapping[str, int]]] = {
-        "emoji": {"quick": 4, "full": 20},
+        "emoji": {"quick": 8, "full": 40},
         "cifar10": {"quick": 1, "full": 20},
     }
 

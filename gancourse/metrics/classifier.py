@@ -27,6 +27,16 @@ conditional accuracy speak of the 10 categories. One classifier serves ``emoji``
 measured on the emoji of the test split, which no training image shows: it measures
 how well the features generalise to emoji never seen.
 
+**Held-out training emoji.** A classifier trained for several epochs on 6,000 images
+responds differently to the images it was trained on than to images it never saw (it
+is more confident on them): a floor between its own training images and test images
+would measure that difference, not the distance between two real samples, and a
+generator (whose images it never saw either) could then score *below* the floor. So
+the emoji classifier does not train on every tenth training emoji
+(:data:`EMOJI_HELD_OUT`, :func:`held_out_rows`), and the floor draws its real training
+images from those. The MNIST-family classifiers see each image once or a few times out
+of 30,000-60,000, and keep their floor on the whole training split.
+
 For speed on a CPU the whole training split is transformed once, in a few
 batched calls, into one float tensor (60,000 x 32 x 32 floats = 245 MB), and
 mini-batches are slices of a shuffled index: no per-item ``Dataset`` work.
@@ -50,10 +60,14 @@ from gancourse.config import ClassifierConfig, run_mode
 from gancourse.config.evaluation import CLASSIFIER_DATASETS
 from gancourse.data import SPECS, dataset_info, emoji_set, load_arrays, load_images, transform_images
 from gancourse.data.emoji import CATEGORIES as EMOJI_CATEGORIES
+from gancourse.data.emoji import TEST_EVERY
 from gancourse.device import pick_device
 from gancourse.models.classifier import IMAGE_SIZE, DomainClassifier
 
 EMOJI_DESIGNERS = ("Twemoji", "Noto")  # the order of the interleaved ``emoji`` data set
+#: Training emoji (with all their variants) that the emoji classifier never sees: base index % 10 in this
+#: tuple (the test split is base index % 10 == 9).
+EMOJI_HELD_OUT = (0, 2, 4, 6, 8)
 
 
 def classifier_dataset(dataset: str) -> str:
@@ -82,6 +96,19 @@ def classifier_classes(dataset: str) -> np.ndarray:
     return np.eye(len(classes), dtype=np.float32)[owner]
 
 
+def held_out_rows(dataset: str, root: str | os.PathLike | None = None) -> np.ndarray | None:
+    """Boolean mask over the rows of ``load_images(dataset, "train")``: the images the domain classifier never saw.
+
+    Emoji (all three names): the held-out emoji. Other data sets: None (the classifier's
+    floor uses the whole training split).
+    """
+    if not dataset.startswith("emoji"):
+        return None
+    part = emoji_set(IMAGE_SIZE, root).split("train")
+    held_out = np.isin(part.base % TEST_EVERY, EMOJI_HELD_OUT)  # (emoji,)
+    return np.repeat(held_out, len(EMOJI_DESIGNERS)) if dataset == "emoji" else held_out
+
+
 def classifier_split(
     dataset: str, split: str = "train", root: str | os.PathLike | None = None
 ) -> tuple[np.ndarray, np.ndarray, str]:
@@ -89,17 +116,27 @@ def classifier_split(
 
     MNIST family: the 28 px digits or garments and their class. Emoji: both designers'
     drawings of every emoji of the split at 32 px, label ``2 * category + designer``
-    (0 Twemoji, 1 Noto). CIFAR-10: the 32 px photos and their class.
+    (0 Twemoji, 1 Noto); the training split without the held-out emoji
+    (:func:`held_out_rows`). CIFAR-10: the 32 px photos and their class.
     """
     if dataset in SPECS:
         images, labels, source = load_arrays(dataset, split, root)  # uint8 (N, 28, 28)
         return images[:, None], labels, source
     if dataset == "emoji":
         part = emoji_set(IMAGE_SIZE, root).split(split)  # row i of .twemoji and .noto: the same emoji
+        if split == "train":  # the held-out emoji are kept for the floor
+            keep = ~np.isin(part.base % TEST_EVERY, EMOJI_HELD_OUT)
+            part = dataclasses.replace(
+                part, **{f: getattr(part, f)[keep] for f in ("twemoji", "noto", "labels", "names", "base")}
+            )
         images = np.stack([part.twemoji, part.noto], axis=1).reshape(-1, *part.twemoji.shape[1:])
         designer = np.tile(np.arange(len(EMOJI_DESIGNERS)), len(part))  # 0, 1, 0, 1, ...
         labels = len(EMOJI_DESIGNERS) * np.repeat(part.labels, len(EMOJI_DESIGNERS)) + designer
-        return images, labels.astype(np.int64), part.source + " (Twemoji and Noto)"
+        return (
+            images,
+            labels.astype(np.int64),
+            part.source + " (Twemoji and Noto)" + (" without the held-out emoji" if split == "train" else ""),
+        )
     return load_images(classifier_dataset(dataset), split, root)
 
 

@@ -6,7 +6,8 @@ blur, noise or colour shift, the worse. Heusel et al. (2017) justified FID this 
 showing that it grows with the strength of Gaussian noise, Gaussian blur, swirl,
 salt-and-pepper noise and other disturbances of real images. :func:`degradation_scores` repeats that check for any
 extractor (the domain classifier offline, InceptionV3 online): FID and KID between
-degraded real *training* images and real *test* images, strength by strength. Strength
+degraded real *training* images (for emoji, the held-out ones the classifier never
+saw, as in the floor) and real *test* images, strength by strength. Strength
 0 is the real-data floor itself (the same two samples as :func:`fid_kid_floor`).
 
 Degradations (images in [-1, 1], (N, C, S, S)):
@@ -30,6 +31,7 @@ from typing import Any
 import torch
 from torchvision.transforms.v2 import functional as TF
 
+from gancourse.metrics.classifier import held_out_rows
 from gancourse.metrics.features import extract_features
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics
 from gancourse.metrics.kid import MeanStd, kid_from_features
@@ -38,8 +40,8 @@ from gancourse.metrics.scores import real_images
 #: The degradations and the strengths :func:`degradation_scores` uses by default (each grows the damage).
 DEGRADATIONS: dict[str, tuple[float, ...]] = {
     "blur": (0.5, 1.0, 2.0),  # sigma in pixels (32 px images: 2 px blurs away most detail)
-    "noise": (0.05, 0.1, 0.2),  # std in [-1, 1] units (0.2 = 10 % of the range)
-    "hue": (0.1, 0.25, 0.5),  # turns of the colour circle (0.5: red -> cyan)
+    "noise": (0.1, 0.2, 0.4),  # std in [-1, 1] units (0.2 = 10 % of the range)
+    "hue": (0.15, 0.3, 0.5),  # turns of the colour circle (0.5: red -> cyan)
 }
 
 
@@ -111,7 +113,7 @@ def degradation_scores(
     three kinds at their default strengths; ``hue`` only for colour data). The real test
     features are computed once. ``kid_subset_size`` defaults to ``n // 2``.
     """
-    train = real_images(dataset, "train", n, seed, root, image_size)  # (n, C, S, S), as in fid_kid_floor
+    train = real_images(dataset, "train", n, seed, root, image_size, held_out_rows(dataset, root))  # as the floor
     test = real_images(dataset, "test", n, seed + 1, root, image_size)
     if degradations is None:
         degradations = {k: v for k, v in DEGRADATIONS.items() if k != "hue" or train.shape[1] == 3}

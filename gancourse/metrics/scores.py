@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from gancourse.data import load_images, transform_images
+from gancourse.metrics.classifier import held_out_rows
 from gancourse.metrics.features import extract_features, feature_statistics
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics
 from gancourse.metrics.kid import MeanStd, kid_from_features
@@ -115,13 +116,17 @@ def real_images(
     seed: int = 0,
     root: str | os.PathLike | None = None,
     image_size: int = 32,
+    rows: np.ndarray | None = None,
 ) -> torch.Tensor:
     """``n`` images (n, C, S, S) in [-1, 1] drawn at random without replacement from a split (all if None).
 
     ``C`` follows the data set (1 grey, 3 colour); ``S = image_size``: score a 64 px
     generator against 64 px real images (the emoji are resized from their 64 px sheets).
+    ``rows``: a boolean mask over the split; only those images are drawn from.
     """
     images, _, _ = load_images(dataset, split, root, image_size=image_size)  # uint8 (N, C, H, W)
+    if rows is not None:
+        images = images[rows]
     if n is None:
         return transform_images(images, image_size)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= len(images):
@@ -142,8 +147,11 @@ def real_floor(
 
     The score of a perfect generator at this sample count: show every model's
     score next to it. ``n`` is at most the size of the test split (10,000 MNIST, 742 emoji).
+    For emoji the training images come from the emoji the domain classifier never saw
+    (:func:`~gancourse.metrics.classifier.held_out_rows`): its features of the images it
+    trained on are not those of unseen images, as a generator's are.
     """
-    train = real_images(dataset, "train", n, seed, root, image_size)
+    train = real_images(dataset, "train", n, seed, root, image_size, held_out_rows(dataset, root))
     test = real_images(dataset, "test", n, seed + 1, root, image_size)
     return metric_fn(train, test)
 
