@@ -224,9 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "inception", "classifier"),
         default="auto",
         help="InceptionV3 (ImageNet weights; 'auto' falls back to the classifier when they cannot be loaded) "
-        "or the gancourse domain classifier (grey 32 x 32)",
+        "or the gancourse domain classifier (32 x 32; grey for the MNIST family)",
     )
-    fid.add_argument("--dataset", default="mnist", help="the classifier's data set (mnist or fashion_mnist)")
+    fid.add_argument(
+        "--dataset", default="mnist", help="the classifier's data set (mnist, fashion_mnist, emoji, cifar10)"
+    )
     fid.add_argument("-n", type=int, default=None, help="use the first n images of each folder (default: all)")
     fid.add_argument("--kid-subset", type=int, default=None, help="KID subset size (default min(1000, n) // 2)")
     fid.add_argument("--mode", choices=("quick", "full"), default=None, help="which mode's domain classifier")
@@ -589,8 +591,9 @@ def _fid(args: argparse.Namespace) -> int:
         raise UsageError(f"-n = {args.n} is out of range: allowed n >= 4")
     device = _device(args.device)
     extractor = metrics.load_feature_extractor(args.dataset, kind=args.features, mode=args.mode, device=device)
-    grey = isinstance(extractor, metrics.ClassifierFeatures)  # the domain classifier sees grey 32 x 32 images
-    size = 32 if grey else 299
+    judge = isinstance(extractor, metrics.ClassifierFeatures)  # the domain classifier sees 32 x 32 images
+    grey = judge and extractor.classifier.in_channels == 1  # grey for the MNIST family, colour for emoji, CIFAR-10
+    size = 32 if judge else 299
 
     def images(folder: str) -> torch.Tensor:
         files = ImageFiles(folder, size)

@@ -210,6 +210,20 @@ def test_fid_between_two_folders(tmp_path, monkeypatch, capsys):
     assert cli.main(["fid", str(noise), str(tmp_path / "missing")]) == 1
 
 
+def test_fid_with_the_emoji_classifier_keeps_the_colour(tmp_path, monkeypatch, capsys):
+    from gancourse.metrics import classifier as classifier_module
+
+    cfg = metrics.ClassifierConfig(dataset="emoji", channels=4, feature_dim=8)
+    model = classifier_module.new_classifier(cfg).eval()  # takes (B, 3, 32, 32): grey input would be refused
+    extractor = metrics.ClassifierFeatures(metrics.TrainedClassifier(model, cfg, 0.5, 1, 0.0, "test"))
+    monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: extractor)
+    g = torch.Generator().manual_seed(0)
+    a = _folder(tmp_path / "a", torch.rand(12, 3, 48, 48, generator=g))
+    b = _folder(tmp_path / "b", torch.rand(12, 3, 48, 48, generator=g))
+    assert cli.main(["fid", str(a), str(b), "--dataset", "emoji"]) == 0
+    assert "features: domain classifier (emoji (category x designer)" in capsys.readouterr().out
+
+
 def test_stylize_writes_the_image(tmp_path, monkeypatch, capsys):
     from gancourse.style import vgg
 
