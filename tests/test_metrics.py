@@ -655,7 +655,7 @@ def test_emoji_features_rank_degraded_real_images(emoji_judge):
             emoji_judge,
             "emoji",
             n=400,
-            degradations={"blur": (0.5, 1.0, 2.0), "noise": (0.1, 0.2, 0.4), "hue": (0.15, 0.3, 0.5)},
+            degradations={"blur": (0.5, 1.0, 2.0), "noise": (0.1, 0.2, 0.4), "hue": (0.3, 0.5)},
             kid_subsets=10,
         )
     finally:
