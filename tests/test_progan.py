@@ -219,6 +219,8 @@ def test_resume_in_the_middle_of_a_fade_in_is_exact(tmp_path, blobs):
     for a, b in zip(weights(straight), weights(resumed), strict=True):
         assert torch.equal(a, b)
     assert straight.history == resumed.history
+    for a, b in zip(straight.generator_ema.parameters(), resumed.generator_ema.parameters(), strict=True):
+        assert torch.equal(a, b)  # ProGAN samples from the moving average of G (App. A.1), which resumes too
     assert list(straight.phase_samples()) == [2, 8, 12]
     assert [tuple(s.shape[-2:]) for s in straight.phase_samples().values()] == [(4, 4), (8, 8), (8, 8)]
 
@@ -313,3 +315,14 @@ def test_ablation_configs_switch_off_one_trick_each_on_a_shorter_schedule():
     sixteen = cfg.replace(image_size=16, batch_sizes=(32, 32, 16), fade_images=3000, stable_images=3000)
     with pytest.raises(ValueError, match="image_size = 32 is not allowed"):
         config.ablation_configs(sixteen, "quick", 32)
+
+
+def test_samples_come_from_the_moving_average_at_the_current_stage(blobs):
+    assert ProGANConfig().ema_decay == 0.999  # Karras et al. 2018, App. A.1
+    trainer = train.progan(tiny_cfg(), CPU)
+    trainer.train(steps=5, progress=False)  # in the 8 x 8 fade-in
+    average = trainer.generator_ema
+    assert (average.resolution, average.alpha) == (trainer.resolution, trainer.alpha) == (8, trainer.cfg.stage(4)[2])
+    z = trainer.fixed_z[:4]
+    assert torch.equal(trainer.generate(z), average.eval()(z).clamp(-1, 1))
+    assert not torch.equal(trainer.generate(z), trainer.generate(z, averaged=False))

@@ -694,3 +694,99 @@ def test_a_finished_run_loads_from_a_read_only_cache(tmp_path, monkeypatch):
     assert again.step == cfg.steps and writes == []  # loaded, not rewritten: no write is attempted
     for a, b in zip(weights(first), weights(again), strict=True):
         assert torch.equal(a, b)
+
+
+def test_generator_average_follows_its_closed_form_with_warm_up():
+    cfg = small_toy(ema_decay=0.9)
+    trainer = train.toy_gan(cfg, CPU)
+    expected = [p.detach().clone() for p in trainer.generator.parameters()]  # the average starts at G's init
+    for t in range(12):
+        trainer.train_step()
+        beta = min(0.9, (1 + t) / (10 + t))  # warm-up 0.1, 0.18, 0.25, ...; the full 0.9 from t = 80
+        assert trainer.ema_beta(t) == pytest.approx(beta)
+        expected = [
+            beta * e + (1 - beta) * p.detach() for e, p in zip(expected, trainer.generator.parameters(), strict=True)
+        ]
+    for e, a in zip(expected, trainer.generator_ema.parameters(), strict=True):
+        assert torch.allclose(e, a, atol=1e-6)
+        assert not a.requires_grad  # averaged, never trained
+    assert not torch.equal(trainer.generate(8, averaged=False), trainer.generate(trainer.fixed_z[:8]))
+    z = trainer.fixed_z[:8]
+    assert torch.equal(trainer.generate(z), trainer.generator_ema(z).detach())  # samples come from the average
+    assert train.toy_gan(small_toy(), CPU).generator_ema is None  # off by default
+    with pytest.raises(ValueError, match=r"ema_decay = 1.5 is out of range"):
+        small_toy(ema_decay=1.5)
+
+
+def test_generator_average_copies_batch_norm_statistics_and_resumes_exactly(tmp_path, monkeypatch):
+    images = torch.rand(64, 1, 16, 16) * 2 - 1
+    monkeypatch.setattr(train.recipes, "_images", lambda cfg: train.TensorSampler(images))
+    cfg = DCGANConfig(
+        steps=6,
+        image_size=16,
+        base_channels=4,
+        batch_size=8,
+        latent_dim=8,
+        log_every=2,
+        checkpoint_every=3,
+        ema_decay=0.999,
+    )
+    straight = train.dcgan(cfg, CPU)
+    straight.train(progress=False)
+    for a, b in zip(straight.generator_ema.buffers(), straight.generator.buffers(), strict=True):
+        assert torch.equal(a, b)  # running statistics are G's, not averaged
+    interrupted = train.dcgan(cfg, CPU, checkpoint_path=tmp_path / "d.pt")
+    interrupted.train(steps=3, progress=False)
+    resumed = train.dcgan(cfg, CPU, checkpoint_path=tmp_path / "d.pt")
+    assert resumed.load() == 3
+    resumed.train(progress=False)
+    for a, b in zip(
+        straight.generator_ema.state_dict().values(), resumed.generator_ema.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)
+    assert all(torch.equal(a[1], b[1]) for a, b in zip(straight.samples, resumed.samples, strict=True))
+    # an interrupted step leaves the average as it was
+    before = [t.clone() for t in resumed.generator_ema.state_dict().values()]
+    monkeypatch.setattr(resumed, "update_ema", lambda: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        resumed.train(steps=7, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, resumed.generator_ema.state_dict().values(), strict=True))
+
+
+def test_nan_in_the_generator_average_is_never_checkpointed(tmp_path):
+    trainer = train.toy_gan(small_toy(ema_decay=0.99, checkpoint_every=0), CPU, checkpoint_path=tmp_path / "r.pt")
+    trainer.train(steps=2, progress=False)
+    with torch.no_grad():
+        next(trainer.generator_ema.parameters()).fill_(float("nan"))
+    with pytest.raises(train.TrainingDiverged, match="generator_ema"):
+        trainer.save()
+
+
+DEVICES = [CPU] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=str)
+def test_resume_is_exact_on_every_device(tmp_path, monkeypatch, device):
+    # on CUDA: cuDNN's convolution algorithms are chosen per run and some accumulate in a varying order,
+    # so the test asks for deterministic kernels, as a reader who needs bit-exact resumes on a GPU must
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
+    images = torch.rand(64, 1, 16, 16) * 2 - 1
+    monkeypatch.setattr(train.recipes, "_images", lambda cfg: train.TensorSampler(images))
+    cfg = DCGANConfig(
+        steps=6, image_size=16, base_channels=4, batch_size=8, latent_dim=8, log_every=2, ema_decay=0.99, amp=True
+    )
+    straight = train.dcgan(cfg, device)
+    straight.train(progress=False)
+    interrupted = train.dcgan(cfg, device, checkpoint_path=tmp_path / "d.pt")
+    interrupted.train(steps=3, progress=False)
+    interrupted.save()
+    resumed = train.dcgan(cfg, device, checkpoint_path=tmp_path / "d.pt")
+    assert resumed.load() == 3
+    resumed.train(progress=False)
+    pairs = zip(straight.generator_ema.state_dict().values(), resumed.generator_ema.state_dict().values(), strict=True)
+    for a, b in pairs:
+        assert torch.equal(a, b)
+    for a, b in zip(weights(straight), weights(resumed), strict=True):
+        assert torch.equal(a, b)
+    assert straight.history == resumed.history

@@ -40,6 +40,15 @@ class GANConfig(Config):
     settings were tuned with; ``reuse_fake=True`` is the speed lever (the results page
     compares both with the pytorch/examples loop, and chapter 4 says what it changes).
     pix2pix reuses by default, as its authors' code does.
+
+    ``ema_decay`` (default 0, off): keep an exponential moving average of the
+    generator's weights, theta_ema <- beta theta_ema + (1 - beta) theta, after every
+    generator update, and sample and evaluate with it (Karras et al. 2018, App. A.1,
+    decay 0.999; Yazici et al. 2019 show that it helps GANs in general: the average
+    smooths the generator's oscillation around the equilibrium). beta is warmed up as
+    min(ema_decay, (1 + t) / (10 + t)) after t updates, so that the average of a short
+    run is not dominated by the random initialisation. Batch-norm statistics are copied
+    from G, not averaged.
     """
 
     steps: int = param(5000, 1, 10_000_000, help="generator updates")
@@ -77,6 +86,14 @@ class GANConfig(Config):
         10.0,
         step=0.001,
         help="weight of ||theta - mean of past theta||^2 in both players' losses (Salimans et al., Sec. 3.3); 0 = off",
+    )
+    ema_decay: float = param(
+        0.0,
+        0.0,
+        0.9999,
+        step=0.0001,
+        help="decay of the exponential moving average of G's weights that samples and metrics use (Karras et al. "
+        "2018, App. A.1: 0.999), warmed up as min(decay, (1 + t) / (10 + t)); 0 = off",
     )
     freeze_d_in_g_step: bool = param(True, help="requires_grad_(False) on D while G is updated (saves work)")
     reuse_fake: bool = param(

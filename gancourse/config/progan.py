@@ -35,7 +35,8 @@ class ProGANConfig(GANConfig):
     number for every resolution or a tuple, one per resolution, like the batch sizes
     (paper: 16 up to 128 x 128; the official code also has per-resolution tables). ``steps`` is not set by hand: it is
     the schedule's total, derived here, so the two cannot disagree.
-    Adam lr 1e-3, betas (0, 0.99); lambda = 10, eps_drift = 0.001; n_critic = 1.
+    Adam lr 1e-3, betas (0, 0.99); lambda = 10, eps_drift = 0.001; n_critic = 1; samples and metrics
+    come from the moving average of G's weights (decay 0.999, App. A.1; ``ema_decay``).
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {
@@ -57,6 +58,13 @@ class ProGANConfig(GANConfig):
     }
 
     dataset: str = param("mnist", choices=IMAGE_DATASETS, help="training images ('folder': image_folder)")
+    ema_decay: float = param(
+        0.999,
+        0.0,
+        0.9999,
+        step=0.0001,
+        help="decay of the moving average of G's weights used for samples and metrics (App. A.1: 0.999); 0 = off",
+    )
     image_folder: str = param("", help="with dataset='folder': a folder of images (any size, center-cropped, RGB)")
     image_size: int = param(32, 8, 1024, help="target resolution: a power of two (paper: 1024 on CelebA-HQ)")
     data_limit: int = param(0, 0, 10_000_000, help="use the first N training images (0 = all)")

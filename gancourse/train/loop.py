@@ -16,6 +16,7 @@ trainers that change what the networks see are ``paired.py`` (pix2pix) and
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import inspect
 import os
@@ -139,13 +140,49 @@ FINITE_KEYS = ("generator", "discriminator", "opt_g", "opt_d")
 
 def _clone(value: Any) -> Any:
     """A deep copy of nested dicts/lists/tuples whose tensors are cloned (a state dict holds live tensors)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_clone(v) for v in value)
-    return value
+    tensors: list[torch.Tensor] = []
+
+    def collect(v: Any) -> None:
+        if isinstance(v, torch.Tensor):
+            tensors.append(v.detach())
+        elif isinstance(v, dict):
+            for x in v.values():
+                collect(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                collect(x)
+
+    collect(value)
+    copies = iter(_copy_tensors(tensors))
+
+    def rebuild(v: Any) -> Any:
+        if isinstance(v, torch.Tensor):
+            return next(copies)
+        if isinstance(v, dict):
+            return {k: rebuild(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return type(v)(rebuild(x) for x in v)
+        return v
+
+    return rebuild(value)
+
+
+def _copy_tensors(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Copies of ``tensors``. On a GPU the floating-point ones are copied in fused groups
+    (``torch._foreach_mul`` by 1, exact): one launch per group instead of one per tensor,
+    which made the per-step copy of atomic steps cost a quarter of a small model's step
+    there (book/results.md, "On a GPU")."""
+    copies: list[torch.Tensor | None] = [None] * len(tensors)
+    groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for i, t in enumerate(tensors):
+        if t.device.type == "cuda" and t.is_floating_point():
+            groups.setdefault((t.device, t.dtype), []).append(i)
+        else:
+            copies[i] = t.clone()
+    for index in groups.values():
+        for i, copy_ in zip(index, torch._foreach_mul([tensors[i] for i in index], 1.0), strict=True):
+            copies[i] = copy_
+    return copies
 
 
 def _check_steps(steps: Any) -> int | None:
@@ -211,6 +248,11 @@ class GANTrainer:
         self.historical: dict[str, HistoricalAverage] = {}
         if cfg.historical_averaging:
             self.historical = {player: HistoricalAverage() for player in ("generator", "discriminator")}
+        #: the exponential moving average of G's weights (``cfg.ema_decay``; None when off): samples and
+        #: metrics use it (Karras et al. 2018, App. A.1). It is never trained, only averaged.
+        self.generator_ema: nn.Module | None = None
+        if cfg.ema_decay > 0:
+            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
         self.opt_g = make_optimizer(self.generator.parameters(), cfg, cfg.lr_g)
         self.opt_d = make_optimizer(self.discriminator.parameters(), cfg, cfg.lr_d)
         self.schedulers = list(schedulers(self.opt_g, self.opt_d)) if schedulers else []
@@ -293,29 +335,65 @@ class GANTrainer:
             return discriminator
         return lambda x: discriminator(x, condition)
 
+    def ema_beta(self, updates: int) -> float:
+        """The averaging weight after ``updates`` generator updates: min(ema_decay, (1 + t) / (10 + t)).
+
+        The warm-up (the schedule of TensorFlow's ``ExponentialMovingAverage`` with
+        ``num_updates``) keeps the average of a short run from being dominated by the
+        random initialisation: 0.1 at the first update, 0.5 at the 8th, 0.9 at the 80th,
+        0.99 at the 890th, the full ``ema_decay`` after that.
+        """
+        return min(self.cfg.ema_decay, (1 + updates) / (10 + updates))
+
     @torch.no_grad()
-    def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
-        """G(z) (or G(z, condition)) in inference mode (:meth:`inference`), on the CPU."""
+    def update_ema(self) -> None:
+        """theta_ema <- beta theta_ema + (1 - beta) theta (Karras et al. 2018, App. A.1); buffers copied.
+
+        Called after every generator update (``self.step`` has not been incremented yet,
+        so ``t`` is the number of earlier updates). Batch-norm running statistics are
+        buffers: copied from G, not averaged.
+        """
+        beta = self.ema_beta(self.step)
+        averaged, current = self.generator_ema.parameters(), self.generator.parameters()
+        torch._foreach_lerp_(list(averaged), list(current), 1.0 - beta)  # ema + (1 - beta) (theta - ema)
+        for mine, theirs in zip(self.generator_ema.buffers(), self.generator.buffers(), strict=True):
+            mine.copy_(theirs)
+
+    def sampler(self, averaged: bool = True) -> nn.Module:
+        """The generator that samples: the moving average when there is one and ``averaged``, else G."""
+        return self.generator_ema if averaged and self.generator_ema is not None else self.generator
+
+    @torch.no_grad()
+    def generate(
+        self, z: torch.Tensor | int, condition: torch.Tensor | None = None, averaged: bool = True
+    ) -> torch.Tensor:
+        """G(z) (or G(z, condition)) in inference mode (:meth:`inference`), on the CPU.
+
+        With ``cfg.ema_decay > 0`` the averaged generator samples, unless ``averaged=False``.
+        """
         z = self.sample_z(z) if isinstance(z, int) else z.to(self.device)
         if condition is not None and len(condition) != len(z):
             raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
         conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
-        with self.inference():
+        generator = self.sampler(averaged)
+        with self.inference(generator):
             chunks = zip(z.split(1024), conditions, strict=True)
-            return torch.cat([self.generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in chunks])
+            return torch.cat([generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in chunks])
 
     @contextlib.contextmanager
-    def inference(self) -> Iterator[None]:
-        """How G runs in :meth:`generate`: eval mode (batch norm uses its running statistics).
+    def inference(self, generator: nn.Module | None = None) -> Iterator[None]:
+        """How G (or ``generator``, e.g. the averaged one) runs in :meth:`generate`: eval mode.
 
-        G's mode is restored afterwards, also when an exception interrupts it.
+        In eval mode batch norm uses its running statistics. The mode is restored
+        afterwards, also when an exception interrupts it.
         """
-        was_training = self.generator.training
-        self.generator.eval()
+        generator = self.generator if generator is None else generator
+        was_training = generator.training
+        generator.eval()
         try:
             yield
         finally:
-            self.generator.train(was_training)
+            generator.train(was_training)
 
     def generate_fixed(self) -> torch.Tensor:
         """G on the fixed noise batch (and fixed conditions): the samples kept during training."""
@@ -387,6 +465,8 @@ class GANTrainer:
             self.scaler_g.update()
             if self.historical:
                 self.historical["generator"].update(self.generator)
+            if self.generator_ema is not None:
+                self.update_ema()
         finally:
             for p, flag in zip(self.discriminator.parameters(), flags, strict=True):
                 p.requires_grad_(flag)
@@ -492,6 +572,7 @@ class GANTrainer:
             "window": list(self._window),
             "samples": list(self.samples),
             "historical": {player: average.state_dict() for player, average in self.historical.items()},
+            "generator_ema": None if self.generator_ema is None else _clone(self.generator_ema.state_dict()),
             "requires_grad": [[p.requires_grad for p in m.parameters()] for m in (self.generator, self.discriminator)],
         }
 
@@ -516,6 +597,8 @@ class GANTrainer:
         self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
         for player, average in self.historical.items():  # historical averaging's running means (chapter 12)
             average.load_state_dict(state["historical"][player])
+        if self.generator_ema is not None:  # the config (and so ema_decay) matched: the checkpoint has it
+            self.generator_ema.load_state_dict(state["generator_ema"])
         for module, flags in zip((self.generator, self.discriminator), state.get("requires_grad", ()), strict=False):
             for p, flag in zip(module.parameters(), flags, strict=True):
                 p.requires_grad_(flag)
@@ -557,7 +640,7 @@ class GANTrainer:
 
     def _check_weights(self) -> None:
         """TrainingDiverged if a weight or an optimiser state is NaN/inf (a NaN gradient with finite losses)."""
-        networks = (self.generator, self.discriminator)
+        networks = [getattr(self, key) for key in self.finite_keys() if not key.startswith("opt")]
         tensors = [t for m in networks for t in m.state_dict().values() if t.is_floating_point()]
         tensors += [
             t
@@ -566,15 +649,20 @@ class GANTrainer:
             for t in st.values()
             if isinstance(t, torch.Tensor) and t.is_floating_point()
         ]
-        if not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()):
+        # one host sync for all of them; Adam keeps its step counts on the CPU even for CUDA weights
+        if not tensors or bool(torch.stack([torch.isfinite(t).all().to(self.device) for t in tensors]).all()):
             return
         # the checkpoint keys are the attribute names of the networks and optimisers
-        bad = [name for key in FINITE_KEYS for name in nonfinite_entries(getattr(self, key).state_dict(), key)]
+        bad = [name for key in self.finite_keys() for name in nonfinite_entries(getattr(self, key).state_dict(), key)]
         shown = ", ".join(bad[:4]) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
         raise TrainingDiverged(
             f"training diverged by step {self.step}: NaN or inf in {shown} although the logged losses were finite "
             f"(a NaN gradient). Stopped; {self._last_good()}. Lower the learning rates, or check the data for NaNs."
         )
+
+    def finite_keys(self) -> tuple[str, ...]:
+        """The state entries that must never hold NaN or inf (the averaged generator too, when kept)."""
+        return FINITE_KEYS + (("generator_ema",) if self.generator_ema is not None else ())
 
     def _last_good(self) -> str:
         """What the diverged run left on disk, said truthfully."""
@@ -612,6 +700,8 @@ class GANTrainer:
             "samples": [[step, images] for step, images in self.samples],
             "historical": {player: average.state_dict() for player, average in self.historical.items()},
         }
+        if self.generator_ema is not None:
+            state["generator_ema"] = self.generator_ema.state_dict()
         if self.world_size > 1:
             from gancourse.train.distributed import gather_rng_states
 
@@ -633,9 +723,9 @@ class GANTrainer:
         state = self.state_dict()  # a collective in a data-parallel run: every rank calls it
         try:
             if self.rank == 0:  # only rank 0 writes
-                written = save_checkpoint(target, state, finite=FINITE_KEYS)
+                written = save_checkpoint(target, state, finite=self.finite_keys())
             else:
-                bad = [name for key in FINITE_KEYS for name in nonfinite_entries(state[key], key)]
+                bad = [name for key in self.finite_keys() for name in nonfinite_entries(state[key], key)]
                 if bad:
                     raise NonFiniteState(f"not saving {target}: NaN or inf in {', '.join(bad[:5])}")
                 written = target

@@ -38,9 +38,9 @@ class Pix2PixTrainer(GANTrainer):
         return (condition,)
 
     @contextlib.contextmanager
-    def inference(self) -> Iterator[None]:
+    def inference(self, generator: nn.Module | None = None) -> Iterator[None]:
         """G as in training: batch statistics of the batch, dropout as built; no running-average update."""
-        generator = self.generator
+        generator = self.generator if generator is None else generator
         was_training = generator.training
         norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         tracked = [m.track_running_stats for m in norms]

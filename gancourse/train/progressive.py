@@ -31,6 +31,8 @@ class ProgressiveTrainer(GANTrainer):
     def _set_stage(self, step: int) -> int:
         self.phase, self.resolution, self.alpha, self.stage_batch_size = self.cfg.stage(step)
         self.generator.set_stage(self.resolution, self.alpha)
+        if self.generator_ema is not None:  # the average samples at the stage G trains at
+            self.generator_ema.set_stage(self.resolution, self.alpha)
         self.discriminator.set_stage(self.resolution, self.alpha)
         return self.phase
 
@@ -55,9 +57,11 @@ class ProgressiveTrainer(GANTrainer):
         return values
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor | int, condition: torch.Tensor | None = None) -> torch.Tensor:
+    def generate(
+        self, z: torch.Tensor | int, condition: torch.Tensor | None = None, averaged: bool = True
+    ) -> torch.Tensor:
         """G(z) at the current resolution and alpha, clipped to [-1, 1] (G's output is linear)."""
-        return super().generate(z, condition).clamp(-1, 1)
+        return super().generate(z, condition, averaged).clamp(-1, 1)
 
     def phase_samples(self) -> dict[int, torch.Tensor]:
         """The fixed-noise snapshots taken at the end of each phase, by step (images at that phase's size)."""

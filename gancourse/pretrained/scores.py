@@ -1,0 +1,329 @@
+"""The metrics of a reference model, with the package's own metric code, next to the real-data floor.
+
+What each kind of GAN is scored by (issue 15; the chapters score their quick runs alike):
+
+- image GANs on MNIST or Fashion-MNIST: :func:`gancourse.metrics.evaluate`, FID and KID
+  with the quick-mode domain classifier's features against real test images, the floor
+  (real train vs real test) at the same n, and the class histogram;
+- the conditional GAN: the same, plus the conditional accuracy and its per-class accuracy;
+- pix2pix: the L1 distance of the outputs to their targets on the first n test pairs,
+  and FID/KID of the outputs against real images (chapter 8's table);
+- the toy GAN: the mode count and the share of high-quality samples on 2,500 samples
+  (the protocol of Srivastava et al. 2017 and Lin et al. 2018, :func:`gancourse.metrics.mode_coverage`).
+
+Image scores are computed at n = 1,000 and n = 10,000 where the test split holds that
+many images; where it does not, the entry says so. Data sets without a domain
+classifier (the emoji) get no FID: the entry says why, and the sample statistics remain.
+
+Every score also records the mean absolute value and the standard deviation of the
+samples: the numbers ``verify`` recomputes for every model, a FID or not.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from gancourse.checkpoints import config_record
+from gancourse.config import EvalConfig, GANConfig
+from gancourse.data import SPECS, grid_of_gaussians, ring_of_gaussians
+from gancourse.metrics import (
+    ClassifierFeatures,
+    evaluate,
+    fid_kid_floor,
+    frechet_inception_distance,
+    kernel_inception_distance,
+    load_classifier,
+    load_or_train_classifier,
+    mode_coverage,
+    real_images,
+    save_classifier,
+    split_size,
+)
+from gancourse.pretrained import files
+from gancourse.pretrained.generators import generate, held_out_pairs
+
+#: Relative tolerance of ``verify``: a recomputed value must be within 2 % of the manifest's.
+#: Samples and features are deterministic given the weights and the seed, but the number of
+#: threads changes the order of floating-point sums in convolutions and matrix products, so the
+#: last digits of every image and feature differ between machines; FID (a matrix square root of
+#: covariances) amplifies them, and the domain classifier whose features it uses is trained on
+#: each machine, which moves FID by up to about a percent.
+TOLERANCE = 0.02
+#: The sample counts of the image scores (Heusel et al. 2017 recommend >= 10,000).
+SAMPLE_COUNTS = (1000, 10_000)
+#: The toy GAN's sample count (Srivastava et al. 2017; Lin et al. 2018: 2,500).
+TOY_SAMPLES = 2500
+#: The classifier run mode whose features every reference score uses (the one CI trains).
+FEATURES_MODE = "quick"
+#: The values ``verify`` compares with the manifest, where a score has them.
+CHECKED = (
+    "fid",
+    "conditional_accuracy",
+    "l1",
+    "modes_captured",
+    "high_quality_share",
+    "sample_mean_abs",
+    "sample_std",
+)
+
+
+def kind(recipe: str) -> str:
+    """How a recipe's GAN is scored: ``"toy"``, ``"conditional"``, ``"paired"`` (pix2pix) or ``"image"``."""
+    return {"toy_gan": "toy", "conditional_gan": "conditional", "pix2pix": "paired"}.get(recipe, "image")
+
+
+def domain_features(dataset: str) -> ClassifierFeatures | None:
+    """The feature extractor of every reference score on ``dataset`` (CPU); None where gancourse has none.
+
+    The domain classifier shipped in ``features/`` once a reference on ``dataset`` has
+    been scored (:func:`ship_features`; its sha256 checked against the manifest), else
+    this machine's quick-mode classifier. FID moves by 2-3 % between two classifiers
+    trained alike on machines with different thread counts (measured: the MNIST floor
+    8.22 vs 8.40), more than the tolerance; scoring with the same shipped classifier
+    everywhere leaves only the last digits to the machine.
+    """
+    if dataset not in SPECS:
+        return None
+    record = files.read_manifest()["features"].get(dataset)
+    if record is None:
+        return ClassifierFeatures(load_or_train_classifier(dataset, FEATURES_MODE, device="cpu"))
+    path = files.FEATURES_DIR / record["file"]
+    actual = files.sha256_file(path) if path.is_file() else "(missing)"
+    if actual != record["sha256"]:
+        raise files.WeightsError(
+            f"{path} has sha256 {actual}, but the manifest expects {record['sha256']}: the shipped feature extractor "
+            "was altered or is missing; reinstall gancourse (or `git checkout` the file)"
+        )
+    return _shipped_features(str(path), actual)
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped_features(path: str, sha256: str) -> ClassifierFeatures:
+    """The shipped classifier at ``path`` (whose hash was just checked), loaded once per process and hash."""
+    features = ClassifierFeatures(load_classifier(path, device="cpu"))
+    features.name += ", the copy shipped with gancourse.pretrained"
+    return features
+
+
+def ship_features(dataset: str) -> None:
+    """Ship ``dataset``'s quick-mode domain classifier (fp16) with the package, if none is yet, for every score.
+
+    Called by :func:`gancourse.pretrained.train` before it scores a model; the classifier
+    is this machine's (trained if not cached), its tensors rounded to fp16.
+    """
+    if dataset not in SPECS or dataset in files.read_manifest()["features"]:
+        return
+    trained = load_or_train_classifier(dataset, FEATURES_MODE, device="cpu")
+    rounded = copy.deepcopy(trained)
+    rounded.model.half()  # saved as fp16 (1.1 MB); load_classifier copies it into an fp32 network
+    path = files.readable(save_classifier(rounded, files.FEATURES_DIR / f"classifier-{dataset}.pt"))
+    record = {
+        "file": path.name,
+        "sha256": files.sha256_file(path),
+        "bytes": path.stat().st_size,
+        "test_accuracy": _number(trained.test_accuracy),
+        "source": trained.source,
+        **json.loads(json.dumps(config_record(trained.config))),
+    }
+    files.update_manifest(dataset, record, section="features")
+    print(f"shipped the {dataset} domain classifier that scores every reference model: {path}")
+
+
+def features_dataset(recipe: str, cfg: GANConfig) -> str | None:
+    """The data set whose domain classifier scores this GAN (pix2pix: the targets'), or None."""
+    if kind(recipe) == "toy" or (kind(recipe) == "paired" and cfg.dataset in ("emoji", "paired_folder")):
+        return None
+    return cfg.dataset if cfg.dataset in SPECS else None
+
+
+def no_features_reason(dataset: str) -> str:
+    return (
+        f"no FID for {dataset!r}: gancourse's domain classifiers cover {', '.join(SPECS)} only, and InceptionV3 "
+        "needs its ImageNet weights (a download); only the sample statistics are recorded"
+    )
+
+
+def state_fingerprint(module: nn.Module) -> str:
+    """A sha256 of a module's tensors (names, dtypes, shapes, values): which feature extractor scored a model."""
+    digest = hashlib.sha256()
+    for key, tensor in module.state_dict().items():
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+        digest.update(tensor.numpy().tobytes() if tensor.dtype != torch.bfloat16 else tensor.float().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _number(x: float) -> float | None:
+    """A float rounded to 6 significant digits (readable JSON), or None for NaN."""
+    x = float(x)
+    return None if math.isnan(x) else float(f"{x:.6g}")
+
+
+def sample_stats(samples: torch.Tensor) -> dict[str, float]:
+    """The mean absolute value and the standard deviation of samples: the data-free part of every check."""
+    return {"sample_mean_abs": _number(samples.abs().mean()), "sample_std": _number(samples.std())}
+
+
+def _real_count(recipe: str, cfg: GANConfig) -> int | None:
+    """How many real test images (pix2pix: test pairs) the scores can use; None where there is no limit."""
+    k = kind(recipe)
+    if k == "toy":
+        return None
+    if k == "paired":
+        return len(held_out_pairs(cfg, SAMPLE_COUNTS[-1])[0])
+    return split_size(cfg.dataset, "test") if cfg.dataset in SPECS else None
+
+
+def sample_counts(recipe: str, cfg: GANConfig) -> tuple[list[int], list[str]]:
+    """The sample counts to score at, and a note for each count of :data:`SAMPLE_COUNTS` the data cannot give."""
+    if kind(recipe) == "toy":
+        return [TOY_SAMPLES], [f"the toy GAN is scored on {TOY_SAMPLES:,} samples (Srivastava et al. 2017's protocol)"]
+    if kind(recipe) != "paired" and cfg.dataset not in SPECS:  # no FID: the sample statistics need no more
+        return [SAMPLE_COUNTS[0]], [no_features_reason(cfg.dataset)]
+    available = _real_count(recipe, cfg)
+    counts = [n for n in SAMPLE_COUNTS if available is None or n <= available]
+    notes = [
+        f"n = {n:,} not measured: the test split holds only {available:,}"
+        for n in SAMPLE_COUNTS
+        if available is not None and n > available
+    ]
+    if not counts:  # a small test split (the emoji pairs): all of it
+        counts = [available]
+    return counts, notes
+
+
+def measure(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int = 0) -> dict[str, Any]:
+    """Scores of each generator (``{label: module}``) at sample count ``n``, samples drawn with ``seed``.
+
+    Returns ``{"n", "seed", "features", "floor", label: {...}}`` (JSON-ready); see the
+    module docstring for what each kind of GAN is scored by.
+    """
+    k = kind(recipe)
+    if k == "toy":
+        return _measure_toy(recipe, cfg, generators, n, seed)
+    if k == "paired":
+        return _measure_paired(recipe, cfg, generators, n, seed)
+    return _measure_images(recipe, cfg, generators, n, seed, conditional=k == "conditional")
+
+
+def _measure_toy(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int) -> dict:
+    mixture = ring_of_gaussians() if cfg.mixture == "ring" else grid_of_gaussians()
+    real = mode_coverage(mixture.sample(n, torch.Generator().manual_seed(seed)), mixture)
+    out: dict[str, Any] = {"n": n, "seed": seed, "features": "mode coverage (3 std, 20 of 2,500: Lin et al. 2018)"}
+    out["floor"] = {"modes_captured": real.modes_captured, "high_quality_share": _number(real.high_quality_share)}
+    for label, generator in generators.items():
+        points = generate(recipe, cfg, generator, n, seed)
+        coverage = mode_coverage(points, mixture)
+        out[label] = {
+            "modes_captured": coverage.modes_captured,
+            "n_modes": coverage.n_modes,
+            "high_quality_share": _number(coverage.high_quality_share),
+            "mode_kl_from_uniform": _number(coverage.kl_from_uniform),
+            **sample_stats(points),
+        }
+    return out
+
+
+def _measure_images(
+    recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int, conditional: bool
+) -> dict:
+    out: dict[str, Any] = {"n": n, "seed": seed}
+    samples = {label: _sampler(recipe, cfg, g, seed, conditional) for label, g in generators.items()}
+    extractor = domain_features(cfg.dataset)
+    if extractor is None:
+        out["features"] = None
+        out["note"] = no_features_reason(cfg.dataset)
+        for label, sample in samples.items():
+            out[label] = sample_stats(sample(n) if not conditional else sample(n, None))
+        return out
+    eval_cfg = EvalConfig(dataset=cfg.dataset, n=n, features="classifier", seed=0)
+    evaluation = evaluate(samples, eval_cfg, conditional=conditional, device="cpu", extractor=extractor)
+    floor = evaluation.floor
+    out["features"] = evaluation.features
+    out["features_sha256"] = state_fingerprint(extractor)
+    out["floor"] = {"fid": _number(floor.fid), "kid": [_number(floor.kid.mean), _number(floor.kid.std)]}
+    for label, score in evaluation.scores.items():
+        entry: dict[str, Any] = {
+            "fid": _number(score.fid),
+            "fid_over_floor": _number(score.fid / floor.fid),
+            "kid": [_number(score.kid.mean), _number(score.kid.std)],
+        }
+        if score.coverage is not None:
+            entry["classes_present"] = score.coverage.classes_present
+            entry["class_kl_from_uniform"] = _number(score.coverage.kl_from_uniform)
+        if score.accuracy is not None:
+            entry["conditional_accuracy"] = _number(score.accuracy.accuracy)
+            entry["per_class_accuracy"] = [_number(a) for a in score.accuracy.per_class]
+            entry["worst_class_accuracy"] = _number(np.nanmin(score.accuracy.per_class))
+        drawn = samples[label](n) if not conditional else samples[label](n, None)  # the same images again
+        entry.update(sample_stats(drawn))
+        out[label] = entry
+    return out
+
+
+def _sampler(recipe: str, cfg: GANConfig, generator: nn.Module, seed: int, conditional: bool):
+    """``sample(n)`` (or ``sample(n, labels)``) drawing from ``generator`` with a fixed seed every call."""
+    if conditional:
+        return lambda n, labels: generate(recipe, cfg, generator, n, seed, labels=labels)
+    return lambda n: generate(recipe, cfg, generator, n, seed)
+
+
+def _measure_paired(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int) -> dict:
+    inputs, targets = held_out_pairs(cfg, n)
+    if len(inputs) < n:
+        raise ValueError(f"n = {n}: the test split of {cfg.dataset!r} holds only {len(inputs)} pairs")
+    out: dict[str, Any] = {"n": n, "seed": seed, "task": "the first n test pairs"}
+    target_set = cfg.dataset if cfg.dataset in SPECS else None  # edges -> MNIST-family images
+    extractor = domain_features(target_set) if target_set else None
+    if extractor is None:
+        out["features"] = None
+        out["note"] = no_features_reason(cfg.dataset)
+    else:
+        subset = min(1000, n // 2)
+        real = real_images(target_set, "train", n, seed=0)  # real images the outputs should look like
+        floor = fid_kid_floor(extractor, target_set, n, subset_size=subset, seed=0)
+        out["features"] = extractor.name
+        out["features_sha256"] = state_fingerprint(extractor)
+        out["floor"] = {"fid": _number(floor["fid"]), "kid": [_number(floor["kid"].mean), _number(floor["kid"].std)]}
+    for label, generator in generators.items():
+        outputs = generate(recipe, cfg, generator, n, seed, inputs=inputs)
+        entry: dict[str, Any] = {"l1": _number((outputs - targets).abs().mean())}
+        if extractor is not None:
+            fid = frechet_inception_distance(real, outputs, extractor)
+            kid = kernel_inception_distance(real, outputs, extractor, subset_size=subset, seed=0)
+            entry.update(
+                fid=_number(fid), fid_over_floor=_number(fid / floor["fid"]), kid=[_number(kid.mean), _number(kid.std)]
+            )
+        entry.update(sample_stats(outputs))
+        out[label] = entry
+    return out
+
+
+def checked_values(score: Mapping[str, Any]) -> dict[str, float]:
+    """The entries of one generator's score that ``verify`` compares (:data:`CHECKED`, where present)."""
+    return {key: score[key] for key in CHECKED if score.get(key) is not None}
+
+
+def compare(expected: Mapping[str, float], actual: Mapping[str, float], tolerance: float = TOLERANCE) -> list[str]:
+    """A line per value of ``expected`` that ``actual`` lacks or misses by more than ``tolerance`` (relative)."""
+    problems = []
+    for key, want in expected.items():
+        got = actual.get(key)
+        if got is None:
+            problems.append(f"{key}: expected {want}, not recomputed")
+        elif abs(got - want) > tolerance * abs(want) + 1e-9:
+            problems.append(
+                f"{key}: recomputed {got}, manifest {want} ({100 * abs(got - want) / max(abs(want), 1e-12):.2f}% off, "
+                f"tolerance {100 * tolerance:.0f}%)"
+            )
+    return problems
