@@ -331,7 +331,7 @@ def _say(launch, *parts: Any) -> None:
 
 def train(name: str, args: argparse.Namespace) -> int:
     """``train NAME``: build the recipe's trainer, resume if asked, train, write grids, checkpoint and scores."""
-    from gancourse.config import DATASETS, EvalConfig, run_mode
+    from gancourse.config import LABELLED_DATASETS, EvalConfig, run_mode
     from gancourse.train import distributed
     from gancourse.train.recipes import RECIPES
 
@@ -343,7 +343,7 @@ def train(name: str, args: argparse.Namespace) -> int:
             f"--stop-after = {args.stop_after} is out of range: allowed 1 <= N <= {cfg.steps} (the config's steps)"
         )
     eval_cfg = None
-    if not args.no_eval and getattr(cfg, "dataset", None) in DATASETS and name != "pix2pix":
+    if not args.no_eval and getattr(cfg, "dataset", None) in LABELLED_DATASETS and name != "pix2pix":
         eval_cfg = make_config(
             EvalConfig, mode, {"dataset": cfg.dataset, **config_overrides(args, EvalConfig, "eval_")}
         )
@@ -476,6 +476,10 @@ def evaluate(name: str, trainer: Any, cfg: Any, mode: str, eval_cfg: Any) -> dic
 
     if cfg.image_size != size:
         print(f"generated images are resized from {cfg.image_size} to {size} pixels for the scores")
+    available = metrics.split_size(eval_cfg.dataset, "test")  # emoji: 742 test images
+    if eval_cfg.n > available:
+        print(f"eval n = {eval_cfg.n}, but the {eval_cfg.dataset} test split holds {available} images: n = {available}")
+        eval_cfg = eval_cfg.replace(n=available)
     extractor = metrics.load_feature_extractor(
         eval_cfg.dataset, kind=eval_cfg.features, mode=mode, device=trainer.device
     )

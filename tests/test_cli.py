@@ -178,6 +178,19 @@ def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeyp
     assert scores["n"] == 40 and scores["fid"] > scores["floor_fid"] >= 0
 
 
+def test_training_on_emoji_ends_with_scores_on_at_most_the_test_split(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
+    out = tmp_path / "dcgan"
+    argv = ["train", "dcgan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(out)]
+    argv += ["--eval_n", "5000", "--eval_class_histogram", "false"]
+    assert cli.main([*argv, *_sets([*SMALL_IMAGES, "base_channels=8", "dataset=emoji"])]) == 0
+    printed = capsys.readouterr().out
+    test_images = metrics.split_size("emoji", "test")
+    assert f"eval n = 5000, but the emoji test split holds {test_images} images" in printed
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["n"] == test_images and scores["fid"] > scores["floor_fid"] >= 0
+
+
 def test_the_toy_gan_ends_with_mode_coverage_next_to_the_real_floor(tmp_path, capsys):
     out = tmp_path / "toy"
     argv = ["train", "toy_gan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(out)]
