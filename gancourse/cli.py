@@ -224,9 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "inception", "classifier"),
         default="auto",
         help="InceptionV3 (ImageNet weights; 'auto' falls back to the classifier when they cannot be loaded) "
-        "or the gancourse domain classifier (grey 32 x 32)",
+        "or the gancourse domain classifier (32 x 32; grey for the MNIST family)",
     )
-    fid.add_argument("--dataset", default="mnist", help="the classifier's data set (mnist or fashion_mnist)")
+    fid.add_argument(
+        "--dataset", default="mnist", help="the classifier's data set (mnist, fashion_mnist, emoji, cifar10)"
+    )
     fid.add_argument("-n", type=int, default=None, help="use the first n images of each folder (default: all)")
     fid.add_argument("--kid-subset", type=int, default=None, help="KID subset size (default min(1000, n) // 2)")
     fid.add_argument("--mode", choices=("quick", "full"), default=None, help="which mode's domain classifier")
@@ -329,7 +331,7 @@ def _say(launch, *parts: Any) -> None:
 
 def train(name: str, args: argparse.Namespace) -> int:
     """``train NAME``: build the recipe's trainer, resume if asked, train, write grids, checkpoint and scores."""
-    from gancourse.config import DATASETS, EvalConfig, run_mode
+    from gancourse.config import LABELLED_DATASETS, EvalConfig, run_mode
     from gancourse.train import distributed
     from gancourse.train.recipes import RECIPES
 
@@ -341,7 +343,7 @@ def train(name: str, args: argparse.Namespace) -> int:
             f"--stop-after = {args.stop_after} is out of range: allowed 1 <= N <= {cfg.steps} (the config's steps)"
         )
     eval_cfg = None
-    if not args.no_eval and getattr(cfg, "dataset", None) in DATASETS and name != "pix2pix":
+    if not args.no_eval and getattr(cfg, "dataset", None) in LABELLED_DATASETS and name != "pix2pix":
         eval_cfg = make_config(
             EvalConfig, mode, {"dataset": cfg.dataset, **config_overrides(args, EvalConfig, "eval_")}
         )
@@ -474,6 +476,10 @@ def evaluate(name: str, trainer: Any, cfg: Any, mode: str, eval_cfg: Any) -> dic
 
     if cfg.image_size != size:
         print(f"generated images are resized from {cfg.image_size} to {size} pixels for the scores")
+    available = metrics.split_size(eval_cfg.dataset, "test")  # emoji: 742 test images
+    if eval_cfg.n > available:
+        print(f"eval n = {eval_cfg.n}, but the {eval_cfg.dataset} test split holds {available} images: n = {available}")
+        eval_cfg = eval_cfg.replace(n=available)
     extractor = metrics.load_feature_extractor(
         eval_cfg.dataset, kind=eval_cfg.features, mode=mode, device=trainer.device
     )
@@ -591,8 +597,9 @@ def _fid(args: argparse.Namespace) -> int:
         raise UsageError(f"-n = {args.n} is out of range: allowed n >= 4")
     device = _device(args.device)
     extractor = metrics.load_feature_extractor(args.dataset, kind=args.features, mode=args.mode, device=device)
-    grey = isinstance(extractor, metrics.ClassifierFeatures)  # the domain classifier sees grey 32 x 32 images
-    size = 32 if grey else 299
+    judge = isinstance(extractor, metrics.ClassifierFeatures)  # the domain classifier sees 32 x 32 images
+    grey = judge and extractor.classifier.in_channels == 1  # grey for the MNIST family, colour for emoji, CIFAR-10
+    size = 32 if judge else 299
 
     def images(folder: str) -> torch.Tensor:
         files = ImageFiles(folder, size)

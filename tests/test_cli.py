@@ -178,6 +178,19 @@ def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeyp
     assert scores["n"] == 40 and scores["fid"] > scores["floor_fid"] >= 0
 
 
+def test_training_on_emoji_ends_with_scores_on_at_most_the_test_split(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
+    out = tmp_path / "dcgan"
+    argv = ["train", "dcgan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(out)]
+    argv += ["--eval_n", "5000", "--eval_class_histogram", "false"]
+    assert cli.main([*argv, *_sets([*SMALL_IMAGES, "base_channels=8", "dataset=emoji"])]) == 0
+    printed = capsys.readouterr().out
+    test_images = metrics.split_size("emoji", "test")
+    assert f"eval n = 5000, but the emoji test split holds {test_images} images" in printed
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["n"] == test_images and scores["fid"] > scores["floor_fid"] >= 0
+
+
 def test_the_toy_gan_ends_with_mode_coverage_next_to_the_real_floor(tmp_path, capsys):
     out = tmp_path / "toy"
     argv = ["train", "toy_gan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(out)]
@@ -208,6 +221,20 @@ def test_fid_between_two_folders(tmp_path, monkeypatch, capsys):
     fid = float(capsys.readouterr().out.split("FID ")[1].split()[0])
     assert fid > 1.0
     assert cli.main(["fid", str(noise), str(tmp_path / "missing")]) == 1
+
+
+def test_fid_with_the_emoji_classifier_keeps_the_colour(tmp_path, monkeypatch, capsys):
+    from gancourse.metrics import classifier as classifier_module
+
+    cfg = metrics.ClassifierConfig(dataset="emoji", channels=4, feature_dim=8)
+    model = classifier_module.new_classifier(cfg).eval()  # takes (B, 3, 32, 32): grey input would be refused
+    extractor = metrics.ClassifierFeatures(metrics.TrainedClassifier(model, cfg, 0.5, 1, 0.0, "test"))
+    monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: extractor)
+    g = torch.Generator().manual_seed(0)
+    a = _folder(tmp_path / "a", torch.rand(12, 3, 48, 48, generator=g))
+    b = _folder(tmp_path / "b", torch.rand(12, 3, 48, 48, generator=g))
+    assert cli.main(["fid", str(a), str(b), "--dataset", "emoji"]) == 0
+    assert "features: domain classifier (emoji (category x designer)" in capsys.readouterr().out
 
 
 def test_stylize_writes_the_image(tmp_path, monkeypatch, capsys):

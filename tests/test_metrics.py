@@ -3,7 +3,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from gancourse import metrics
+from gancourse import data, metrics
 from gancourse.data import ImageTensorDataset, grid_of_gaussians, ring_of_gaussians
 from gancourse.metrics import features as features_module
 
@@ -598,3 +598,95 @@ def test_evaluate_refuses_too_few_or_no_samples():
         metrics.evaluate({}, cfg, extractor=extractor)
     with pytest.raises(ValueError, match=r"samples\['G'\] returned 3 images for n = 100"):
         metrics.evaluate({"G": lambda n: torch.zeros(3, 1, 32, 32)}, cfg, extractor=extractor)
+
+
+# --------------------------------------------------------------------------------------
+# Colour: degradations, the emoji classifier's ranking, evaluate on colour generators
+# --------------------------------------------------------------------------------------
+
+
+def test_degrade_keeps_shape_and_range_and_does_what_it_says():
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(4, 3, 16, 16, generator=g) * 2 - 1
+    for kind in metrics.DEGRADATIONS:
+        assert metrics.degrade(images, kind, 0) is images  # strength 0: the images themselves
+        out = metrics.degrade(images, kind, 0.3)
+        assert out.shape == images.shape and out.min() >= -1 and out.max() <= 1
+        assert not torch.allclose(out, images)
+    flat = torch.full((1, 3, 16, 16), 0.2)
+    torch.testing.assert_close(metrics.degrade(flat, "blur", 2.0), flat)  # blur leaves a flat image alone
+    grey = torch.linspace(-1, 1, 16).expand(1, 3, 16, 16)  # grey levels have no hue
+    torch.testing.assert_close(metrics.degrade(grey, "hue", 0.3), grey, atol=1e-5, rtol=0)
+    red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
+    cyan = torch.tensor([-1.0, 1.0, 1.0]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
+    torch.testing.assert_close(metrics.degrade(red, "hue", 0.5), cyan, atol=1e-5, rtol=0)  # half a turn
+    noisy = metrics.degrade(torch.zeros(1, 1, 64, 64), "noise", 0.1)
+    assert 0.09 < noisy.std() < 0.11
+    rows = metrics.degraded_rows(images)
+    assert list(rows)[:2] == ["real", "blur 0.5"] and len(rows) == 1 + sum(map(len, metrics.DEGRADATIONS.values()))
+    assert "hue 0.5" not in metrics.degraded_rows(images[:, :1])  # grey images: no hue rows
+    with pytest.raises(ValueError, match="kind = 'swirl' is not a degradation"):
+        metrics.degrade(images, "swirl", 1.0)
+    with pytest.raises(ValueError, match="strength = -1 is out of range"):
+        metrics.degrade(images, "blur", -1)
+    with pytest.raises(ValueError, match="'hue' needs colour images"):
+        metrics.degrade(torch.zeros(1, 1, 8, 8), "hue", 0.1)
+
+
+@pytest.fixture(scope="module")
+def emoji_judge():
+    """The emoji classifier (category x designer) after four epochs: about 10 s on one core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        trained = metrics.train_classifier(metrics.ClassifierConfig(dataset="emoji", epochs=4, channels=16))
+    finally:
+        torch.set_num_threads(threads)
+    return metrics.ClassifierFeatures(trained)
+
+
+def test_emoji_features_rank_degraded_real_images(emoji_judge):
+    # real emoji blurred, noised or with their hue turned are generators whose ranking is known:
+    # FID must grow with every degradation, from the real-data floor on, and the floor must sit far below
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = metrics.degradation_scores(
+            emoji_judge,
+            "emoji",
+            n=400,
+            degradations={"blur": (0.5, 1.0, 2.0), "noise": (0.1, 0.2, 0.4), "hue": (0.3, 0.5)},
+            kid_subsets=10,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    # the classifier sees colour only as far as it tells categories and designers apart: a hue
+    # turn costs less than blur or noise
+    for kind, factor in (("blur", 3), ("noise", 3), ("hue", 2)):
+        assert result.monotonic(kind), str(result)
+        strongest = list(result.fid[kind].values())[-1]
+        assert result.floor_fid < strongest / factor, str(result)
+        assert result.floor_kid.mean < list(result.kid[kind].values())[-1].mean, str(result)
+    floor = metrics.fid_kid_floor(emoji_judge, "emoji", n=400, subsets=10, subset_size=200)
+    assert floor["fid"] == pytest.approx(result.floor_fid)  # strength 0 is the floor: same images
+    assert "grows with the strength" in str(result) and emoji_judge.name in str(result)
+
+
+def test_evaluate_scores_a_64px_colour_generator_against_64px_real_emoji(emoji_judge):
+    from gancourse.config import EvalConfig
+
+    cfg = EvalConfig(dataset="emoji", n=200, features="classifier", kid_subsets=5, kid_subset_size=50)
+    real = metrics.real_images("emoji", "train", 200, seed=3, image_size=64)
+    assert real.shape == (200, 3, 64, 64) and real.min() >= -1 and real.max() <= 1
+    blurred = metrics.degrade(real, "blur", 3.0)
+    result = metrics.evaluate({"real": real, "blurred": blurred}, cfg, extractor=emoji_judge, mode="quick")
+    assert result.scores["real"].fid < result.scores["blurred"].fid
+    assert result.floor.fid < result.scores["blurred"].fid / 3
+    assert result.classes == data.EMOJI_CATEGORIES and len(result.real.coverage.shares) == 10
+    assert "domain classifier (emoji (category x designer)" in str(result)
+    with pytest.raises(ValueError, match=r"emoji has 3 channel\(s\)"):
+        metrics.evaluate({"grey": torch.zeros(200, 1, 32, 32)}, cfg, extractor=emoji_judge)
+    with pytest.raises(ValueError, match="different image shapes"):
+        metrics.evaluate({"a": real, "b": real[:, :, :32, :32]}, cfg, extractor=emoji_judge)
+    with pytest.raises(ValueError, match="n = 1000 is out of range: the test split of emoji allows 2 <= n <= 742"):
+        metrics.evaluate({"real": real.repeat(5, 1, 1, 1)}, cfg.replace(n=1000), extractor=emoji_judge)

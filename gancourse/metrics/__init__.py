@@ -11,6 +11,9 @@
   domain classifier assigns to the requested class;
 * :func:`nearest_neighbours`: the closest training images of each sample, the
   visual check for memorisation (Goodfellow et al. 2014, Fig. 2);
+* :func:`degradation_scores`: FID and KID of real images blurred, noised or
+  colour-shifted by known amounts, the check that a feature extractor ranks a
+  better generator above a worse one;
 * :func:`evaluate`: all of the above for a set of generators, as every GAN chapter
   scores them (:class:`~gancourse.config.EvalConfig` says how);
 * :func:`real_floor` / :func:`fid_kid_floor`: the same metric between two real
@@ -23,7 +26,11 @@
 from gancourse.metrics.classifier import (
     ClassifierConfig,
     TrainedClassifier,
+    classifier_accuracies,
     classifier_accuracy,
+    classifier_dataset,
+    classifier_split,
+    held_out_rows,
     load_classifier,
     load_or_train_classifier,
     save_classifier,
@@ -37,6 +44,13 @@ from gancourse.metrics.coverage import (
     conditional_accuracy,
     kl_from_uniform,
     mode_coverage,
+)
+from gancourse.metrics.degradation import (
+    DEGRADATIONS,
+    DegradationScores,
+    degradation_scores,
+    degrade,
+    degraded_rows,
 )
 from gancourse.metrics.features import (
     ClassifierFeatures,
@@ -66,6 +80,8 @@ __all__ = [
     "ClassCoverage",
     "ClassifierConfig",
     "ClassifierFeatures",
+    "DEGRADATIONS",
+    "DegradationScores",
     "ConditionalAccuracy",
     "Evaluation",
     "FeatureExtractor",
@@ -78,7 +94,12 @@ __all__ = [
     "class_coverage",
     "class_probabilities",
     "classifier_accuracy",
+    "classifier_dataset",
+    "classifier_split",
     "conditional_accuracy",
+    "degradation_scores",
+    "degrade",
+    "degraded_rows",
     "evaluate",
     "extract_features",
     "feature_statistics",
@@ -86,6 +107,7 @@ __all__ = [
     "fid_kid_floor",
     "frechet_distance",
     "frechet_inception_distance",
+    "held_out_rows",
     "image_batches",
     "inception_score",
     "kernel_inception_distance",
@@ -102,5 +124,6 @@ __all__ = [
     "real_images",
     "save_classifier",
     "split_size",
+    "classifier_accuracies",
     "train_classifier",
 ]

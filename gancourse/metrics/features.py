@@ -11,11 +11,13 @@ FID, KID and the Inception Score see images only through a network:
   2020), which give different numbers: FIDs from torchvision's weights are
   comparable only among themselves.
 * **The domain classifier** (:mod:`gancourse.metrics.classifier`), trained by
-  gancourse on MNIST or Fashion-MNIST: 128-d penultimate activations and ten
-  class probabilities. It is used when the Inception weights cannot be loaded
-  (no network and no cached copy), and is the better-informed judge of 32 x 32
-  digits anyway. Its numbers are comparable only among runs scored by the same
-  classifier.
+  gancourse on MNIST, Fashion-MNIST, emoji (category x designer) or CIFAR-10:
+  128-d penultimate activations and the data set's class probabilities. It is used
+  when the Inception weights cannot be loaded (no network and no cached copy), and
+  is the better-informed judge of 32 x 32 digits anyway. It sees 32 x 32 images:
+  larger ones (a 64 px generator's) are downsampled to 32 px (bilinear,
+  antialiased) before it sees them, real and generated alike. Its numbers are
+  comparable only among runs scored by the same classifier.
 
 Every function here takes *images*: an (N, C, H, W) tensor or array in [-1, 1],
 an :class:`~gancourse.data.ImageTensorDataset` (transformed in batches), any other
@@ -38,8 +40,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from gancourse.checks import check_positive_int
 from gancourse.data import ImageTensorDataset
-from gancourse.metrics.classifier import TrainedClassifier, load_or_train_classifier
+from gancourse.metrics.classifier import TrainedClassifier, classifier_classes, load_or_train_classifier
 from gancourse.metrics.fid import FeatureStatistics
+from gancourse.models.classifier import IMAGE_SIZE
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -67,22 +70,39 @@ class FeatureExtractor(nn.Module):
 
 
 class ClassifierFeatures(FeatureExtractor):
-    """The domain classifier as a feature extractor: penultimate activations and softmax."""
+    """The domain classifier as a feature extractor: penultimate activations and p(class | x).
+
+    Images larger than 32 x 32 are downsampled to 32 x 32 (bilinear, antialiased) first:
+    a 64 px generator is then judged on what the classifier can see, exactly as the real
+    64 px images it is compared with. Smaller images are refused (upsampling would blur
+    them into images the classifier never saw). For emoji the classifier's 20 outputs
+    (category x designer) are summed over the designers: ``probabilities`` gives the 10
+    categories.
+    """
 
     def __init__(self, trained: TrainedClassifier) -> None:
         super().__init__()
         self.classifier = trained.model.eval()
         self.trained = trained
         cfg = trained.config
-        self.name = f"domain classifier ({cfg.dataset}, test accuracy {100 * trained.test_accuracy:.2f}%)"
-        self.dim, self.num_classes = trained.model.feature_dim, trained.model.num_classes
+        task = " (category x designer)" if cfg.dataset == "emoji" else ""
+        self.name = f"domain classifier ({cfg.dataset}{task}, test accuracy {100 * trained.test_accuracy:.2f}%)"
+        groups = torch.from_numpy(classifier_classes(cfg.dataset))  # (num_labels, num_classes) 0/1
+        self.register_buffer("groups", groups.to(next(trained.model.parameters()).device))
+        self.dim, self.num_classes = trained.model.feature_dim, groups.shape[1]
         self.eval()
 
+    def resize(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, C, S, S) with S > 32 -> (B, C, 32, 32), antialiased; 32 px images unchanged."""
+        if images.ndim == 4 and images.shape[-1] == images.shape[-2] and images.shape[-1] > IMAGE_SIZE:
+            return F.interpolate(images, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", antialias=True)
+        return images
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.classifier.features(images)
+        return self.classifier.features(self.resize(images))
 
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        return F.softmax(self.classifier(images), dim=1)
+        return F.softmax(self.classifier(self.resize(images)), dim=1) @ self.groups  # (B, num_classes)
 
 
 class InceptionFeatures(FeatureExtractor):

@@ -6,6 +6,10 @@ generator, the conditional accuracy; and once, the real-data floor, the same sco
 between real training and real test images at the same sample count. What is
 measured, on how many images and with which features is set by an
 :class:`~gancourse.config.EvalConfig`, so every chapter scores alike and says so.
+
+Colour generators (emoji, CIFAR-10) are scored the same way: the real images are drawn
+with the channels of the data set and at the size of the generated images (32 or 64 px),
+and the domain classifier downsamples both to the 32 px it was trained on.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import torch
 
 from gancourse.config import EvalConfig
-from gancourse.data import SPECS
+from gancourse.data import dataset_channels, dataset_classes
 from gancourse.metrics.classifier import load_or_train_classifier
 from gancourse.metrics.coverage import ClassCoverage, ConditionalAccuracy, class_coverage, conditional_accuracy
 from gancourse.metrics.features import (
@@ -96,6 +100,20 @@ def _draw(name: str, sample: Samples, n: int, labels: torch.Tensor | None) -> to
     return images
 
 
+def _image_size(fakes: Mapping[str, torch.Tensor], channels: int, dataset: str) -> int:
+    """The common side S of the generated images (B, C, S, S); ``ValueError`` if they disagree with the data."""
+    shapes = {name: tuple(images.shape[1:]) for name, images in fakes.items()}
+    for name, shape in shapes.items():
+        if len(shape) != 3 or shape[0] != channels or shape[1] != shape[2]:
+            raise ValueError(
+                f"samples[{name!r}] are images of shape {shape} (C, H, W), but {dataset} has {channels} channel(s) "
+                "and the metrics need square images (C, S, S)"
+            )
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"samples have different image shapes {shapes}: score generators of one size together")
+    return next(iter(shapes.values()))[-1]
+
+
 def evaluate(
     samples: Mapping[str, Samples],
     cfg: EvalConfig | None = None,
@@ -110,12 +128,14 @@ def evaluate(
     ``cfg`` defaults to ``EvalConfig.for_mode(mode)``. With ``conditional=True`` each
     sampler is called as ``sample(n, labels)`` with ``n / n_classes`` labels of each
     class, and the conditional accuracy is reported too. The real images'
-    features are computed once and shared by every score.
+    features are computed once and shared by every score. The real images have the
+    generated images' size (all generators must share one); ``n`` is at most the size
+    of the data set's test split (742 for ``emoji``, 371 for one designer).
     """
     cfg = cfg or EvalConfig.for_mode(mode)
     if not samples:
         raise ValueError("samples is empty: give at least one generator to evaluate, as {name: images or sample(n)}")
-    classes = tuple(SPECS[cfg.dataset].classes)
+    classes = tuple(dataset_classes(cfg.dataset))
     if extractor is None:
         extractor = load_feature_extractor(cfg.dataset, kind=cfg.features, mode=mode, device=device)
     classifier = None
@@ -127,9 +147,12 @@ def evaluate(
         )
     labels = class_rows(len(classes), cfg.n // len(classes)) if conditional else None  # n / n_classes each
     fakes = {name: _draw(name, sample, cfg.n, labels) for name, sample in samples.items()}  # checked before any work
+    size = _image_size(fakes, dataset_channels(cfg.dataset), cfg.dataset)
     subset = min(cfg.kid_subset_size, cfg.n // 2)
-    floor = fid_kid_floor(extractor, cfg.dataset, cfg.n, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed)
-    real = real_images(cfg.dataset, "test", cfg.n, seed=cfg.seed)  # (n, C, S, S) in [-1, 1]
+    floor = fid_kid_floor(
+        extractor, cfg.dataset, cfg.n, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed, image_size=size
+    )
+    real = real_images(cfg.dataset, "test", cfg.n, seed=cfg.seed, image_size=size)  # (n, C, S, S) in [-1, 1]
     real_features = extract_features(extractor, real)  # (n, d), shared by every score
 
     def coverage(images: torch.Tensor) -> ClassCoverage | None:

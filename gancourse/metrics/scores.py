@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from gancourse.data import load_arrays
-from gancourse.metrics.classifier import to_model_input
+from gancourse.data import load_images, transform_images
+from gancourse.metrics.classifier import held_out_rows
 from gancourse.metrics.features import extract_features, feature_statistics
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics
 from gancourse.metrics.kid import MeanStd, kid_from_features
@@ -105,8 +105,8 @@ def kernel_inception_distance(
 
 
 def split_size(dataset: str = "mnist", split: str = "test", root: str | os.PathLike | None = None) -> int:
-    """How many images a split holds where the data came from (10,000 MNIST test images; offline, fewer)."""
-    return len(load_arrays(dataset, split, root)[0])
+    """How many images a split holds where the data came from (10,000 MNIST test images, 742 emoji; offline, fewer)."""
+    return len(load_images(dataset, split, root)[0])
 
 
 def real_images(
@@ -115,15 +115,24 @@ def real_images(
     n: int | None = None,
     seed: int = 0,
     root: str | os.PathLike | None = None,
+    image_size: int = 32,
+    rows: np.ndarray | None = None,
 ) -> torch.Tensor:
-    """``n`` images (n, 1, 32, 32) in [-1, 1] drawn at random without replacement from a split (all if None)."""
-    images, _, _ = load_arrays(dataset, split, root)  # uint8 (N, 28, 28)
+    """``n`` images (n, C, S, S) in [-1, 1] drawn at random without replacement from a split (all if None).
+
+    ``C`` follows the data set (1 grey, 3 colour); ``S = image_size``: score a 64 px
+    generator against 64 px real images (the emoji are resized from their 64 px sheets).
+    ``rows``: a boolean mask over the split; only those images are drawn from.
+    """
+    images, _, _ = load_images(dataset, split, root, image_size=image_size)  # uint8 (N, C, H, W)
+    if rows is not None:
+        images = images[rows]
     if n is None:
-        return to_model_input(images)
+        return transform_images(images, image_size)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= len(images):
         raise ValueError(f"n = {n!r} is out of range: the {split} split of {dataset} allows 2 <= n <= {len(images)}")
     pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n].numpy()
-    return to_model_input(images[pick])  # only the chosen images are transformed
+    return transform_images(images[pick], image_size)  # only the chosen images are transformed
 
 
 def real_floor(
@@ -132,14 +141,18 @@ def real_floor(
     n: int = 1000,
     seed: int = 0,
     root: str | os.PathLike | None = None,
+    image_size: int = 32,
 ) -> T:
-    """``metric_fn(train, test)`` for n random real training and n random real test images (n, 1, 32, 32).
+    """``metric_fn(train, test)`` for n random real training and n random real test images (n, C, S, S).
 
     The score of a perfect generator at this sample count: show every model's
-    score next to it. ``n`` is at most the size of the test split (10,000).
+    score next to it. ``n`` is at most the size of the test split (10,000 MNIST, 742 emoji).
+    For emoji the training images come from the emoji the domain classifier never saw
+    (:func:`~gancourse.metrics.classifier.held_out_rows`): its features of the images it
+    trained on are not those of unseen images, as a generator's are.
     """
-    train = real_images(dataset, "train", n, seed, root)
-    test = real_images(dataset, "test", n, seed + 1, root)
+    train = real_images(dataset, "train", n, seed, root, image_size, held_out_rows(dataset, root))
+    test = real_images(dataset, "test", n, seed + 1, root, image_size)
     return metric_fn(train, test)
 
 
@@ -152,10 +165,11 @@ def fid_kid_floor(
     batch_size: int = 250,
     seed: int = 0,
     root: str | os.PathLike | None = None,
+    image_size: int = 32,
 ) -> dict[str, Any]:
     """``{"fid": float, "kid": MeanStd}`` between real train and real test images, n of each, one feature pass.
 
-    ``subset_size`` defaults to min(1000, n).
+    ``subset_size`` defaults to min(1000, n); images are ``image_size`` px, as the generator's.
     """
     size = min(1000, n) if subset_size is None else subset_size
 
@@ -167,4 +181,4 @@ def fid_kid_floor(
             "kid": kid_from_features(x, y, subsets=subsets, subset_size=size, seed=seed),
         }
 
-    return real_floor(both, dataset, n, seed, root)
+    return real_floor(both, dataset, n, seed, root, image_size)
