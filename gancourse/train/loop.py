@@ -343,7 +343,7 @@ class GANTrainer:
         The warm-up (the schedule of TensorFlow's ``ExponentialMovingAverage`` with
         ``num_updates``) keeps the average of a short run from being dominated by the
         random initialisation: 0.1 at the first update, 0.5 at the 8th, 0.9 at the 80th,
-        0.99 at the 890th, the full ``ema_decay`` after that.
+        0.99 at the 890th, 0.999 at the 8,990th, capped at ``ema_decay``.
         """
         return min(self.cfg.ema_decay, (1 + updates) / (10 + updates))
 
