@@ -132,8 +132,8 @@ REFERENCES: dict[str, Reference] = _entries(
         },
         description="chapter 5: DCGAN on MNIST, 32 px, scored with the moving average of G's weights",
         paper_differences="Radford et al. 2015: 64 px, width 128, batch 128, LSUN/ImageNet/faces, no weight "
-        "averaging; here 32 px MNIST, width 32, batch 64, Adam 5e-4 instead of 2e-4, 6,000 steps (6.4 epochs), averaged G "
-        "(decay 0.999)",
+        "averaging; here 32 px MNIST, width 32, batch 64, Adam 5e-4 instead of 2e-4, 6,000 steps (6.4 epochs), "
+        "averaged G (decay 0.999)",
     ),
     Reference(
         name="dcgan_fashion_mnist",
