@@ -685,3 +685,37 @@ def test_augmented_emoji_keep_a_white_background(tmp_path, no_downloads):
     torch.manual_seed(0)
     corners = torch.stack([ds[i][0][:, [0, 0, -1, -1], [0, -1, 0, -1]] for i in range(64)])
     assert corners.mean() > 0.95  # uncovered corners are white like the data, not black
+
+
+def test_write_image_folder_round_trips_through_the_folder_loader(tmp_path):
+    """Written images read back through dataset='folder' unchanged (PNG is lossless), RGB and grey alike."""
+    rgb = torch.randint(0, 256, (12, 3, 8, 8), dtype=torch.uint8)
+    folder = data.write_image_folder(rgb, tmp_path / "mine")
+    assert folder == tmp_path / "mine" and len(list(folder.glob("image_*.png"))) == 12
+    back, labels, _ = data.folder_arrays(folder, split=None, image_size=8)
+    assert back.shape == (12, 3, 8, 8) and np.array_equal(back, rgb.numpy()) and labels.tolist() == [0] * 12
+    floats = rgb.float() / 127.5 - 1  # the [-1, 1] range every loader serves
+    data.write_image_folder(floats, tmp_path / "floats", prefix="x")
+    assert np.array_equal(data.folder_arrays(tmp_path / "floats", split=None, image_size=8)[0], rgb.numpy())
+    grey = torch.randint(0, 256, (3, 1, 8, 8), dtype=torch.uint8)
+    data.write_image_folder(grey, tmp_path / "grey")
+    back = data.folder_arrays(tmp_path / "grey", split=None, image_size=8)[0]
+    assert np.array_equal(back, grey.numpy().repeat(3, axis=1))  # the loader serves RGB
+    cfg = DataConfig(dataset="folder", image_folder=str(folder), image_size=8)
+    images, _ = data.preload(cfg, "train")  # every 10th file is the test split
+    assert images.shape == (11, 3, 8, 8) and images.min() >= -1 and images.max() <= 1
+
+
+def test_write_image_folder_rejects_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="C = 1 or 3, got shape"):
+        data.write_image_folder(torch.zeros(2, 2, 8, 8), tmp_path)
+    with pytest.raises(ValueError, match="non-empty batch"):
+        data.write_image_folder(torch.zeros(0, 3, 8, 8), tmp_path)
+    with pytest.raises(ValueError, match=r"must lie in \[-1, 1\]"):
+        data.write_image_folder(torch.full((1, 3, 8, 8), 2.0), tmp_path)
+    with pytest.raises(ValueError, match="uint8 .* or float"):
+        data.write_image_folder(torch.zeros(1, 3, 8, 8, dtype=torch.int64), tmp_path)
+    with pytest.raises(ValueError, match="prefix = '../x' is not allowed"):
+        data.write_image_folder(torch.zeros(1, 3, 8, 8), tmp_path, prefix="../x")
+    with pytest.raises(TypeError, match="folder must be a str or os.PathLike"):
+        data.write_image_folder(torch.zeros(1, 3, 8, 8), 3)

@@ -185,6 +185,57 @@ def test_resnet_gan_trains_its_critic(monkeypatch):
     assert trainer.generate(5).shape == (5, 1, 16, 16)
 
 
+def test_cifar10_preset_is_the_papers_setting():
+    """Gulrajani et al. 2017, App. F and gan_cifar_resnet.py: width 128, n_critic 5, Adam 2e-4 (0, 0.9), decay to 0."""
+    cfg = config.ResNetGANConfig.cifar10()
+    assert (cfg.dataset, cfg.image_size, cfg.base_channels, cfg.latent_dim, cfg.n_critic) == (
+        "cifar10",
+        32,
+        128,
+        128,
+        5,
+    )
+    assert (cfg.lr_g, cfg.lr_d, cfg.beta1, cfg.beta2, cfg.batch_size, cfg.gp_weight) == (2e-4, 2e-4, 0.0, 0.9, 64, 10.0)
+    assert cfg.steps == cfg.lr_decay_steps == 100_000
+    assert config.ResNetGANConfig().lr_decay_steps == 0  # the default stays Alg. 1's constant rate
+    assert config.ResNetGANConfig.cifar10(steps=50_000, lr_decay_steps=50_000).steps == 50_000
+    with pytest.raises(ValueError, match="lr_decay_steps = 10 is below steps = 100000"):
+        config.ResNetGANConfig.cifar10(lr_decay_steps=10)
+
+
+def test_linear_decay_reaches_zero_and_is_restored_on_resume(monkeypatch, tmp_path):
+    """lr(t) = lr0 (1 - t / T) for G and critic; a resumed run continues the decay where it stopped."""
+    real = torch.rand(64, 1, 16, 16) * 2 - 1
+    monkeypatch.setattr(train.recipes, "_images", lambda cfg: train.TensorSampler(real))
+    cfg = config.ResNetGANConfig(
+        image_size=16,
+        base_channels=4,
+        latent_dim=8,
+        batch_size=8,
+        n_critic=1,
+        steps=4,
+        lr_decay_steps=4,
+        lr_g=1e-3,
+        lr_d=2e-3,
+        sample_every=4,
+        checkpoint_every=2,
+    )
+    path = tmp_path / "run.pt"
+    trainer = train.resnet_gan(cfg, device=torch.device("cpu"), checkpoint_path=path)
+    assert len(trainer.schedulers) == 2
+    trainer.train(steps=2, progress=False)
+    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5)
+    assert trainer.opt_d.param_groups[0]["lr"] == pytest.approx(2e-3 * 0.5)
+    trainer.save()
+    resumed = train.resnet_gan(cfg, device=torch.device("cpu"), checkpoint_path=path)
+    assert resumed.load() == 2 and resumed.opt_g.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5)
+    resumed.train(progress=False)
+    assert resumed.opt_g.param_groups[0]["lr"] == 0.0 and resumed.opt_d.param_groups[0]["lr"] == 0.0
+    assert train.resnet_gan(cfg.replace(lr_decay_steps=0), device=torch.device("cpu")).schedulers == []
+    with pytest.raises(ValueError, match="steps = 0 is out of range"):
+        train.linear_decay(0)
+
+
 def test_seconds_per_step_checks_steps():
     cfg = config.ResNetGANConfig(image_size=16, base_channels=4, latent_dim=8, batch_size=4, n_critic=1, data_limit=64)
     with pytest.raises(ValueError, match="steps = 0 is out of range"):

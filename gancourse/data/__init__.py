@@ -10,7 +10,7 @@ module                 holds
 ``files``              the data root, safe readers (IDX, images), downloads with sha256
 ``mnist``              MNIST and Fashion-MNIST, with the shipped fallbacks
 ``emoji``              3,786 emoji by two designers (Twemoji, Noto): colour, classes, pairs
-``folders``            a folder of images; the paired A|B folders of pix2pix
+``folders``            a folder of images (read, written); pix2pix's paired A|B folders
 ``online``             CIFAR-10 and CelebA through torchvision (network the first time)
 ``datasets``           every data set by name (:data:`DATASETS`), ``preload``, loaders
 ``paired``             (input, target) pairs: edges -> image, Twemoji -> Noto, A|B folders
@@ -53,7 +53,14 @@ from gancourse.data.files import (
     read_idx,
     sha256_file,
 )
-from gancourse.data.folders import ImageFiles, folder_arrays, image_paths, paired_folder_arrays, split_pair
+from gancourse.data.folders import (
+    ImageFiles,
+    folder_arrays,
+    image_paths,
+    paired_folder_arrays,
+    split_pair,
+    write_image_folder,
+)
 from gancourse.data.mnist import SPECS, SPLITS, load_arrays
 from gancourse.data.online import celeba_arrays, cifar10_arrays
 from gancourse.data.paired import edge_pairs, emoji_pairs, paired_folder, sobel_edges
@@ -116,4 +123,5 @@ __all__ = [
     "sobel_edges",
     "split_pair",
     "transform_images",
+    "write_image_folder",
 ]

@@ -171,3 +171,37 @@ def paired_folder_arrays(
     if not sources:
         raise DataError(f"{folder} holds no usable paired image (A|B side by side): {len(bad)} files skipped")
     return torch.stack(sources).numpy(), torch.stack(targets).numpy(), str(folder)
+
+
+def write_image_folder(images: np.ndarray | torch.Tensor, folder: str | os.PathLike, prefix: str = "image") -> Path:
+    """Save images as PNG files ``<prefix>_00000.png``, ... in ``folder`` (made if missing); returns the folder.
+
+    ``images``: uint8 (N, C, H, W) with values 0-255, or float (N, C, H, W) in [-1, 1] (a
+    generator's range, as every loader here serves images); C is 1 (grey) or 3 (RGB).
+    Files of the same names are overwritten, other files are left alone. The result is
+    a folder that ``dataset='folder'`` reads back: a stand-in for the reader's own pictures.
+    """
+    from PIL import Image
+
+    stack = torch.as_tensor(images).detach().cpu()
+    if stack.ndim != 4 or stack.shape[1] not in (1, 3) or len(stack) == 0:
+        raise ValueError(
+            f"images must be a non-empty batch (N, C, H, W) with C = 1 or 3, got shape {tuple(stack.shape)}"
+        )
+    if stack.dtype == torch.uint8:
+        pixels = stack
+    elif stack.dtype.is_floating_point:
+        low, high = stack.min().item(), stack.max().item()
+        if low < -1 - 1e-4 or high > 1 + 1e-4:
+            raise ValueError(f"float images must lie in [-1, 1], got values in [{low:.3g}, {high:.3g}]")
+        pixels = ((stack.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    else:
+        raise ValueError(f"images must be uint8 (0-255) or float in [-1, 1], got {stack.dtype}")
+    if not prefix or "/" in prefix or "\\" in prefix or prefix.startswith("."):
+        raise ValueError(f"prefix = {prefix!r} is not allowed: a plain file-name stem, not starting with '.'")
+    folder = as_path(folder, "folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = pixels.permute(0, 2, 3, 1).numpy()  # (N, H, W, C) for PIL
+    for i, array in enumerate(arrays):
+        Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(folder / f"{prefix}_{i:05d}.png")
+    return folder
