@@ -77,6 +77,11 @@ CHECKED = (
 )
 
 
+#: the data sets with a domain classifier that runs offline (the MNIST family; the emoji judge of chapter 11,
+#: one classifier for both designers): references on them get FID/KID
+JUDGED = (*SPECS, "emoji", "emoji_twemoji", "emoji_noto")
+
+
 def kind(recipe: str) -> str:
     """How a recipe's GAN is scored: ``"toy"``, ``"conditional"``, ``"paired"`` (pix2pix) or ``"image"``."""
     return {"toy_gan": "toy", "conditional_gan": "conditional", "pix2pix": "paired"}.get(recipe, "image")
@@ -92,7 +97,7 @@ def domain_features(dataset: str) -> ClassifierFeatures | None:
     8.22 vs 8.40), more than the tolerance; scoring with the same shipped classifier
     everywhere leaves only the last digits to the machine.
     """
-    if dataset not in SPECS:
+    if dataset not in JUDGED:
         return None
     record = files.read_manifest()["features"].get(dataset)
     if record is None:
@@ -121,7 +126,7 @@ def ship_features(dataset: str) -> None:
     Called by :func:`gancourse.pretrained.train` before it scores a model; the classifier
     is this machine's (trained if not cached), its tensors rounded to fp16.
     """
-    if dataset not in SPECS or dataset in files.read_manifest()["features"]:
+    if dataset not in JUDGED or dataset in files.read_manifest()["features"]:
         return
     trained = load_or_train_classifier(dataset, FEATURES_MODE, device="cpu")
     rounded = copy.deepcopy(trained)
@@ -143,12 +148,12 @@ def features_dataset(recipe: str, cfg: GANConfig) -> str | None:
     """The data set whose domain classifier scores this GAN (pix2pix: the targets'), or None."""
     if kind(recipe) == "toy" or (kind(recipe) == "paired" and cfg.dataset in ("emoji", "paired_folder")):
         return None
-    return cfg.dataset if cfg.dataset in SPECS else None
+    return cfg.dataset if cfg.dataset in JUDGED else None
 
 
 def no_features_reason(dataset: str) -> str:
     return (
-        f"no FID for {dataset!r}: gancourse's domain classifiers cover {', '.join(SPECS)} only, and InceptionV3 "
+        f"no FID for {dataset!r}: gancourse's domain classifiers cover {', '.join(JUDGED)} only, and InceptionV3 "
         "needs its ImageNet weights (a download); only the sample statistics are recorded"
     )
 
@@ -181,14 +186,14 @@ def _real_count(recipe: str, cfg: GANConfig) -> int | None:
         return None
     if k == "paired":
         return len(held_out_pairs(cfg, SAMPLE_COUNTS[-1])[0])
-    return split_size(cfg.dataset, "test") if cfg.dataset in SPECS else None
+    return split_size(cfg.dataset, "test") if cfg.dataset in JUDGED else None
 
 
 def sample_counts(recipe: str, cfg: GANConfig) -> tuple[list[int], list[str]]:
     """The sample counts to score at, and a note for each count of :data:`SAMPLE_COUNTS` the data cannot give."""
     if kind(recipe) == "toy":
         return [TOY_SAMPLES], [f"the toy GAN is scored on {TOY_SAMPLES:,} samples (Srivastava et al. 2017's protocol)"]
-    if kind(recipe) != "paired" and cfg.dataset not in SPECS:  # no FID: the sample statistics need no more
+    if kind(recipe) != "paired" and cfg.dataset not in JUDGED:  # no FID: the sample statistics need no more
         return [SAMPLE_COUNTS[0]], [no_features_reason(cfg.dataset)]
     available = _real_count(recipe, cfg)
     counts = [n for n in SAMPLE_COUNTS if available is None or n <= available]
