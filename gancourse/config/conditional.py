@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from gancourse.config.base import Config, param
 from gancourse.config.basics import DATASETS, LABELLED_DATASETS
-from gancourse.config.gan import DCGANConfig, GANConfig
+from gancourse.config.gan import DCGAN_QUICK_NETWORKS, DCGANConfig, GANConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,14 +24,10 @@ class ConditionalGANConfig(DCGANConfig):
     # 400 steps at batch 32 fit the quick budget. embed_dim stays at 50: a small embedding carries
     # too little of G's input for the label to steer it (tuning notes: book/results.md)
     QUICK: ClassVar[Mapping[str, Any]] = {
-        **DCGANConfig.QUICK,
+        **DCGAN_QUICK_NETWORKS,
         "steps": 400,
         "batch_size": 32,
         "sample_every": 50,
-        # chapter 8's quick run was tuned at the paper's rate, without the moving average
-        "lr_g": 2e-4,
-        "lr_d": 2e-4,
-        "ema_decay": 0.0,
     }
 
     embed_dim: int = param(

@@ -154,16 +154,23 @@ class MLPGANConfig(GANConfig):
         check_image_folder(self)
 
 
+#: The quick-mode width and data of the DCGAN networks, shared by the configs built on them (WGAN,
+#: WGAN-GP, the ResNet GAN, the conditional GAN); each adds its own quick steps and rates.
+DCGAN_QUICK_NETWORKS: Mapping[str, Any] = {
+    "base_channels": 32,  # the narrowest width that draws digits within the quick budget (book/results.md)
+    "batch_size": 64,
+    "data_limit": 20_000,
+    "sample_every": 100,
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class DCGANConfig(GANConfig):
     """Radford et al. 2015: strided convolutions, batch norm, Adam 2e-4 / beta1 0.5, batch 128, z in R^100."""
 
     QUICK: ClassVar[Mapping[str, Any]] = {
+        **DCGAN_QUICK_NETWORKS,
         "steps": 800,
-        "base_channels": 32,  # the narrowest width that draws digits within the quick budget (book/results.md)
-        "batch_size": 64,
-        "data_limit": 20_000,
-        "sample_every": 100,
         # a short run learns faster at a larger rate, and its moving average (chapter 9) smooths the
         # oscillation that rate brings; 0.99 remembers the last ~100 steps (tuning notes: book/results.md)
         "lr_g": 5e-4,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gancourse.config.base import param
-from gancourse.config.gan import DCGANConfig
+from gancourse.config.gan import DCGAN_QUICK_NETWORKS, DCGANConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,8 +18,7 @@ class WGANConfig(DCGANConfig):
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {
-        **DCGANConfig.QUICK,
-        "ema_decay": 0.0,  # the WGAN chapters' quick settings were tuned without the moving average
+        **DCGAN_QUICK_NETWORKS,
         # A generator step costs n_critic critic steps, and the paper's small RMSprop rate needs
         # thousands of generator steps: to fit the quick budget the critic is narrower, the batch
         # smaller, n_critic lower and the rate larger (tuning notes: book/results.md); full mode: Alg. 1.
@@ -56,8 +55,7 @@ class WGANGPConfig(DCGANConfig):
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {
-        **DCGANConfig.QUICK,
-        "ema_decay": 0.0,  # the WGAN chapters' quick settings were tuned without the moving average
+        **DCGAN_QUICK_NETWORKS,
         # The penalty's double backward makes a critic step several times a plain one: the quick
         # run shrinks width, batch and n_critic as for WGAN, and Adam's rate is raised to learn in
         # a few hundred steps (tuning notes: book/results.md); full mode keeps the paper's settings.
