@@ -38,6 +38,7 @@ from gancourse.config import EvalConfig, GANConfig
 from gancourse.data import SPECS, grid_of_gaussians, ring_of_gaussians
 from gancourse.metrics import (
     ClassifierFeatures,
+    classifier_dataset,
     evaluate,
     fid_kid_floor,
     frechet_inception_distance,
@@ -99,6 +100,7 @@ def domain_features(dataset: str) -> ClassifierFeatures | None:
     """
     if dataset not in JUDGED:
         return None
+    dataset = classifier_dataset(dataset)  # one classifier judges all three emoji names
     record = files.read_manifest()["features"].get(dataset)
     if record is None:
         return ClassifierFeatures(load_or_train_classifier(dataset, FEATURES_MODE, device="cpu"))
@@ -126,7 +128,10 @@ def ship_features(dataset: str) -> None:
     Called by :func:`gancourse.pretrained.train` before it scores a model; the classifier
     is this machine's (trained if not cached), its tensors rounded to fp16.
     """
-    if dataset not in JUDGED or dataset in files.read_manifest()["features"]:
+    if dataset not in JUDGED:
+        return
+    dataset = classifier_dataset(dataset)  # one classifier judges all three emoji names
+    if dataset in files.read_manifest()["features"]:
         return
     trained = load_or_train_classifier(dataset, FEATURES_MODE, device="cpu")
     rounded = copy.deepcopy(trained)
