@@ -584,6 +584,24 @@ def test_an_interruption_anywhere_in_a_step_continues_exactly(tmp_path, where):
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("where", ["loss_g", "after_d_step"])
+def test_an_interruption_in_the_first_step_undoes_the_optimiser_state_it_created(where):
+    """Adam creates its moments in the first step: undoing that step must remove them, not keep them."""
+    cfg = small_toy(steps=5)
+    straight = train.toy_gan(cfg, CPU)
+    straight.train(progress=False)
+    trainer = train.toy_gan(cfg, CPU)
+    trainer.objective = Interrupting(trainer.objective, where, at=1)  # its first call
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(progress=False)
+    assert trainer.step == 0 and not trainer.opt_d.state and not trainer.opt_g.state
+    trainer.train(progress=False)
+    for a, b in zip(weights(straight), weights(trainer), strict=True):
+        assert torch.equal(a, b)
+    for a, b in zip(optimizer_state(straight), optimizer_state(trainer), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_failed_load_leaves_the_trainer_unchanged(tmp_path):
     cfg = small_toy()
     source = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")

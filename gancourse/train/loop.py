@@ -185,6 +185,36 @@ def _copy_tensors(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
     return copies
 
 
+class _ReusedCopies:
+    """Copies of a list of tensors, kept in buffers that are reused while the tensors' shapes stay the same.
+
+    The per-step copy of atomic steps: no allocation after the first step, and one fused
+    ``torch._foreach_copy_`` per (device, dtype) group, so that a launch-bound GPU step or a
+    small CPU step does not pay for cloning every weight and Adam moment one by one
+    (book/results.md, "On a GPU").
+    """
+
+    def __init__(self) -> None:
+        self._layout: list[tuple[torch.Size, torch.dtype, torch.device]] = []
+        self._buffers: list[torch.Tensor] = []
+        self._groups: list[list[int]] = []
+
+    @torch.no_grad()
+    def save(self, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Copy ``tensors`` into the buffers (reallocated when the shapes changed); returns the buffers."""
+        layout = [(t.shape, t.dtype, t.device) for t in tensors]
+        if layout != self._layout:
+            self._layout = layout
+            self._buffers = [torch.empty_like(t) for t in tensors]  # same strides (channels_last too)
+            groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+            for i, t in enumerate(tensors):
+                groups.setdefault((t.device, t.dtype), []).append(i)
+            self._groups = list(groups.values())
+        for index in self._groups:
+            torch._foreach_copy_([self._buffers[i] for i in index], [tensors[i] for i in index])
+        return self._buffers
+
+
 def _check_steps(steps: Any) -> int | None:
     """``steps`` as an int (None allowed); ``ValueError`` for 2.5, True, -1 or "10"."""
     if steps is None:
@@ -279,6 +309,7 @@ class GANTrainer:
         #: keep the state at the start of each step in memory, so that an interrupted step is undone
         #: (see :meth:`train`); False saves one copy of the networks and optimisers per step
         self.atomic_steps = True
+        self._step_copies = _ReusedCopies()  # the buffers atomic steps copy the state into
 
     def _objective(self, objective: Objective | None) -> Objective:
         """``objective``, or the one ``cfg`` names; wrapped for feature matching; tricks D cannot take refused."""
@@ -536,7 +567,7 @@ class GANTrainer:
                         on_step(self)
                 except BaseException:  # KeyboardInterrupt included: undo the unfinished step
                     if before is not None:
-                        self._restore(before)
+                        self._undo(before)
                     raise
                 if bar is not None:
                     bar.update(1)
@@ -557,13 +588,38 @@ class GANTrainer:
     # atomic steps: the state in memory
     # ----------------------------------------------------------------------------------
 
+    def _step_tensors(self) -> tuple[list[torch.Tensor], list[list[tuple[Any, dict[str, Any], list[str]]]]]:
+        """The tensors a step updates in place, and where the optimisers keep theirs.
+
+        Returns ``(tensors, layouts)``: the parameters and buffers of G, D and G's average,
+        then every tensor of the optimisers' per-parameter states; ``layouts`` has, per
+        optimiser, ``(parameter, non-tensor entries, tensor keys)`` in the order of ``tensors``.
+        """
+        average = [self.generator_ema] if self.generator_ema is not None else []
+        tensors = [t for m in (self.generator, self.discriminator, *average) for t in (*m.parameters(), *m.buffers())]
+        layouts = []
+        for optimizer in (self.opt_g, self.opt_d):
+            layout = []
+            for param, entry in optimizer.state.items():
+                keys = [k for k, v in entry.items() if isinstance(v, torch.Tensor)]
+                tensors += [entry[k] for k in keys]
+                layout.append((param, {k: copy.deepcopy(v) for k, v in entry.items() if k not in keys}, keys))
+            layouts.append(layout)
+        return tensors, layouts
+
     def _snapshot(self) -> dict[str, Any]:
-        """Everything a step changes, copied (tensors cloned; history, window and samples shallow-copied)."""
+        """Everything a step changes: its in-place tensors copied into reused buffers (:class:`_ReusedCopies`),
+        the optimisers' layout and hyperparameters, and the rest (schedulers, scalers, random generators,
+        history, window, samples) as in a checkpoint; undone by :meth:`_undo`."""
+        tensors, layouts = self._step_tensors()
         return {
-            "generator": _clone(self.generator.state_dict()),
-            "discriminator": _clone(self.discriminator.state_dict()),
-            "opt_g": _clone(self.opt_g.state_dict()),
-            "opt_d": _clone(self.opt_d.state_dict()),
+            "tensors": self._step_copies.save(tensors),
+            "n_module_tensors": len(tensors) - sum(len(keys) for layout in layouts for _, _, keys in layout),
+            "layouts": layouts,
+            "param_groups": [
+                [{k: copy.copy(v) for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
+                for optimizer in (self.opt_g, self.opt_d)
+            ],
             "schedulers": _clone([s.state_dict() for s in self.schedulers]),
             "scaler_g": _clone(self.scaler_g.state_dict()),
             "scaler_d": _clone(self.scaler_d.state_dict()),
@@ -575,17 +631,46 @@ class GANTrainer:
             "history": {k: list(v) for k, v in self.history.items()},
             "window": list(self._window),
             "samples": list(self.samples),
-            "historical": {player: average.state_dict() for player, average in self.historical.items()},
-            "generator_ema": None if self.generator_ema is None else _clone(self.generator_ema.state_dict()),
+            "historical": {player: average.state_dict() for player, average in self.historical.items()},  # copies
             "requires_grad": [[p.requires_grad for p in m.parameters()] for m in (self.generator, self.discriminator)],
         }
 
+    @torch.no_grad()
+    def _undo(self, snapshot: dict[str, Any]) -> None:
+        """Put back the state :meth:`_snapshot` kept at the start of an interrupted step."""
+        saved = snapshot["tensors"]
+        n = snapshot["n_module_tensors"]
+        modules = self._step_tensors()[0][:n]  # G's, D's and the average's parameters and buffers come first
+        if [(t.shape, t.dtype) for t in modules] != [(t.shape, t.dtype) for t in saved[:n]]:
+            raise RuntimeError("atomic step: the networks' tensors changed shape during the step; cannot undo it")
+        for tensor, copy_ in zip(modules, saved[:n], strict=True):  # in place: the optimisers hold these tensors
+            tensor.copy_(copy_)
+        index = n
+        optimizers = (self.opt_g, self.opt_d)
+        for optimizer, layout, groups in zip(optimizers, snapshot["layouts"], snapshot["param_groups"], strict=True):
+            optimizer.state.clear()  # entries a step created (Adam's first step) go; the others come back
+            for param, plain, keys in layout:
+                entry = copy.deepcopy(plain)
+                for key in keys:
+                    entry[key] = saved[index].clone()  # the buffers are overwritten by the next snapshot
+                    index += 1
+                optimizer.state[param] = entry
+            for group, hyperparameters in zip(optimizer.param_groups, groups, strict=True):
+                group.update(hyperparameters)  # a scheduler's learning rate
+        self._restore_rest(snapshot)
+
     def _restore(self, state: dict[str, Any]) -> None:
-        """Put back what :meth:`_snapshot` or a checkpoint holds (no checks: see :meth:`load`)."""
+        """Put back what a checkpoint holds (no checks: see :meth:`load`)."""
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        if self.generator_ema is not None:  # the config (and so ema_decay) matched: the checkpoint has it
+            self.generator_ema.load_state_dict(state["generator_ema"])
+        self._restore_rest(state)
+
+    def _restore_rest(self, state: dict[str, Any]) -> None:
+        """The part of :meth:`_restore` and :meth:`_undo` that is not the networks and optimiser states."""
         for scheduler, s in zip(self.schedulers, state["schedulers"], strict=True):
             scheduler.load_state_dict(s)
         self.scaler_g.load_state_dict(state["scaler_g"])
@@ -601,8 +686,6 @@ class GANTrainer:
         self.samples = [(int(step), images.cpu()) for step, images in state["samples"]]
         for player, average in self.historical.items():  # historical averaging's running means (chapter 12)
             average.load_state_dict(state["historical"][player])
-        if self.generator_ema is not None:  # the config (and so ema_decay) matched: the checkpoint has it
-            self.generator_ema.load_state_dict(state["generator_ema"])
         for module, flags in zip((self.generator, self.discriminator), state.get("requires_grad", ()), strict=False):
             for p, flag in zip(module.parameters(), flags, strict=True):
                 p.requires_grad_(flag)
@@ -774,10 +857,10 @@ class GANTrainer:
 
                 restore_rng_states(self, state)  # this rank's own streams
         except CheckpointError:
-            self._restore(before)
+            self._undo(before)
             raise
         except Exception as err:
-            self._restore(before)
+            self._undo(before)
             detail = " ".join(str(err).split())[:600]
             raise CheckpointError(
                 f"{source} does not fit this trainer ({type(err).__name__}: {detail}); nothing was loaded. "
