@@ -82,6 +82,23 @@ def pytest_collect_file(file_path: Path, parent):
     return None if notebook is None else IPyNbFile.from_parent(parent, path=notebook)
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """With ``-n N`` (pytest-xdist, whole chapters per process), start with the last chapters.
+
+    The later chapters train more and run longest; handed out last, one of them would
+    keep one process busy while the other has nothing left. Cells keep their order
+    within a chapter, and a run without ``-n`` keeps the reading order.
+    """
+    if not (hasattr(config, "workerinput") or getattr(config.option, "numprocesses", None)):  # an xdist worker
+        return
+    order = {p.stem: i for i, p in enumerate(toc_chapters())}
+
+    def chapter(item) -> int:
+        return order.get(Path(str(item.path)).stem, -1) if isinstance(item.parent, IPyNbFile) else -1
+
+    items.sort(key=chapter, reverse=True)  # stable: the cells of a chapter stay in order
+
+
 # --------------------------------------------------------------------------------------
 # One execution for the tests and the book: passed chapters go into the book's cache
 # --------------------------------------------------------------------------------------

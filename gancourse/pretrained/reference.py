@@ -370,7 +370,7 @@ def show(name: str, n: int = 64, seed: int = SAMPLE_SEED, nrow: int = 8):
     cfg = _config_of(record)
     text = summary(name)
     print(text)
-    title = f"{name}: {LABEL}"
+    title = f"{name}\n{LABEL}"  # two lines: an 8-wide grid is narrower than both
     if record["recipe"] == "toy_gan":
         from gancourse.data import grid_of_gaussians, ring_of_gaussians
 
@@ -383,7 +383,7 @@ def show(name: str, n: int = 64, seed: int = SAMPLE_SEED, nrow: int = 8):
     if record["recipe"] == "conditional_gan":  # one row of nrow samples per class
         n_classes = len(dataset_classes(cfg.dataset))
         images = samples(name, n_classes * nrow, seed, labels=class_rows(n_classes, nrow))
-        return viz.show_images(images, nrow=nrow, title=f"{title}, one row per class")
+        return viz.show_images(images, nrow=nrow, title=f"{title}\none row per class")
     return viz.show_images(samples(name, n, seed), nrow=nrow, title=title)
 
 

@@ -6,8 +6,9 @@ the one place that says which runs those are. Each :class:`Reference` names
 
 - ``recipe``: a key of :data:`gancourse.train.recipes.RECIPES` (the builder the chapter uses);
 - ``config_class`` and ``overrides``: the config is ``config_class()`` (the paper's defaults)
-  with ``overrides`` applied, every changed field written out here, ``steps`` included
-  (ProGAN: its schedule, from which ``steps`` is derived);
+  with ``overrides`` applied, every changed field written out here (the settings several runs
+  share in one mapping below), ``steps`` included (ProGAN: its schedule, from which ``steps``
+  is derived);
 - ``description``: one line; ``paper_differences``: what the chapters print next to the
   numbers, so that no reader mistakes a 20-minute CPU run for the paper's setting.
 
@@ -95,6 +96,30 @@ PIX2PIX_FASHION: Mapping[str, Any] = {
     "sample_every": 500,
 }
 
+#: The DCGAN networks' reference settings, shared by the DCGAN and conditional GAN runs: width 32, batch 64,
+#: Adam 5e-4 (the quick runs' rate; 2e-4 was slower per CPU-minute, results page) and G's moving average.
+DCGAN_REFERENCE: Mapping[str, Any] = {
+    "base_channels": 32,
+    "batch_size": 64,
+    "lr_g": 5e-4,
+    "lr_d": 5e-4,
+    "data_limit": 0,
+    "sample_every": 1000,
+    "ema_decay": 0.999,
+}
+
+#: ProGAN's reference run: the chapter's quick networks (8 to 32 channels, z in R^32) and batches, four times
+#: its images per phase (12k, 12k, 8k fade-ins; 32k, 24k, 16k, 8k stable phases; steps follow), all the
+#: training data, and a rate between the quick run's 3e-3 and the paper's 1e-3.
+PROGAN_REFERENCE: Mapping[str, Any] = {
+    **ProGANConfig.QUICK,
+    "fade_images": tuple(4 * images for images in ProGANConfig.QUICK["fade_images"]),
+    "stable_images": tuple(4 * images for images in ProGANConfig.QUICK["stable_images"]),
+    "lr_g": 2e-3,
+    "lr_d": 2e-3,
+    "data_limit": 0,
+}
+
 #: name -> :class:`Reference`, in the order of the book.
 REFERENCES: dict[str, Reference] = _entries(
     Reference(
@@ -110,10 +135,20 @@ REFERENCES: dict[str, Reference] = _entries(
         name="mlp_gan_mnist",
         recipe="mlp_gan",
         config_class=MLPGANConfig,
-        overrides={"dataset": "mnist", "steps": 6000, "hidden": 256, "batch_size": 64, "data_limit": 0},
-        description="chapter 4: fully connected G and D on MNIST",
-        paper_differences="Goodfellow et al. 2014: maxout D, dropout, 28 px; here LeakyReLU MLPs at 32 px, "
-        "width 256 instead of 512, batch 64 instead of 128",
+        overrides={
+            "dataset": "mnist",
+            "steps": 12000,
+            "hidden": 512,
+            "batch_size": 64,
+            "label_smoothing": 0.1,  # without it D won from step ~6,000 on and G collapsed to one blot (results page)
+            "data_limit": 0,
+            "sample_every": 1000,
+            "ema_decay": 0.999,
+        },
+        description="chapter 4: fully connected G and D on MNIST, one-sided label smoothing, averaged G",
+        paper_differences="Goodfellow et al. 2014: maxout D with dropout, 28 px, no weight averaging; here "
+        "LeakyReLU MLPs at 32 px, width 512, batch 64 instead of 128, one-sided label smoothing 0.1 "
+        "(Salimans et al. 2016), 12,000 steps, averaged G (decay 0.999)",
     ),
     Reference(
         name="dcgan_mnist",
@@ -122,13 +157,7 @@ REFERENCES: dict[str, Reference] = _entries(
         overrides={
             "dataset": "mnist",
             "steps": 6000,
-            "base_channels": 32,
-            "batch_size": 64,
-            "lr_g": 5e-4,
-            "lr_d": 5e-4,
-            "data_limit": 0,
-            "sample_every": 1000,
-            "ema_decay": 0.999,
+            **DCGAN_REFERENCE,
         },
         description="chapter 5: DCGAN on MNIST, 32 px, scored with the moving average of G's weights",
         paper_differences="Radford et al. 2015: 64 px, width 128, batch 128, LSUN/ImageNet/faces, no weight "
@@ -141,15 +170,12 @@ REFERENCES: dict[str, Reference] = _entries(
         config_class=DCGANConfig,
         overrides={
             "dataset": "fashion_mnist",
-            "steps": 3000,
-            "base_channels": 32,
-            "batch_size": 64,
-            "data_limit": 0,
-            "sample_every": 500,
+            "steps": 6000,
+            **DCGAN_REFERENCE,
         },
-        description="chapter 5: DCGAN on Fashion-MNIST, 32 px",
-        paper_differences="Radford et al. 2015: 64 px, width 128, batch 128; here 32 px Fashion-MNIST, width 32, "
-        "batch 64, 3,000 steps",
+        description="chapter 5: DCGAN on Fashion-MNIST, 32 px, averaged G (the MNIST run's settings)",
+        paper_differences="Radford et al. 2015: 64 px, width 128, batch 128, no weight averaging; here 32 px "
+        "Fashion-MNIST, width 32, batch 64, Adam 5e-4 instead of 2e-4, 6,000 steps, averaged G (decay 0.999)",
     ),
     Reference(
         name="dcgan_emoji",
@@ -158,13 +184,8 @@ REFERENCES: dict[str, Reference] = _entries(
         overrides={
             "dataset": "emoji",
             "steps": 5000,
-            "base_channels": 32,
-            "batch_size": 64,
-            "lr_g": 5e-4,
-            "lr_d": 5e-4,
-            "data_limit": 0,
+            **DCGAN_REFERENCE,
             "sample_every": 500,
-            "ema_decay": 0.999,
         },
         description="chapter 5: DCGAN on the colour emoji (Twemoji and Noto), 32 px, averaged G",
         paper_differences="Radford et al. 2015: 64 px, width 128, batch 128, no weight averaging; here 32 px emoji, "
@@ -176,18 +197,19 @@ REFERENCES: dict[str, Reference] = _entries(
         config_class=WGANConfig,
         overrides={
             "dataset": "mnist",
-            "steps": 2000,
-            "base_channels": 16,
-            "batch_size": 32,
+            "steps": 6000,
+            "base_channels": 32,
+            "batch_size": 64,
             "n_critic": 2,
             "lr_g": 2e-4,
             "lr_d": 2e-4,
             "data_limit": 0,
-            "sample_every": 500,
+            "sample_every": 1000,
+            "ema_decay": 0.999,
         },
-        description="chapter 6: WGAN with weight clipping on MNIST",
-        paper_differences="Arjovsky et al. 2017, Alg. 1: RMSprop 5e-5, n_critic 5, batch 64, width 64; "
-        "here RMSprop 2e-4, n_critic 2, batch 32, width 16",
+        description="chapter 6: WGAN with weight clipping on MNIST, averaged G",
+        paper_differences="Arjovsky et al. 2017, Alg. 1: RMSprop 5e-5, n_critic 5, batch 64, no weight averaging; "
+        "here RMSprop 2e-4, n_critic 2, width 32, 6,000 steps, averaged G (decay 0.999)",
     ),
     Reference(
         name="wgan_gp_mnist",
@@ -215,18 +237,21 @@ REFERENCES: dict[str, Reference] = _entries(
         config_class=ResNetGANConfig,
         overrides={
             "dataset": "mnist",
-            "steps": 1500,
+            "steps": 6000,
             "base_channels": 16,
-            "batch_size": 16,
+            "batch_size": 32,
             "n_critic": 1,
             "lr_g": 3e-4,
             "lr_d": 3e-4,
+            "lr_decay_steps": 6000,  # linear decay to 0, as the paper's CIFAR script does over 100k steps
             "data_limit": 0,
-            "sample_every": 250,
+            "sample_every": 1000,
+            "ema_decay": 0.999,
         },
-        description="chapter 7: the WGAN-GP CIFAR ResNet on MNIST",
-        paper_differences="Gulrajani et al. 2017, App. F: width 128, n_critic 5, batch 64, CIFAR-10; "
-        "here width 16, n_critic 1, batch 16, MNIST",
+        description="chapter 7: the WGAN-GP CIFAR ResNet on MNIST, rates decayed linearly, averaged G",
+        paper_differences="Gulrajani et al. 2017, App. F: width 128, n_critic 5, batch 64, Adam 2e-4 decayed over "
+        "100k steps, CIFAR-10, no weight averaging; here width 16, n_critic 1, batch 32, Adam 3e-4 decayed over "
+        "6,000 steps, MNIST, averaged G (decay 0.999)",
     ),
     Reference(
         name="conditional_gan_mnist",
@@ -235,17 +260,24 @@ REFERENCES: dict[str, Reference] = _entries(
         overrides={
             "dataset": "mnist",
             "steps": 5000,
-            "base_channels": 32,
-            "batch_size": 64,
-            "lr_g": 5e-4,
-            "lr_d": 5e-4,
-            "data_limit": 0,
-            "sample_every": 1000,
-            "ema_decay": 0.999,
+            **DCGAN_REFERENCE,
         },
         description="chapter 8: class-conditional DCGAN on MNIST (label embedding, concatenation D), averaged G",
         paper_differences="Mirza & Osindero 2014: MLPs on MNIST with dropout; here the DCGAN networks with a "
         "label embedding, width 32, batch 64, Adam 5e-4, 5,000 steps, averaged G (decay 0.999)",
+    ),
+    Reference(
+        name="conditional_gan_emoji",
+        recipe="conditional_gan",
+        config_class=ConditionalGANConfig,
+        overrides={
+            "dataset": "emoji",
+            "steps": 5000,
+            **DCGAN_REFERENCE,
+        },
+        description="chapter 8: class-conditional DCGAN on the ten emoji categories, 32 px colour, averaged G",
+        paper_differences="Mirza & Osindero 2014: MLPs on MNIST with dropout; here the DCGAN networks with a "
+        "label embedding on colour emoji, width 32, batch 64, Adam 5e-4, 5,000 steps, averaged G (decay 0.999)",
     ),
     Reference(
         name="pix2pix_fashion_mnist",
@@ -270,16 +302,16 @@ REFERENCES: dict[str, Reference] = _entries(
         config_class=Pix2PixConfig,
         overrides={
             "dataset": "emoji",
-            "steps": 2000,
+            "steps": 6000,
             "batch_size": 16,
             "base_channels": 16,
             "d_layers": 1,
             "data_limit": 0,
-            "sample_every": 500,
+            "sample_every": 1000,
         },
-        description="pix2pix, Twemoji -> Noto drawings of the same emoji, 32 px",
-        paper_differences="Isola et al. 2017: 256 px, batch 1, width 64, 70 x 70 PatchGAN; "
-        "here 32 px, batch 16, width 16, 16 x 16 PatchGAN",
+        description="chapter 8: pix2pix, Twemoji -> Noto drawings of the same emoji, 32 px",
+        paper_differences="Isola et al. 2017: 256 px, batch 1, width 64, 70 x 70 PatchGAN, 200 epochs; "
+        "here 32 px, batch 16, width 16, 16 x 16 PatchGAN, 6,000 steps",
     ),
     Reference(
         name="progan_mnist",
@@ -287,21 +319,24 @@ REFERENCES: dict[str, Reference] = _entries(
         config_class=ProGANConfig,
         overrides={
             "dataset": "mnist",
-            "latent_dim": 32,
-            "fmap_base": 128,
-            "fmap_max": 32,
-            "fade_images": (12_000, 12_000, 8_000),  # at 8, 16, 32; steps are derived from the schedule
-            "stable_images": (32_000, 24_000, 16_000, 8_000),  # at 4, 8, 16, 32
-            "batch_sizes": (32, 32, 16, 16),
-            "lr_g": 2e-3,
-            "lr_d": 2e-3,
-            "data_limit": 0,
-            "log_every": 10,
+            **PROGAN_REFERENCE,
         },
         description="chapter 9: progressive growing 4 -> 32 px on MNIST, averaged G (the paper's default)",
         paper_differences="Karras et al. 2018: 800k images per phase, 512 channels, up to 1024 px (CelebA-HQ); "
         "here 8k-32k images per phase (4x the chapter's quick run), 32 channels, 32 px MNIST, lr 2e-3 instead "
         "of 1e-3",
+    ),
+    Reference(
+        name="progan_emoji",
+        recipe="progan",
+        config_class=ProGANConfig,
+        overrides={
+            "dataset": "emoji",
+            **PROGAN_REFERENCE,
+        },
+        description="chapter 9: progressive growing 4 -> 32 px on the colour emoji, averaged G",
+        paper_differences="Karras et al. 2018: 800k images per phase, 512 channels, up to 1024 px (CelebA-HQ); "
+        "here the MNIST reference's schedule (8k-32k images per phase), 32 channels, 32 px emoji, lr 2e-3",
     ),
 )
 
