@@ -89,7 +89,8 @@ def pytest_collection_modifyitems(session, config, items):
     keep one process busy while the other has nothing left. Cells keep their order
     within a chapter, and a run without ``-n`` keeps the reading order.
     """
-    if not (hasattr(config, "workerinput") or getattr(config.option, "numprocesses", None)):  # an xdist worker
+    # xdist's workers (which collect) have workerinput; their numprocesses is not the controller's
+    if not (hasattr(config, "workerinput") or getattr(config.option, "numprocesses", None)):
         return
     order = {p.stem: i for i, p in enumerate(toc_chapters())}
 
