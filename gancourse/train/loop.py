@@ -139,50 +139,18 @@ FINITE_KEYS = ("generator", "discriminator", "opt_g", "opt_d")
 
 
 def _clone(value: Any) -> Any:
-    """A deep copy of nested dicts/lists/tuples whose tensors are cloned (a state dict holds live tensors)."""
-    tensors: list[torch.Tensor] = []
+    """A deep copy of nested dicts/lists/tuples whose tensors are cloned (a state dict holds live tensors).
 
-    def collect(v: Any) -> None:
-        if isinstance(v, torch.Tensor):
-            tensors.append(v.detach())
-        elif isinstance(v, dict):
-            for x in v.values():
-                collect(x)
-        elif isinstance(v, (list, tuple)):
-            for x in v:
-                collect(x)
-
-    collect(value)
-    copies = iter(_copy_tensors(tensors))
-
-    def rebuild(v: Any) -> Any:
-        if isinstance(v, torch.Tensor):
-            return next(copies)
-        if isinstance(v, dict):
-            return {k: rebuild(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return type(v)(rebuild(x) for x in v)
-        return v
-
-    return rebuild(value)
-
-
-def _copy_tensors(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-    """Copies of ``tensors``. On a GPU the floating-point ones are copied in fused groups
-    (``torch._foreach_mul`` by 1, exact): one launch per group instead of one per tensor,
-    which made the per-step copy of atomic steps cost a quarter of a small model's step
-    there (book/results.md, "On a GPU")."""
-    copies: list[torch.Tensor | None] = [None] * len(tensors)
-    groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
-    for i, t in enumerate(tensors):
-        if t.device.type == "cuda" and t.is_floating_point():
-            groups.setdefault((t.device, t.dtype), []).append(i)
-        else:
-            copies[i] = t.clone()
-    for index in groups.values():
-        for i, copy_ in zip(index, torch._foreach_mul([tensors[i] for i in index], 1.0), strict=True):
-            copies[i] = copy_
-    return copies
+    Used for the small state dicts of schedulers and gradient scalers; the networks' and
+    optimisers' tensors go through :class:`_ReusedCopies`.
+    """
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _clone(x) for k, x in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone(x) for x in value)
+    return value
 
 
 class _ReusedCopies:
