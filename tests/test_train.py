@@ -296,7 +296,7 @@ def test_historical_averaging_penalises_both_players_against_their_running_mean(
     assert float(trainer.historical_penalty("generator")) == 0.0  # no history before the first step
     past = {"generator": [], "discriminator": []}
     for _ in range(3):
-        trainer.train_step()
+        trainer.advance()
         for player in past:
             past[player].append([p.detach().clone() for p in getattr(trainer, player).parameters()])
     for player, history in past.items():
@@ -483,7 +483,7 @@ def test_failed_final_save_keeps_the_trained_trainer(tmp_path, monkeypatch, caps
 
     cfg = small_toy(checkpoint_every=0)
     trainer = train.toy_gan(cfg, CPU, checkpoint_path=tmp_path / "run.pt")
-    monkeypatch.setattr(train.loop, "save_checkpoint", disk_full)
+    monkeypatch.setattr(train.checkpointing, "save_checkpoint", disk_full)
     message = r"run.pt: the disk is full.*reached step 40.*trainer.save\(path\)"
     with pytest.raises(checkpoints.CheckpointError, match=message):
         trainer.train(progress=False)
@@ -707,7 +707,7 @@ def test_a_finished_run_loads_from_a_read_only_cache(tmp_path, monkeypatch):
         writes.append(path)
         raise checkpoints.CheckpointError(f"could not write the checkpoint {path}: Read-only file system")
 
-    monkeypatch.setattr(train.loop, "save_checkpoint", read_only)
+    monkeypatch.setattr(train.checkpointing, "save_checkpoint", read_only)
     again = train.load_or_train("toy", cfg, train.toy_gan, directory=tmp_path, device=CPU, progress=False)
     assert again.step == cfg.steps and writes == []  # loaded, not rewritten: no write is attempted
     for a, b in zip(weights(first), weights(again), strict=True):
@@ -719,9 +719,9 @@ def test_generator_average_follows_its_closed_form_with_warm_up():
     trainer = train.toy_gan(cfg, CPU)
     expected = [p.detach().clone() for p in trainer.generator.parameters()]  # the average starts at G's init
     for t in range(12):
-        trainer.train_step()
+        trainer.advance()
         beta = min(0.9, (1 + t) / (10 + t))  # warm-up 0.1, 0.18, 0.25, ...; the full 0.9 from t = 80
-        assert trainer.ema_beta(t) == pytest.approx(beta)
+        assert trainer.average.beta(t) == pytest.approx(beta)
         expected = [
             beta * e + (1 - beta) * p.detach() for e, p in zip(expected, trainer.generator.parameters(), strict=True)
         ]

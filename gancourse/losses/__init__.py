@@ -30,7 +30,12 @@ from gancourse.losses.minimax import (
     generator_loss_saturating,
 )
 from gancourse.losses.pix2pix import Pix2PixObjective
-from gancourse.losses.stabilising import FeatureMatchingObjective, HistoricalAverage, feature_matching_loss
+from gancourse.losses.stabilising import (
+    FeatureMatchingObjective,
+    HistoricalAverage,
+    HistoricallyAveraged,
+    feature_matching_loss,
+)
 from gancourse.losses.theory import (
     jensen_shannon,
     least_squares_optimal_discriminator,
@@ -54,6 +59,7 @@ from gancourse.losses.wasserstein import (
 __all__ = [
     "FeatureMatchingObjective",
     "HistoricalAverage",
+    "HistoricallyAveraged",
     "LeastSquaresObjective",
     "MinimaxObjective",
     "Objective",

@@ -108,3 +108,45 @@ class HistoricalAverage:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.count = int(state["count"])
         self.mean = [m.clone() for m in state["mean"]]
+
+
+class HistoricallyAveraged:
+    """``base`` with historical averaging added to both players' losses (Salimans et al. 2016, Sec. 3.3).
+
+    loss_D + lambda ||theta_D - mean(theta_D[1..t])||^2 and likewise for G, with lambda =
+    ``weight``; each running mean (:class:`HistoricalAverage`) takes in its player's
+    parameters after every update of that player (:meth:`after_d_step`,
+    :meth:`after_g_step`). :meth:`state_dict` holds both means, so a resumed run has the
+    same penalty.
+    """
+
+    def __init__(self, base: Any, weight: float, generator: nn.Module, discriminator: nn.Module) -> None:
+        self.base, self.weight = base, weight
+        self.players = {"generator": generator, "discriminator": discriminator}
+        self.averages = {player: HistoricalAverage() for player in self.players}
+
+    def penalty(self, player: str) -> torch.Tensor:
+        """lambda ||theta - (1/t) sum_i theta[i]||^2 for ``player`` ("generator" or "discriminator")."""
+        return self.weight * self.averages[player].penalty(self.players[player])
+
+    def loss_d(self, critic: Callable, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        loss, stats = self.base.loss_d(critic, real, fake)
+        return loss + self.penalty("discriminator"), stats
+
+    def loss_g(self, critic: Callable, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+        loss, stats = self.base.loss_g(critic, fake, real)
+        return loss + self.penalty("generator"), stats
+
+    def after_d_step(self, discriminator: nn.Module) -> None:
+        self.base.after_d_step(discriminator)
+        self.averages["discriminator"].update(self.players["discriminator"])
+
+    def after_g_step(self, generator: nn.Module) -> None:
+        self.averages["generator"].update(self.players["generator"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {player: average.state_dict() for player, average in self.averages.items()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for player, average in self.averages.items():
+            average.load_state_dict(state[player])

@@ -2,6 +2,13 @@
 
 =================  ==============================================================
 ``loop.py``        :class:`GANTrainer`, the one GAN training loop of the book
+``updates.py``     one call per optimiser update (mixed precision), the frozen opponent
+``ema.py``         :class:`GeneratorAverage`, the moving average of G's weights
+``state.py``       the registry of stateful parts: checkpoints and atomic steps
+``guards.py``      :class:`TrainingDiverged` and the NaN/inf checks
+``parallel.py``    :class:`OneProcess`: how the networks run (the default, one process)
+``distributed.py`` :class:`DataParallel`: DistributedDataParallel under torchrun
+``samplers.py``    where real batches come from (:class:`TensorSampler`)
 ``recipes.py``     one builder per chapter's GAN, and :func:`load_or_train`
 ``paired.py``      pix2pix's trainer (an input image instead of noise)
 ``progressive.py`` ProGAN's trainer (growing resolution, fade-in)
@@ -11,16 +18,10 @@
 Everything is re-exported here: ``from gancourse.train import dcgan, load_or_train``.
 """
 
-from gancourse.train.loop import (
-    GANTrainer,
-    RealSampler,
-    RunData,
-    SchedulerFactory,
-    TensorSampler,
-    TrainingDiverged,
-    make_objective,
-    make_optimizer,
-)
+from gancourse.train.ema import GeneratorAverage
+from gancourse.train.guards import TrainingDiverged
+from gancourse.train.loop import GANTrainer, SchedulerFactory
+from gancourse.train.objectives import build_objective, make_objective, make_optimizer
 from gancourse.train.paired import Pix2PixTrainer
 from gancourse.train.progressive import ProgressiveTrainer
 from gancourse.train.recipes import (
@@ -41,10 +42,12 @@ from gancourse.train.recipes import (
     wgan,
     wgan_gp,
 )
+from gancourse.train.samplers import RealSampler, RunData, TensorSampler
 from gancourse.train.supervised import RegressionRun, evaluate_regressor, train_regressor
 
 __all__ = [
     "GANTrainer",
+    "GeneratorAverage",
     "RECIPES",
     "Recipe",
     "Pix2PixTrainer",
@@ -55,6 +58,7 @@ __all__ = [
     "SchedulerFactory",
     "TensorSampler",
     "TrainingDiverged",
+    "build_objective",
     "class_rows",
     "conditional_gan",
     "dcgan",

@@ -20,8 +20,8 @@ A GAN step needs three decisions that a classifier step does not:
   are not applied in that step (D is frozen with ``requires_grad_(False)``, or its
   gradients are cleared before its next step), and a DDP forward whose
   parameters then get no gradient would leave DDP waiting for them. The fakes of
-  D's step come from G's wrapper when G's update reuses them (``reuse_fake``,
-  ``n_critic = 1``), else from the unwrapped G without a graph; D sees them detached.
+  D's step come from G's wrapper too, without a graph unless G's update reuses them
+  (``GANConfig.reuse_fake``); D sees them detached.
 * **Batch norm.** On CUDA every ``BatchNorm`` becomes ``SyncBatchNorm``: batch
   statistics over the whole N x B batch, as in one process. ``SyncBatchNorm`` is
   CUDA-only; on CPUs (gloo) each rank normalises with its own B samples, which
@@ -51,8 +51,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from gancourse.checkpoints import CheckpointError, rng_state, set_generator_state, set_rng_state
+from gancourse.checkpoints import rng_state
 from gancourse.device import seed_everything
+from gancourse.train.parallel import OneProcess
 
 if TYPE_CHECKING:
     from gancourse.train.loop import GANTrainer
@@ -120,29 +121,47 @@ def rank_seed(seed: int, rank: int) -> int:
     return (seed + rank * RANK_STRIDE) % 2**32
 
 
-def distribute(trainer: GANTrainer, launch: Launch) -> GANTrainer:
-    """Make ``trainer`` one rank of a data-parallel run (in place); returns it.
+class DataParallel(OneProcess):
+    """One rank of a data-parallel run: G and D in DistributedDataParallel wrappers.
 
-    The trainer must have been built on ``launch.device`` with the run's seed on
-    every rank. Rank r > 0 reseeds its data, noise and global streams
-    (:func:`rank_seed`); batch norm becomes ``SyncBatchNorm`` on CUDA; G and D get
-    DDP wrappers (``synced_generator``, ``synced_discriminator``) that the training
-    step's gradient-carrying forwards go through.
+    :meth:`attach` (the trainer calls it, through :func:`distribute`) reseeds rank r > 0's
+    data, noise and global streams (:func:`rank_seed`), turns batch norm into
+    ``SyncBatchNorm`` on CUDA, and wraps G and D; the training step's forwards go through
+    the wrappers (``generator``, ``discriminator``). The trainer must have been built on
+    ``launch.device`` with the run's seed on every rank.
     """
-    if trainer.device != launch.device:
-        raise ValueError(f"the trainer is on {trainer.device} but this rank uses {launch.device}: build it there")
-    trainer.rank, trainer.world_size = launch.rank, launch.world_size
-    if launch.rank:
-        seed = trainer.cfg.seed
-        trainer.data_rng.manual_seed(rank_seed(seed, launch.rank))
-        trainer.noise_rng.manual_seed(rank_seed(seed + 1, launch.rank))
-        seed_everything(rank_seed(seed, launch.rank))  # dropout, the penalty's interpolation weights
-    if launch.device.type == "cuda":
-        # the parameters stay the same objects, so the optimisers need no rebuilding
-        trainer.generator = nn.SyncBatchNorm.convert_sync_batchnorm(trainer.generator)
-        trainer.discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(trainer.discriminator)
-    trainer.synced_generator = wrap(trainer.generator, launch)
-    trainer.synced_discriminator = wrap(trainer.discriminator, launch)
+
+    def __init__(self, launch: Launch) -> None:
+        self.launch = launch
+        self.rank, self.world_size = launch.rank, launch.world_size
+
+    def attach(self, trainer: GANTrainer) -> DataParallel:
+        launch = self.launch
+        if trainer.device != launch.device:
+            raise ValueError(f"the trainer is on {trainer.device} but this rank uses {launch.device}: build it there")
+        if launch.rank:
+            seed = trainer.cfg.seed
+            trainer.data_rng.manual_seed(rank_seed(seed, launch.rank))
+            trainer.noise_rng.manual_seed(rank_seed(seed + 1, launch.rank))
+            seed_everything(rank_seed(seed, launch.rank))  # dropout, the penalty's interpolation weights
+        if launch.device.type == "cuda":
+            # the parameters stay the same objects, so the optimisers need no rebuilding
+            trainer.generator = nn.SyncBatchNorm.convert_sync_batchnorm(trainer.generator)
+            trainer.discriminator = nn.SyncBatchNorm.convert_sync_batchnorm(trainer.discriminator)
+        self.generator = wrap(trainer.generator, launch)
+        self.discriminator = wrap(trainer.discriminator, launch)
+        return self
+
+    def rng_states(self, trainer: GANTrainer) -> list[dict[str, Any]]:
+        """Every rank's data, noise and global RNG states, in rank order (a collective: every rank calls it)."""
+        states: list[Any] = [None] * self.world_size
+        dist.all_gather_object(states, _own_rng_states(trainer))
+        return states
+
+
+def distribute(trainer: GANTrainer, launch: Launch) -> GANTrainer:
+    """Make ``trainer`` one rank of a data-parallel run (:class:`DataParallel`); returns it."""
+    trainer.run_in(DataParallel(launch))
     return trainer
 
 
@@ -170,43 +189,3 @@ def _own_rng_states(trainer: GANTrainer) -> dict[str, Any]:
         "noise_rng": trainer.noise_rng.get_state(),
         "global_rng": rng_state(),
     }
-
-
-def gather_rng_states(trainer: GANTrainer) -> list[dict[str, Any]]:
-    """Every rank's data, noise and global RNG states, in rank order (a collective: every rank calls it)."""
-    states: list[Any] = [None] * trainer.world_size
-    dist.all_gather_object(states, _own_rng_states(trainer))
-    return states
-
-
-def _to_cpu(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.cpu()
-    if isinstance(value, dict):
-        return {k: _to_cpu(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_cpu(v) for v in value)
-    return value
-
-
-def restore_rng_states(trainer: GANTrainer, state: dict[str, Any]) -> None:
-    """Set this rank's streams from a checkpoint written by a run with the same number of processes.
-
-    A finished run (one that ``trainer`` will not train further) loads with any number
-    of processes, to sample or evaluate; an unfinished one resumes only with the number
-    that wrote it, since every process has its own streams.
-    """
-    states = state.get("rank_rng") or []
-    written_by = max(len(states), 1)
-    if written_by != trainer.world_size:
-        if state["step"] >= trainer.cfg.steps:
-            return  # nothing left to train: the streams are never drawn from again
-        raise CheckpointError(
-            f"the checkpoint was written by {written_by} process(es) but this run has {trainer.world_size}: "
-            f"every process has its own data and noise streams, so resume with {written_by} "
-            f"(torchrun --nproc_per_node={written_by}) to continue it exactly, or start a new run"
-        )
-    mine = _to_cpu(states[trainer.rank])
-    set_generator_state(trainer.data_rng, mine["data_rng"])  # a bare state; another device's is re-seeded from it
-    set_generator_state(trainer.noise_rng, mine["noise_rng"])
-    set_rng_state(mine["global_rng"])

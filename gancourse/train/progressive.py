@@ -47,14 +47,12 @@ class ProgressiveTrainer(GANTrainer):
         real = real.to(self.device, non_blocking=True)
         return fade_real_images(real, self.resolution, self.alpha), None  # (B, C, r, r)
 
-    def train_step(self) -> dict[str, torch.Tensor]:
-        values = super().train_step()
+    def after_step(self, values: dict[str, torch.Tensor]) -> None:
         phase = self.cfg.phases()[self.phase]
         if self.step == phase.start + phase.steps and self.step % self.cfg.sample_every and self.step != self.cfg.steps:
             self.samples.append((self.step, self.generate_fixed()))  # the end of a phase (the loop keeps the others)
         values["alpha"] = torch.tensor(self.alpha)
         values["resolution"] = torch.tensor(float(self.resolution))
-        return values
 
     @torch.no_grad()
     def generate(

@@ -1,0 +1,83 @@
+"""How a trainer samples: :class:`Generating`, the generator in inference mode on noise it draws apart.
+
+Mixed into :class:`~gancourse.train.loop.GANTrainer`. Samples never change the training
+run: noise drawn by count comes from the trainer's own inference stream, and the
+networks go back to training mode afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+
+class Generating:
+    """G(z) for looking at: :meth:`generate`, :meth:`generate_fixed`, and the noise :meth:`sample_z` draws."""
+
+    cfg: Any
+    device: torch.device
+    generator: nn.Module
+    generator_ema: nn.Module | None
+    noise_rng: torch.Generator
+    inference_rng: torch.Generator
+    fixed_z: torch.Tensor
+    fixed_condition: torch.Tensor | None
+
+    def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        raise NotImplementedError
+
+    @property
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
+
+    def sample_z(self, n: int, inference: bool = False) -> torch.Tensor:
+        """z ~ N(0, I), shape (n, latent_dim): from the training noise stream, or with ``inference=True``
+        from the inference stream, so that drawing samples to look at never changes the training run."""
+        generator = self.inference_rng if inference else self.noise_rng
+        return torch.randn(n, self.latent_dim, generator=generator, device=self.device)
+
+    def sampler(self, averaged: bool = True) -> nn.Module:
+        """The generator that samples: the moving average when there is one and ``averaged``, else G."""
+        return self.generator_ema if averaged and self.generator_ema is not None else self.generator
+
+    @torch.no_grad()
+    def generate(
+        self, z: torch.Tensor | int, condition: torch.Tensor | None = None, averaged: bool = True
+    ) -> torch.Tensor:
+        """G(z) (or G(z, condition)) in inference mode (:meth:`inference`), on the CPU.
+
+        With ``cfg.ema_decay > 0`` the averaged generator samples, unless ``averaged=False``.
+        ``z`` given as a count is drawn from the inference stream: sampling between two calls
+        of :meth:`train` leaves the run exactly as if it had not happened.
+        """
+        z = self.sample_z(z, inference=True) if isinstance(z, int) else z.to(self.device)
+        if condition is not None and len(condition) != len(z):
+            raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
+        conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
+        generator = self.sampler(averaged)
+        with self.inference(generator):
+            chunks = zip(z.split(1024), conditions, strict=True)
+            return torch.cat([generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in chunks])
+
+    @contextlib.contextmanager
+    def inference(self, generator: nn.Module | None = None) -> Iterator[None]:
+        """How G (or ``generator``, e.g. the averaged one) runs in :meth:`generate`: eval mode.
+
+        In eval mode batch norm uses its running statistics. The mode is restored
+        afterwards, also when an exception interrupts it.
+        """
+        generator = self.generator if generator is None else generator
+        was_training = generator.training
+        generator.eval()
+        try:
+            yield
+        finally:
+            generator.train(was_training)
+
+    def generate_fixed(self) -> torch.Tensor:
+        """G on the fixed noise batch (and fixed conditions): the samples kept during training."""
+        return self.generate(self.fixed_z, self.fixed_condition)
