@@ -82,6 +82,11 @@ class Checkpointing:
     def _undo(self, snapshot: dict[str, Any]) -> None:
         """Put back the state kept at the start of an interrupted step (or before a failed load)."""
         self.state.undo(snapshot)
+        self._restored()
+
+    def _restored(self) -> None:
+        if self.average is not None:
+            self.average.statistics_at = None  # the average's batch-norm statistics are recomputed before use
         self.after_restore()
 
     def after_restore(self) -> None:
@@ -158,7 +163,7 @@ class Checkpointing:
         try:  # all or nothing: a mismatch half way puts everything back
             self.state.load_state_dict(state)
             self.parallel.restore_rng_states(self, state)  # a data-parallel rank's own streams
-            self.after_restore()
+            self._restored()
         except CheckpointError:
             self._undo(before)
             raise

@@ -8,6 +8,7 @@ G itself. The trainer calls :meth:`GeneratorAverage.update` after every generato
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -27,9 +28,13 @@ class GeneratorAverage:
     a few thousand updates long, where a constant 0.999 would still be mostly the
     initial weights.
 
-    Buffers (batch norm's running statistics) are copied from G: they are statistics
-    of G's weights, not of the average's (:meth:`recompute_batch_norm` gives the
-    average statistics of its own).
+    Batch norm's running statistics are not weights: G's are statistics of G's
+    activations, which the averaged weights do not produce, and averaged G run in eval
+    mode with them samples worse than it should. So the average gets statistics of its
+    own, recomputed for its weights on a few batches (:meth:`recompute_batch_norm`, as
+    ``torch.optim.swa_utils.update_bn`` does for weight averages, Izmailov et al. 2018)
+    before it samples; :attr:`statistics_at` says for which step they were computed
+    (None: stale). Other buffers are copied from G.
     """
 
     def __init__(self, generator: nn.Module, decay: float) -> None:
@@ -38,6 +43,8 @@ class GeneratorAverage:
         self.decay = float(decay)
         #: the averaged generator: a copy of G, never trained
         self.module = copy.deepcopy(generator).requires_grad_(False)
+        #: the step whose averaged weights the batch-norm statistics belong to; None once the weights moved on
+        self.statistics_at: int | None = None
 
     def beta(self, updates: int) -> float:
         """The averaging weight after ``updates`` earlier generator updates: min(decay, (1 + t) / (10 + t))."""
@@ -49,7 +56,37 @@ class GeneratorAverage:
         averaged, current = list(self.module.parameters()), list(generator.parameters())
         torch._foreach_lerp_(averaged, current, 1.0 - self.beta(updates))  # avg + (1 - beta) (theta - avg)
         for mine, theirs in zip(self.module.buffers(), generator.buffers(), strict=True):
-            mine.copy_(theirs)
+            mine.copy_(theirs)  # batch norm's are recomputed before the average samples
+        self.statistics_at = None
+
+    @property
+    def batch_norms(self) -> list[nn.modules.batchnorm._BatchNorm]:
+        """The averaged generator's batch-norm layers that keep running statistics."""
+        norms = (m for m in self.module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm))
+        return [m for m in norms if m.track_running_stats]
+
+    @torch.no_grad()
+    def recompute_batch_norm(self, inputs: Iterable[tuple[torch.Tensor, ...]]) -> None:
+        """Batch norm's running mean and variance recomputed for the averaged weights.
+
+        ``inputs`` are the generator's argument tuples, e.g. ``(z,)`` batches; each
+        layer's statistics become the mean over the batches of its batch statistics
+        (momentum None: a cumulative average), computed in training mode without gradients.
+        """
+        norms = self.batch_norms
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # the running statistics: the plain mean over the batches below
+        was_training = self.module.training
+        self.module.train()
+        try:
+            for args in inputs:
+                self.module(*args)
+        finally:
+            for m, momentum in zip(norms, momenta, strict=True):
+                m.momentum = momentum
+            self.module.train(was_training)
 
     def state_dict(self) -> dict[str, Any]:
         return self.module.state_dict()

@@ -22,6 +22,8 @@ class Generating:
     device: torch.device
     generator: nn.Module
     generator_ema: nn.Module | None
+    real: Any
+    step: int
     noise_rng: torch.Generator
     inference_rng: torch.Generator
     fixed_z: torch.Tensor
@@ -41,8 +43,40 @@ class Generating:
         return torch.randn(n, self.latent_dim, generator=generator, device=self.device)
 
     def sampler(self, averaged: bool = True) -> nn.Module:
-        """The generator that samples: the moving average when there is one and ``averaged``, else G."""
-        return self.generator_ema if averaged and self.generator_ema is not None else self.generator
+        """The generator that samples: the moving average when there is one and ``averaged``, else G.
+
+        The average's batch-norm statistics are recomputed for its weights first, when
+        they are stale (:meth:`GeneratorAverage.recompute_batch_norm`), from noise and
+        conditions drawn with a fixed seed, so that sampling stays deterministic and
+        never touches the training streams.
+        """
+        average = getattr(self, "average", None)
+        if not averaged or average is None:
+            return self.generator
+        if average.statistics_at != self.step and average.batch_norms:
+            inputs = self.statistics_inputs()
+            if inputs is not None:
+                average.recompute_batch_norm(inputs)
+            average.statistics_at = self.step
+        return average.module
+
+    #: batches x batch size of the noise the average's batch-norm statistics are recomputed on
+    STATISTICS_BATCHES = (16, 64)
+
+    def statistics_inputs(self) -> list[tuple[torch.Tensor, ...]] | None:
+        """G's inputs for recomputing the average's batch-norm statistics: fixed-seed z, conditions drawn
+        from the data's (labels of a conditional GAN); None where G samples with batch statistics."""
+        rng = torch.Generator().manual_seed(self.cfg.seed + 5)
+        batches, size = self.STATISTICS_BATCHES
+        inputs = []
+        for _ in range(batches):
+            z = torch.randn(size, self.latent_dim, generator=rng).to(self.device)
+            condition = None
+            if self.fixed_condition is not None:  # a conditional GAN: conditions as the data has them
+                drawn = self.real(size, rng)
+                condition = drawn[1].to(self.device) if isinstance(drawn, (tuple, list)) else None
+            inputs.append(self.generator_inputs(z, condition))
+        return inputs
 
     @torch.no_grad()
     def generate(

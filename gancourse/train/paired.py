@@ -37,6 +37,10 @@ class Pix2PixTrainer(GANTrainer):
             raise ValueError("condition = None: pix2pix's generator needs the input image")
         return (condition,)
 
+    def statistics_inputs(self) -> None:
+        """None: pix2pix's G normalises with the test batch's own statistics (see the class docstring)."""
+        return None
+
     @contextlib.contextmanager
     def inference(self, generator: nn.Module | None = None) -> Iterator[None]:
         """G as in training: batch statistics of the batch, dropout as built; no running-average update."""
