@@ -295,20 +295,38 @@ def config_record(cfg: Any) -> dict[str, Any]:
     return {"config_class": type(cfg).__name__, "config": dataclasses.asdict(cfg)}
 
 
+#: Config fields that say how long a run is and how it is watched, not what it trains: they stay out of
+#: :func:`config_key`, so that logging more often never retrains a finished model, and a longer run of the
+#: same experiment continues a shorter one (``gancourse.train.cache.load_or_train``).
+RUN_FIELDS = ("steps", "log_every", "sample_every", "checkpoint_every")
+
+
 def config_key(cfg: Any) -> str:
-    """A short hash of a config: checkpoints of different settings never collide."""
-    blob = _jsonable({"class": type(cfg).__name__, **dataclasses.asdict(cfg)})
+    """A short hash of the experiment: the config's class and every field that changes the trained weights.
+
+    :data:`RUN_FIELDS` are left out. ``amp`` and ``channels_last`` stay in: bfloat16
+    autocast rounds every matrix product, and the channels-last layout selects other
+    convolution kernels, whose sums run in another order, so both train other bits.
+    """
+    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in RUN_FIELDS}
+    blob = _jsonable({"class": type(cfg).__name__, **fields})
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def cache_file(name: str, cfg: Any, directory: str | os.PathLike | None = None) -> Path:
+    """Where the model cache keeps the run ``name`` of ``cfg``: ``<directory>/<name>-<key>-<steps>steps.pt``."""
+    return Path(directory or checkpoint_dir()) / f"{name}-{config_key(cfg)}-{cfg.steps}steps.pt"
 
 
 def config_differences(cfg: Any, state: dict[str, Any]) -> list[str]:
     """The fields in which ``cfg`` differs from the config a checkpoint was trained with.
 
-    ``steps`` is not compared (a finished run may be continued for more steps); a
-    different config class is reported as ``["class"]``. Empty: the checkpoint fits.
+    :data:`RUN_FIELDS` are not compared (a finished run may be continued for more steps,
+    and logged differently); a different config class is reported as ``["class"]``.
+    Empty: the checkpoint fits.
     """
     if state.get("config_class") != type(cfg).__name__:
         return ["class"]
-    mine = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "steps"}
-    theirs = {k: v for k, v in state.get("config", {}).items() if k != "steps"}
+    mine = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in RUN_FIELDS}
+    theirs = {k: v for k, v in state.get("config", {}).items() if k not in RUN_FIELDS}
     return sorted(k for k in set(mine) | set(theirs) if _jsonable(mine.get(k)) != _jsonable(theirs.get(k)))

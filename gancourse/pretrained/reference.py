@@ -31,14 +31,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from gancourse.checkpoints import checkpoint_dir, config_key, config_record
+from gancourse.checkpoints import cache_file, checkpoint_dir, config_record
 from gancourse.checks import check_positive_int
 from gancourse.config import GANConfig
 from gancourse.data import dataset_classes
 from gancourse.pretrained import files, scores
 from gancourse.pretrained.generators import build_generator, generate, held_out_pairs, set_final_stage
 from gancourse.pretrained.registry import REFERENCES, get
-from gancourse.train.recipes import RECIPES, class_rows, load_or_train
+from gancourse.train.cache import load_or_train
+from gancourse.train.recipes import RECIPES, class_rows
 
 #: The seed of the samples every recorded score and check is computed from.
 SAMPLE_SEED = 0
@@ -137,7 +138,7 @@ def train(
     recipe = RECIPES[reference.recipe]
     device = torch.device(device)
     directory = Path(directory or training_dir())
-    ledger = directory / f"{name}-{config_key(cfg)}.time.json"
+    ledger = cache_file(name, cfg, directory).with_suffix(".time.json")
     if force:  # a forced run has its own ledger until it replaces the finished run
         ledger = ledger.with_name(ledger.name.replace(".time.json", ".retrain.time.json"))
         ledger.unlink(missing_ok=True)

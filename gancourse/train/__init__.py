@@ -9,7 +9,8 @@
 ``parallel.py``    :class:`OneProcess`: how the networks run (the default, one process)
 ``distributed.py`` :class:`DataParallel`: DistributedDataParallel under torchrun
 ``samplers.py``    where real batches come from (:class:`TensorSampler`)
-``recipes.py``     one builder per chapter's GAN, and :func:`load_or_train`
+``recipes.py``     one builder per chapter's GAN
+``cache.py``       :func:`load_or_train`: the model cache (a longer run continues a shorter one)
 ``paired.py``      pix2pix's trainer (an input image instead of noise)
 ``progressive.py`` ProGAN's trainer (growing resolution, fade-in)
 ``supervised.py``  the plain supervised loop of the PyTorch-basics chapter
@@ -18,6 +19,7 @@
 Everything is re-exported here: ``from gancourse.train import dcgan, load_or_train``.
 """
 
+from gancourse.train.cache import load_or_train
 from gancourse.train.ema import GeneratorAverage
 from gancourse.train.guards import TrainingDiverged
 from gancourse.train.loop import GANTrainer, SchedulerFactory
@@ -31,7 +33,6 @@ from gancourse.train.recipes import (
     conditional_gan,
     dcgan,
     linear_decay,
-    load_or_train,
     mlp_gan,
     pix2pix,
     progan,

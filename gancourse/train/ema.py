@@ -37,12 +37,12 @@ class GeneratorAverage:
     (None: stale). Other buffers are copied from G.
     """
 
-    def __init__(self, generator: nn.Module, decay: float) -> None:
+    def __init__(self, generator: nn.Module, decay: float, copy_generator: bool = True) -> None:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"decay = {decay!r} is out of range: allowed 0 < decay < 1")
         self.decay = float(decay)
-        #: the averaged generator: a copy of G, never trained
-        self.module = copy.deepcopy(generator).requires_grad_(False)
+        #: the averaged generator: a copy of G (or, with ``copy_generator=False``, a loaded average), never trained
+        self.module = (copy.deepcopy(generator) if copy_generator else generator).requires_grad_(False)
         #: the step whose averaged weights the batch-norm statistics belong to; None once the weights moved on
         self.statistics_at: int | None = None
 

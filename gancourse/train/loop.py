@@ -202,6 +202,12 @@ class GANTrainer(Checkpointing, Generating):
         """The averaged generator (``cfg.ema_decay`` > 0), else None."""
         return None if self.average is None else self.average.module
 
+    @generator_ema.setter
+    def generator_ema(self, module: nn.Module | None) -> None:
+        """Set an averaged generator to sample with (a loaded one), or drop it with None."""
+        decay = self.cfg.ema_decay if 0 < self.cfg.ema_decay < 1 else 0.999
+        self.average = None if module is None else GeneratorAverage(module, decay, copy_generator=False)
+
     @property
     def historical(self) -> dict[str, Any]:
         """Historical averaging's running means by player (chapter 12); empty when it is off."""

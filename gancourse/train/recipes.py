@@ -2,8 +2,8 @@
 
 Each builder takes its config and returns a ready :class:`~gancourse.train.loop.GANTrainer`
 (or a subclass) whose ``data`` (:class:`~gancourse.train.loop.RunData`) holds what
-the chapter needs besides the trainer. :func:`load_or_train` runs a recipe through
-the checkpoint cache, so a finished run is loaded instead of retrained.
+the chapter needs besides the trainer. :func:`gancourse.train.cache.load_or_train` runs a
+recipe through the checkpoint cache, so a finished run is loaded instead of retrained.
 
 =====================  ==========  ==============================================
 builder                chapter     paper
@@ -22,15 +22,11 @@ builder                chapter     paper
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 
-from gancourse.checkpoints import CheckpointError, checkpoint_dir, config_key
 from gancourse.checks import check_positive_int
 from gancourse.config import (
     ConditionalGANConfig,
@@ -74,62 +70,6 @@ from gancourse.models import (
 from gancourse.train.loop import GANTrainer, RunData, TensorSampler
 from gancourse.train.paired import Pix2PixTrainer
 from gancourse.train.progressive import ProgressiveTrainer
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # a file-name stem: no folders, no leading dot
-
-
-def load_or_train(
-    name: str,
-    cfg: GANConfig,
-    build: Callable[..., GANTrainer],
-    force: bool = False,
-    directory: str | os.PathLike | None = None,
-    device: torch.device | None = None,
-    progress: bool = True,
-) -> GANTrainer:
-    """A trained trainer for ``cfg``: loaded from the checkpoint cache when one exists, else trained.
-
-    A finished checkpoint is loaded and not retrained; an unfinished one, left by an
-    interrupted run, is resumed from its step. This is how full-mode results trained
-    once on a GPU reach a reader on a CPU. ``name`` is a plain file-name stem
-    (letters, digits, ``-``, ``_``, ``.``), so a checkpoint never lands outside
-    ``directory``.
-
-    ``force=True`` retrains from scratch into a side file (``<name>-<key>.retrain.pt``)
-    and replaces the finished checkpoint only when the new run has finished: an
-    interrupted retrain leaves the old result in place. If only the final save fails
-    (a full disk), the message says where, and the trained trainer is returned.
-    """
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(
-            f"name = {name!r} is not allowed: use a plain file-name stem of letters, digits, '-', '_' and '.' "
-            "(no folders, not starting with '.'); pass directory= to choose the folder"
-        )
-    path = Path(directory or checkpoint_dir()) / f"{name}-{config_key(cfg)}.pt"
-    target = path.with_name(f"{path.stem}.retrain.pt") if force else path
-    trainer = build(cfg, device=device, checkpoint_path=target)
-    if force:
-        target.unlink(missing_ok=True)  # an earlier interrupted retrain: start from scratch, as asked
-        kept = f"; {path} stays until the new run finishes" if path.exists() else ""
-        print(f"{name}: retraining {cfg.steps} steps on {trainer.device} (checkpoint: {target}{kept})")
-    elif path.exists():
-        step = trainer.load()
-        verb = "loaded the finished run" if step >= cfg.steps else f"resuming the interrupted run from step {step}"
-        print(f"{name}: {verb} ({path})")
-    else:
-        print(f"{name}: training {cfg.steps} steps on {trainer.device} (checkpoint: {path})")
-    try:
-        trainer.train(progress=progress)
-    except CheckpointError as err:
-        if trainer.step < cfg.steps:
-            raise  # stopped before the end: the error is about more than the final save
-        print(f"{name}: WARNING: {err}")
-        return trainer
-    if force:
-        os.replace(target, path)  # atomic: the finished retrain takes the old result's place
-        trainer.checkpoint_path = path
-    return trainer
-
 
 # Chapter 4: the first GANs
 
