@@ -9,6 +9,7 @@
     torchrun --nproc_per_node=4 -m gancourse train dcgan --mode full    # data-parallel (gancourse.train.distributed)
     python -m gancourse sample runs/dcgan/checkpoint.pt -n 64 --out grid.png
     python -m gancourse fid real_images/ generated_images/
+    python -m gancourse fid runs/dcgan/checkpoint.pt real_images/       # a run's samples against a folder
     python -m gancourse stylize photo.jpg painting.jpg --out pastiche.png
 
 The options of ``train RECIPE`` and ``stylize`` are generated from the recipe's
@@ -103,12 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     fid_parser = commands.add_parser(
         "fid",
-        help="FID and KID between two folders of images",
+        help="FID and KID between two folders of images (or a checkpoint's samples)",
         description="FID (Heusel et al. 2017) and KID (Binkowski et al. 2018) between the images of two folders. "
         "Scores are comparable only at equal image counts and with the same feature extractor (printed).",
     )
-    fid_parser.add_argument("dir_a", metavar="DIR_A")
-    fid_parser.add_argument("dir_b", metavar="DIR_B")
+    fid_parser.add_argument("dir_a", metavar="A", help="a folder of images, or a checkpoint (its samples)")
+    fid_parser.add_argument("dir_b", metavar="B", help="a folder of images, or a checkpoint (its samples)")
     fid_parser.add_argument(
         "--features",
         choices=("auto", "inception", "classifier"),

@@ -35,8 +35,8 @@ def save_grid(images: Any, path: Path, nrow: int = 8, mixture: Any = None) -> Pa
     return path
 
 
-def _load_trainer(source: str, mode: str | None, device_name: str | None):
-    """A trainer restored from a checkpoint file, or the chapter's cached model of a recipe name."""
+def load_trainer(source: str, mode: str | None, device_name: str | None):
+    """A trainer restored from a checkpoint file, or the chapter's cached model of a recipe name; and its recipe."""
     from gancourse.checkpoints import checkpoint_dir, config_key, load_checkpoint
     from gancourse.config import run_mode
     from gancourse.train.recipes import RECIPES, recipe_for_config
@@ -68,39 +68,50 @@ def _load_trainer(source: str, mode: str | None, device_name: str | None):
     trainer = recipe.build(cfg, device=device, checkpoint_path=path)
     step = trainer.load()
     print(f"loaded {path}: {type(cfg).__name__}, step {step} of {cfg.steps}")
-    return trainer
+    return trainer, recipe
+
+
+def generated(trainer: Any, recipe: Any, n: int, seed: int = 0) -> Any:
+    """``n`` samples of a loaded run, drawn by its recipe: pix2pix's outputs on its own first ``n`` test inputs."""
+    cfg, generator = trainer.cfg, trainer.sampler()
+    if recipe.condition == "images":
+        inputs, _ = recipe.held_out_pairs(cfg, n)
+        if len(inputs) < n:
+            raise UsageError(f"-n = {n} but the test split of {cfg.dataset!r} holds only {len(inputs)} pairs")
+        return recipe.sample(cfg, generator, n, seed, inputs=inputs)
+    return recipe.sample(cfg, generator, n, seed)
+
+
+def draw(trainer: Any, recipe: Any, n: int, seed: int = 0, label: int | None = None) -> tuple[Any, int, str]:
+    """``(images, nrow, what the rows are)`` of a sample grid of ``n`` from a loaded run, drawn by its recipe.
+
+    Noise GANs: ``n`` samples (a conditional GAN: of class ``label``, else in class order).
+    A paired task (pix2pix): its own first ``n`` test inputs (Sobel edges, Twemoji or the
+    folder's A halves), the outputs and the targets, a row each.
+    """
+    import torch
+
+    cfg, generator = trainer.cfg, trainer.sampler()
+    if recipe.condition == "images":
+        inputs, targets = recipe.held_out_pairs(cfg, n)
+        outputs = recipe.sample(cfg, generator, len(inputs), seed, inputs=inputs)
+        return torch.cat([inputs, outputs, targets]), len(inputs), "rows: the test inputs, pix2pix's outputs, targets"
+    labels = None
+    if recipe.condition == "labels":
+        n_classes = len(trainer.data.classes)
+        if label is not None and not 0 <= label < n_classes:
+            raise UsageError(f"--label = {label} is out of range: allowed 0 <= label <= {n_classes - 1}")
+        labels = torch.full((n,), label) if label is not None else None  # None: class order
+    return recipe.sample(cfg, generator, n, seed, labels=labels), 0, ""
 
 
 def sample(args: argparse.Namespace) -> int:
-    import torch
-
-    from gancourse.train.paired import Pix2PixTrainer
-
     if args.n < 1 or args.nrow < 1:
         raise UsageError(f"-n = {args.n} and --nrow = {args.nrow} must both be >= 1")
-    trainer = _load_trainer(args.checkpoint, args.mode, args.device)
-    z = torch.randn(args.n, trainer.latent_dim, generator=torch.Generator().manual_seed(args.seed))
-    if isinstance(trainer, Pix2PixTrainer):
-        from gancourse.config import DataConfig
-        from gancourse.data import edge_pairs
-
-        cfg = trainer.cfg
-        data = DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=args.n)
-        edges, targets, _ = edge_pairs(data, "test", cfg.edge_threshold)
-        outputs = trainer.translate(edges)
-        images = torch.cat(
-            [edges * 2 - 1 if edges.min() >= 0 else edges, outputs, targets]
-        )  # rows: input, G(x), target
-        nrow = len(edges)
-        print("rows: input edges, pix2pix output, real target")
-    elif trainer.data.classes:
-        n_classes = len(trainer.data.classes)
-        if args.label is not None and not 0 <= args.label < n_classes:
-            raise UsageError(f"--label = {args.label} is out of range: allowed 0 <= label <= {n_classes - 1}")
-        labels = torch.full((args.n,), args.label) if args.label is not None else torch.arange(args.n) % n_classes
-        images, nrow = trainer.generate(z, labels), args.nrow
-    else:
-        images, nrow = trainer.generate(z), args.nrow
-    path = save_grid(images, Path(args.out), nrow=nrow, mixture=trainer.data.mixture)
+    trainer, recipe = load_trainer(args.checkpoint, args.mode, args.device)
+    images, nrow, rows = draw(trainer, recipe, args.n, args.seed, args.label)
+    if rows:
+        print(rows)
+    path = save_grid(images, Path(args.out), nrow=nrow or args.nrow, mixture=trainer.data.mixture)
     print(f"wrote {len(images)} samples to {path}")
     return 0

@@ -87,12 +87,10 @@ def train(name: str, args: argparse.Namespace) -> int:
             f"--stop-after = {args.stop_after} is out of range: allowed 1 <= N <= {cfg.steps} (the config's steps)"
         )
     eval_cfg = None
-    if not args.no_eval and getattr(cfg, "dataset", None) in LABELLED_DATASETS and name != "pix2pix":
-        eval_cfg = make_config(
-            EvalConfig, mode, {"dataset": cfg.dataset, **config_overrides(args, EvalConfig, "eval_")}
-        )
-    elif not args.no_eval and name == "toy_gan":
-        eval_cfg = make_config(EvalConfig, mode, config_overrides(args, EvalConfig, "eval_"))  # n: the toy's samples
+    if not args.no_eval:  # the final scores' settings; the data set is the one the recipe's samples are scored on
+        scored = recipe.features(cfg)
+        known = {"dataset": scored} if scored in LABELLED_DATASETS else {}
+        eval_cfg = make_config(EvalConfig, mode, {**known, **config_overrides(args, EvalConfig, "eval_")})
     out = Path(args.out or Path("runs") / name)
     path = out / CHECKPOINT_NAME
     if path.exists() and not args.resume:
@@ -128,9 +126,8 @@ def train(name: str, args: argparse.Namespace) -> int:
             if trainer.step < cfg.steps:
                 _say(launch, f"stopped before the end: continue with --resume --out {out}")
             elif not args.no_eval:
-                scores = evaluate(name, trainer, cfg, mode, eval_cfg)
-                if scores:
-                    (out / "scores.json").write_text(json.dumps(scores, indent=1))
+                scores = evaluate(name, trainer, mode, eval_cfg)
+                (out / "scores.json").write_text(json.dumps(scores, indent=1))
     finally:
         distributed.finish(launch)
     return 0
@@ -152,68 +149,31 @@ class _GridWriter:
                 self.written.add(step)
 
 
-def evaluate(name: str, trainer: Any, cfg: Any, mode: str, eval_cfg: Any) -> dict[str, Any]:
-    """The final scores next to their real-data floor, as the chapters show them; returns them for scores.json.
+def evaluate(name: str, trainer: Any, mode: str, eval_cfg: Any) -> dict[str, Any]:
+    """The final scores of a finished run next to their real-data floor; printed, and returned for scores.json.
 
-    Image GANs: :func:`gancourse.metrics.evaluate` (FID/KID against real test images, the
-    floor, the class histogram; conditional accuracy for the conditional GAN). The toy
-    GAN: mode coverage of ``eval_cfg.n`` samples, and of as many real samples (chapter 4).
-    pix2pix and ProGAN on a folder have no real-data floor here: a line says so.
+    :func:`gancourse.metrics.score_run` on the trainer's sampling generator (the average
+    where there is one), ``eval_cfg.n`` samples drawn with ``eval_cfg.seed``, the features
+    ``eval_cfg.features`` says for the recipe's scored data set (none for a data set without
+    a domain classifier: then only the sample statistics).
     """
-    import torch
-
     from gancourse import metrics
+    from gancourse.config import LABELLED_DATASETS
 
-    if name == "toy_gan":
-        mixture, n = trainer.data.mixture, eval_cfg.n
-        floor = metrics.mode_coverage(mixture.sample(n, torch.Generator().manual_seed(eval_cfg.seed)), mixture)
-        score = metrics.mode_coverage(trainer.generate(n), mixture)
-        print(f"mode coverage, {n} samples: GAN {score}; real floor {floor}")
-        return {
-            "n": n,
-            "modes_captured": score.modes_captured,
-            "floor_modes_captured": floor.modes_captured,
-            "high_quality_share": score.high_quality_share,
-            "floor_high_quality_share": floor.high_quality_share,
-        }
-    if eval_cfg is None:
-        what = "pix2pix is scored on its test pairs in chapter 8" if name == "pix2pix" else f"dataset = {cfg.dataset!r}"
-        print(f"no final FID/KID: {what} has no real-data floor here (score samples with 'python -m gancourse fid')")
-        return {}
-    size = 32  # the real test images and the domain classifier are 32 x 32
+    def features(dataset: str):
+        if dataset not in LABELLED_DATASETS:
+            return None
+        return metrics.load_feature_extractor(dataset, kind=eval_cfg.features, mode=mode, device=trainer.device)
 
-    def fit(images: torch.Tensor) -> torch.Tensor:
-        if images.shape[-1] == size:
-            return images
-        return torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
-
-    if cfg.image_size != size:
-        print(f"generated images are resized from {cfg.image_size} to {size} pixels for the scores")
-    available = metrics.split_size(eval_cfg.dataset, "test")  # emoji: 742 test images
-    if eval_cfg.n > available:
-        print(f"eval n = {eval_cfg.n}, but the {eval_cfg.dataset} test split holds {available} images: n = {available}")
-        eval_cfg = eval_cfg.replace(n=available)
-    extractor = metrics.load_feature_extractor(
-        eval_cfg.dataset, kind=eval_cfg.features, mode=mode, device=trainer.device
+    result = metrics.score_run(
+        name,
+        trainer.cfg,
+        {name: trainer.sampler()},
+        eval_cfg.n,
+        eval_cfg.seed,
+        features=features,
+        eval_cfg=eval_cfg,
+        device=trainer.device,
     )
-    conditional = bool(trainer.data.classes)
-
-    def sample(n: int, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return fit(
-            trainer.generate(n) if labels is None else trainer.generate(trainer.sample_z(n, inference=True), labels)
-        )
-
-    result = metrics.evaluate(
-        {name: sample}, eval_cfg, conditional=conditional, mode=mode, device=trainer.device, extractor=extractor
-    )
-    print(result)
-    score = result.scores[name]
-    return {
-        "n": eval_cfg.n,
-        "features": result.features,
-        "fid": score.fid,
-        "kid": list(score.kid),
-        "floor_fid": result.floor.fid,
-        "floor_kid": list(result.floor.kid),
-        **({"conditional_accuracy": score.accuracy.accuracy} if score.accuracy is not None else {}),
-    }
+    print(metrics.scores_table(result))
+    return result
