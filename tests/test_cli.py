@@ -89,7 +89,7 @@ def _grid_cell(grid: Path, row: int, col: int, size: int) -> torch.Tensor:
     return pixels[:, top : top + size, left : left + size] / 127.5 - 1
 
 
-@pytest.mark.parametrize("name", [*TINY, pytest.param("pix2pix_emoji", marks=pytest.mark.slow), "pix2pix_folder"])
+@pytest.mark.parametrize("name", [*TINY, *PAIRED])
 def test_every_recipe_trains_samples_and_scores_from_the_command_line(name, tmp_path, monkeypatch, capsys):
     recipe = "pix2pix" if name in PAIRED else name
     sets = PAIRED.get(name) or TINY[name]

@@ -53,10 +53,9 @@ TABLE_COLUMNS = (
     "fid",
     "kid",
     "conditional_accuracy",
-    "dropout_spread",
     "modes_captured",
     "high_quality_share",
-    "sample_std",
+    "dropout_spread",
 )
 #: how many test inputs pix2pix's dropout spread is measured on
 SPREAD_INPUTS = 200
@@ -173,8 +172,8 @@ def _score_images(
     if extractor is None:
         out["features"] = None
         out["note"] = reason(cfg.dataset)
-        for label, sample in samples.items():
-            out[label] = sample_stats(sample(n))
+        for label, generator in generators.items():
+            out[label] = sample_stats(spec.sample(cfg, generator, n, seed))
         return out
     if notes:
         out["note"] = "; ".join(notes)
@@ -197,7 +196,7 @@ def _score_images(
             entry["conditional_accuracy"] = number(score.accuracy.accuracy)
             entry["per_class_accuracy"] = [number(a) for a in score.accuracy.per_class]
             entry["worst_class_accuracy"] = number(np.nanmin(score.accuracy.per_class))
-        entry.update(sample_stats(samples[label](n)))  # the same images again
+        entry.update(sample_stats(spec.sample(cfg, generators[label], n, seed)))  # the same images, at their size
         out[label] = entry
     return out
 
@@ -226,7 +225,7 @@ def _score_paired(
         )
     elif extractor is None:
         out["features"] = None
-        out["note"] = reason(cfg.dataset)
+        out["note"] = (out["note"] + "; " if "note" in out else "") + reason(cfg.dataset)
     else:
         subset = min(1000, n // 2)
         real = real_images(target_set, "train", n, seed=0)  # real images the outputs should look like
