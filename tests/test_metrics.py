@@ -690,3 +690,71 @@ def test_evaluate_scores_a_64px_colour_generator_against_64px_real_emoji(emoji_j
         metrics.evaluate({"a": real, "b": real[:, :, :32, :32]}, cfg, extractor=emoji_judge)
     with pytest.raises(ValueError, match="n = 1000 is out of range: the test split of emoji allows 2 <= n <= 742"):
         metrics.evaluate({"real": real.repeat(5, 1, 1, 1)}, cfg.replace(n=1000), extractor=emoji_judge)
+
+
+# --------------------------------------------------------------------------------------
+# score_run: the one scoring of a finished run
+# --------------------------------------------------------------------------------------
+
+
+class _Projection(metrics.FeatureExtractor):
+    """A fixed random projection of grey 32 x 32 images (features for the plumbing only)."""
+
+    name = "random projection (test only)"
+    dim = 6
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = torch.nn.Linear(32 * 32, 6)
+        torch.nn.init.normal_(self.proj.weight, generator=torch.Generator().manual_seed(0))
+
+    def forward(self, images):
+        grey = torch.nn.functional.interpolate(images.mean(dim=1, keepdim=True), size=32)
+        return self.proj(grey.flatten(1))
+
+
+def test_score_run_of_image_gans_against_the_floor_with_the_recipes_samples():
+    from gancourse.config import DCGANConfig, EvalConfig
+    from gancourse.train import RECIPES
+
+    cfg = DCGANConfig(base_channels=4, image_size=16)  # 16 px: resized to the real images' 32 for the score
+    generator = RECIPES["dcgan"].build_generator(cfg)
+    eval_cfg = EvalConfig(class_histogram=False, kid_subset_size=10)
+    result = metrics.score_run(
+        "dcgan", cfg, {"untrained": generator}, 40, seed=3, features=lambda dataset: _Projection(), eval_cfg=eval_cfg
+    )
+    assert result["n"] == 40 and result["features"] == _Projection.name and "resized from 16 to 32" in result["note"]
+    score = result["untrained"]
+    assert score["fid"] > result["floor"]["fid"] > 0 and score["fid_over_floor"] > 1
+    drawn = RECIPES["dcgan"].sample(cfg, generator, 40, seed=3)  # the same samples, recomputed independently
+    assert score["sample_std"] == pytest.approx(drawn.std().item(), rel=1e-5)
+    table = metrics.scores_table(result)
+    assert "untrained" in table and "real floor" in table
+    bare = metrics.score_run("dcgan", cfg, {"untrained": generator}, 40, seed=3, features=lambda dataset: None)
+    assert bare["features"] is None and "no FID for 'mnist'" in bare["note"]
+    assert bare["untrained"] == {k: score[k] for k in ("sample_mean_abs", "sample_std")}
+
+
+def test_score_run_of_pix2pix_is_the_l1_to_its_own_test_pairs(monkeypatch):
+    from gancourse.config import Pix2PixConfig
+    from gancourse.train import RECIPES, recipe_parts
+
+    edges = torch.rand(12, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    monkeypatch.setattr(recipe_parts, "edge_pairs", lambda cfg, split, threshold: (edges, edges.flip(-1), None))
+    cfg = Pix2PixConfig(base_channels=4, d_layers=1)
+    generator = RECIPES["pix2pix"].build_generator(cfg)
+    result = metrics.score_run("pix2pix", cfg, {"G": generator}, 20, seed=1, features=lambda dataset: None)
+    assert result["n"] == 12 and "holds 12 pairs" in result["note"]  # capped at the test split
+    outputs = RECIPES["pix2pix"].sample(cfg, generator, 12, seed=1, inputs=edges)
+    assert result["G"]["l1"] == pytest.approx((outputs - edges.flip(-1)).abs().mean().item(), rel=1e-5)
+    assert result["G"]["dropout_spread"] > 0  # test-time dropout: a second draw differs
+
+
+def test_score_run_of_the_toy_gan_counts_modes():
+    from gancourse.config import ToyGANConfig
+    from gancourse.train import RECIPES
+
+    cfg = ToyGANConfig(hidden=16)
+    result = metrics.score_run("toy_gan", cfg, {"G": RECIPES["toy_gan"].build_generator(cfg)}, 500, features=None)
+    assert result["floor"]["modes_captured"] == 8 and 0 <= result["G"]["modes_captured"] <= 8
+    assert "modes_captured" in metrics.scores_table(result)
