@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from gancourse import alt_text
 from gancourse.config import MODE_ENV, run_mode
 from gancourse.data import DATA_ENV, dataset_info, load_images
 from gancourse.device import pick_device, seed_everything
@@ -46,6 +47,7 @@ def start(
         why = f"${MODE_ENV}"
     else:
         why = "GPU found" if chosen == "full" else "no GPU found"
+    alt_text.register()  # figures carry what they show into the built page's alt texts
     data = "; ".join(describe_data(name) for name in datasets) or "none"
     print(f"mode: {chosen} ({why}) | device: {dev} | seed: {seed} | data: {data}")
     return Session(chosen, dev, seed)

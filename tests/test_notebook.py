@@ -5,11 +5,11 @@ from gancourse import losses, notebook
 
 def test_start_reports_mode_device_and_seed(capsys, monkeypatch):
     monkeypatch.setenv("GANCOURSE_MODE", "quick")
-    session = notebook.start(seed=3, device="cpu")
+    session = notebook.start(seed=3, device="cpu", datasets=())
     assert session == notebook.Session("quick", torch.device("cpu"), 3)
     line = capsys.readouterr().out
-    assert line.startswith("mode: quick ($GANCOURSE_MODE) | device: cpu | seed: 3 | data: MNIST: ")
-    assert notebook.start("full", device="cpu").mode == "full"
+    assert line.startswith("mode: quick ($GANCOURSE_MODE) | device: cpu | seed: 3 | data: none")
+    assert notebook.start("full", device="cpu", datasets=()).mode == "full"
 
 
 def test_describe_data_says_full_or_sample_and_never_a_path(monkeypatch, capsys):
