@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from gancourse import cli, metrics
+from gancourse import cli, metrics, train
 from gancourse.checkpoints import load_checkpoint
 from gancourse.config import DCGANConfig, ProGANConfig
 from gancourse.metrics.features import FeatureExtractor
@@ -62,18 +63,64 @@ def test_recipe_help_lists_every_config_field_with_range_and_defaults(capsys):
     assert "1e-06 <= value <= 1.0" in text and "quick mode 0.003" in text  # lr_g's range, and its quick value
 
 
-@pytest.mark.parametrize("name", list(TINY))
-def test_every_recipe_trains_from_the_command_line(name, tmp_path):
+#: the paired tasks besides the edges: each must sample its own test inputs
+PAIRED = {
+    "pix2pix_emoji": [*TINY["pix2pix"][1:], "dataset=emoji"],
+    "pix2pix_folder": [*TINY["pix2pix"][1:], "dataset=paired_folder"],
+}
+
+
+def _paired_folder(root: Path) -> Path:
+    """A|B files (16 x 32: input left, target right) in train/ and test/, like the facades."""
+    g = torch.Generator().manual_seed(0)
+    for split in ("train", "test"):
+        (root / split).mkdir(parents=True)
+        for i in range(6):
+            pair = torch.rand(3, 1, 1, generator=g).expand(3, 16, 32).clone()
+            pair[:, :, 16:] = 1 - pair[:, :, 16:]  # the target: the input's negative
+            Image.fromarray((pair.permute(1, 2, 0).numpy() * 255).astype("uint8")).save(root / split / f"{i}.png")
+    return root
+
+
+def _grid_cell(grid: Path, row: int, col: int, size: int) -> torch.Tensor:
+    """The image at (row, col) of a torchvision grid (2 px padding) as (3, S, S) in [-1, 1]."""
+    pixels = torch.from_numpy(np.array(Image.open(grid).convert("RGB"))).permute(2, 0, 1).float()
+    top, left = 2 + row * (size + 2), 2 + col * (size + 2)
+    return pixels[:, top : top + size, left : left + size] / 127.5 - 1
+
+
+@pytest.mark.parametrize("name", [*TINY, pytest.param("pix2pix_emoji", marks=pytest.mark.slow), "pix2pix_folder"])
+def test_every_recipe_trains_samples_and_scores_from_the_command_line(name, tmp_path, monkeypatch, capsys):
+    recipe = "pix2pix" if name in PAIRED else name
+    sets = PAIRED.get(name) or TINY[name]
+    if name == "pix2pix_folder":
+        sets = [*sets, f"image_folder={_paired_folder(tmp_path / 'pairs')}"]
     out = tmp_path / name
     stop = ["--stop-after", "3"] if name == "progan" else []  # 4 x 4, then into the fade-in to 8 x 8
-    assert cli.main(["train", name, *RUN, *_sets(TINY[name]), "--out", str(out), *stop]) == 0
+    assert cli.main(["train", recipe, *RUN, *_sets(sets), "--out", str(out), *stop]) == 0
     state = load_checkpoint(out / "checkpoint.pt")
     assert state["step"] == (3 if name == "progan" else 2)
     assert list((out / "samples").glob("step_*.png"))
-    assert json.loads((out / "config.json").read_text())["recipe"] == name
+    assert json.loads((out / "config.json").read_text())["recipe"] == recipe
     grid = tmp_path / "grid.png"  # and draws from its checkpoint
-    assert cli.main(["sample", str(out / "checkpoint.pt"), "-n", "16", "--out", str(grid), "--device", "cpu"]) == 0
+    assert cli.main(["sample", str(out / "checkpoint.pt"), "-n", "4", "--out", str(grid), "--device", "cpu"]) == 0
     assert Image.open(grid).size[0] > 16
+    if recipe == "pix2pix":  # rows: the task's own test inputs, the outputs, the targets
+        cfg = cli.sampling.load_trainer(str(out / "checkpoint.pt"), None, "cpu")[0].cfg
+        inputs, targets = train.RECIPES["pix2pix"].held_out_pairs(cfg, 4)
+        for col in range(4):
+            for row, expected in ((0, inputs[col]), (2, targets[col])):
+                torch.testing.assert_close(
+                    _grid_cell(grid, row, col, cfg.image_size), expected.expand(3, -1, -1), atol=2 / 255, rtol=0
+                )
+    monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
+    real = _folder(tmp_path / "real", torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(0)))
+    capsys.readouterr()
+    status = cli.main(["fid", str(out / "checkpoint.pt"), str(real), "--device", "cpu", "-n", "4"])
+    if name == "toy_gan":
+        assert status == 2 and "2-D points" in capsys.readouterr().err
+    else:
+        assert status == 0 and "FID " in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -175,7 +222,7 @@ def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeyp
     printed = capsys.readouterr().out
     assert "features: tiny random projection" in printed and "real floor" in printed and "dcgan" in printed
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["n"] == 40 and scores["fid"] > scores["floor_fid"] >= 0
+    assert scores["n"] == 40 and scores["dcgan"]["fid"] > scores["floor"]["fid"] >= 0
 
 
 def test_training_on_emoji_ends_with_scores_on_at_most_the_test_split(tmp_path, monkeypatch, capsys):
@@ -186,9 +233,9 @@ def test_training_on_emoji_ends_with_scores_on_at_most_the_test_split(tmp_path, 
     assert cli.main([*argv, *_sets([*SMALL_IMAGES, "base_channels=8", "dataset=emoji"])]) == 0
     printed = capsys.readouterr().out
     test_images = metrics.split_size("emoji", "test")
-    assert f"eval n = 5000, but the emoji test split holds {test_images} images" in printed
+    assert f"n = 5,000 asked, but the emoji test split holds {test_images:,} images" in printed
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["n"] == test_images and scores["fid"] > scores["floor_fid"] >= 0
+    assert scores["n"] == test_images and scores["dcgan"]["fid"] > scores["floor"]["fid"] >= 0
 
 
 def test_the_toy_gan_ends_with_mode_coverage_next_to_the_real_floor(tmp_path, capsys):
@@ -197,8 +244,8 @@ def test_the_toy_gan_ends_with_mode_coverage_next_to_the_real_floor(tmp_path, ca
     argv += ["--eval_n", "400"]
     assert cli.main([*argv, *_sets(TINY["toy_gan"])]) == 0
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["floor_modes_captured"] == 8 and scores["modes_captured"] <= 8
-    assert "real floor 8/8 modes" in capsys.readouterr().out
+    assert scores["floor"]["modes_captured"] == 8 and scores["toy_gan"]["modes_captured"] <= 8
+    assert "real floor" in capsys.readouterr().out
 
 
 def _folder(path: Path, images: torch.Tensor) -> Path:

@@ -25,7 +25,7 @@ from gancourse.config import (
     ProGANConfig,
     WGANGPConfig,
 )
-from gancourse.train import distributed, recipes
+from gancourse.train import distributed, recipe_parts, recipes
 from gancourse.train.loop import TensorSampler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
         n = data_cfg.limit or 64
         return (images16[:n] > 0).float() * 2 - 1, images16[:n], torch.arange(n) % 10
 
-    recipes.edge_pairs = edge_pairs
+    recipe_parts.edge_pairs = edge_pairs
     cgan = ConditionalGANConfig(image_size=16, base_channels=8, batch_size=B, steps=2, checkpoint_every=0)
     _build(recipes.conditional_gan, cgan, launch).train(progress=False, on_step=check_identical("conditional_gan"))
     p2p = Pix2PixConfig(image_size=16, base_channels=8, d_layers=1, batch_size=2, steps=2, checkpoint_every=0)

@@ -167,7 +167,7 @@ def small_pix2pix(**overrides):
 def squares(monkeypatch):
     edges, images = square_pairs()
     monkeypatch.setattr(
-        train.recipes,
+        train.recipe_parts,
         "edge_pairs",
         lambda cfg, split, threshold: (edges[: cfg.limit or None], images[: cfg.limit or None], None),
     )

@@ -15,7 +15,7 @@ from gancourse.config import ClassifierConfig, Pix2PixConfig, ProGANConfig, ToyG
 from gancourse.data import DataError
 from gancourse.metrics import TrainedClassifier
 from gancourse.models.classifier import DomainClassifier
-from gancourse.pretrained import files, generators, reference, registry, scores
+from gancourse.pretrained import files, reference, registry, scores
 from gancourse.pretrained.__main__ import main
 from gancourse.pretrained.registry import REFERENCES, Reference
 from gancourse.train.loop import GANTrainer
@@ -82,63 +82,6 @@ def test_registry_refuses_a_wrong_recipe_or_config():
         Reference("x", "toy_gan", ToyGANConfig, {"stepz": 3}, "d", "p").config()
     with pytest.raises(TypeError):
         TINY_TOY.overrides["steps"] = 3  # read-only: the registry is edited in its file, not at run time
-
-
-@pytest.mark.parametrize("name", list(REFERENCES))
-def test_generator_without_data_matches_the_recipe(name, real_root, monkeypatch):
-    """build_generator (no data) gives the parameters and buffers of the recipe's own generator."""
-    monkeypatch.setenv("GANCOURSE_DATA", str(real_root))
-    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")  # emoji: the embedded copy when the data root has none
-    ref = REFERENCES[name]
-    cfg = ref.config()
-    if "data_limit" in {f.name for f in dataclasses.fields(cfg)}:
-        cfg = cfg.replace(data_limit=64)  # the data's size does not change the generator
-    trainer = RECIPES[ref.recipe].build(cfg, device=torch.device("cpu"))
-    trainer.step = cfg.steps
-    trainer.after_restore()  # ProGAN: the stage of a finished run
-    built = generators.build_generator(ref.recipe, cfg)
-    mine, theirs = built.state_dict(), trainer.generator.state_dict()
-    assert list(mine) == list(theirs)
-    assert all(mine[k].shape == theirs[k].shape and mine[k].dtype == theirs[k].dtype for k in mine)
-    assert type(built) is type(trainer.generator)
-    built.load_state_dict(theirs)
-    z = generators.noise(4, cfg.latent_dim, 0) if ref.recipe != "pix2pix" else torch.empty(4, 0)
-    condition = None
-    if ref.recipe == "conditional_gan":
-        condition = torch.arange(4)
-    elif ref.recipe == "pix2pix":
-        condition = trainer.fixed_condition[:4]
-    expected = trainer.generate(z, condition)
-    got = generators.sampler(ref.recipe, cfg, built, seed=3).generate(z, condition)
-    if ref.recipe != "pix2pix":  # pix2pix's dropout draws from each trainer's own inference stream
-        torch.testing.assert_close(got, expected)
-
-
-# --------------------------------------------------------------------------------------
-# Sampling
-# --------------------------------------------------------------------------------------
-
-
-def test_pix2pix_samples_depend_only_on_the_seed():
-    cfg = Pix2PixConfig().replace(base_channels=4, d_layers=1)
-    generator = generators.build_generator("pix2pix", cfg)
-    inputs = torch.rand(6, 1, 32, 32) * 2 - 1
-    a = generators.generate("pix2pix", cfg, generator, 6, seed=1, inputs=inputs)
-    b = generators.generate("pix2pix", cfg, generator, 6, seed=1, inputs=inputs)
-    c = generators.generate("pix2pix", cfg, generator, 6, seed=2, inputs=inputs)
-    assert torch.equal(a, b) and not torch.equal(a, c)  # test-time dropout draws from the seed
-    assert a.shape == (6, 1, 32, 32)
-
-
-def test_progan_samples_at_its_final_resolution():
-    cfg = ProGANConfig().replace(latent_dim=8, fmap_base=16, fmap_max=8, fade_images=32, stable_images=32)
-    out = generators.generate("progan", cfg, generators.build_generator("progan", cfg), 5, seed=0)
-    assert out.shape == (5, 1, 32, 32) and out.abs().max() <= 1
-
-
-def test_class_order_labels():
-    assert generators.class_order_labels(20, 10).tolist() == [k for k in range(10) for _ in range(2)]
-    assert generators.class_order_labels(7, 10).tolist() == list(range(7))
 
 
 # --------------------------------------------------------------------------------------

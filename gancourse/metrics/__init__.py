@@ -16,6 +16,8 @@
   better generator above a worse one;
 * :func:`evaluate`: all of the above for a set of generators, as every GAN chapter
   scores them (:class:`~gancourse.config.EvalConfig` says how);
+* :func:`score_run`: the scores of a finished run of a recipe next to its floor, one way for
+  the command line, the reference models and the chapters (:func:`scores_table` prints them);
 * :func:`real_floor` / :func:`fid_kid_floor`: the same metric between two real
   samples, the reference every score needs;
 * feature extractors: InceptionV3 when its ImageNet weights load, else the
@@ -67,6 +69,7 @@ from gancourse.metrics.inception_score import inception_score
 from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
 from gancourse.metrics.neighbours import nearest_neighbours
 from gancourse.metrics.report import Evaluation, Score, evaluate
+from gancourse.metrics.runs import sample_stats, score_run, scores_table
 from gancourse.metrics.scores import (
     fid_kid_floor,
     frechet_inception_distance,
@@ -92,6 +95,9 @@ __all__ = [
     "Score",
     "TrainedClassifier",
     "class_coverage",
+    "sample_stats",
+    "score_run",
+    "scores_table",
     "class_probabilities",
     "classifier_accuracy",
     "classifier_dataset",

@@ -36,7 +36,6 @@ from gancourse.checks import check_positive_int
 from gancourse.config import GANConfig
 from gancourse.data import dataset_classes
 from gancourse.pretrained import files, scores
-from gancourse.pretrained.generators import build_generator, generate, held_out_pairs, set_final_stage
 from gancourse.pretrained.registry import REFERENCES, get
 from gancourse.train.recipes import RECIPES, class_rows, load_or_train
 
@@ -241,15 +240,13 @@ def _config_of(record: dict[str, Any]) -> GANConfig:
 def _module_from_state(recipe: str, cfg: GANConfig, state: dict[str, torch.Tensor], averaged: bool) -> nn.Module:
     """The recipe's generator for ``cfg`` holding ``state`` (the averaged weights if ``averaged`` and present)."""
     plain, ema = files.split_state(state)
-    generator = build_generator(recipe, cfg)
+    generator = RECIPES[recipe].build_generator(cfg)  # ProGAN: at its final stage
     try:
         generator.load_state_dict(ema if averaged and ema is not None else plain)  # fp16 copied into fp32
     except RuntimeError as err:
         raise files.WeightsError(
             f"the weights do not fit the {type(generator).__name__} that {recipe} builds for this config: {err}"
         ) from err
-    if recipe == "progan":
-        set_final_stage(generator, cfg)
     return generator.eval()
 
 
@@ -303,7 +300,7 @@ def samples(
     check_positive_int("n", n)
     record = entry(name)
     generator = load(name, averaged)
-    return generate(record["recipe"], _config_of(record), generator, n, seed, labels=labels, inputs=inputs)
+    return RECIPES[record["recipe"]].sample(_config_of(record), generator, n, seed, labels=labels, inputs=inputs)
 
 
 def _provenance_line(record: dict[str, Any]) -> str:
@@ -377,7 +374,7 @@ def show(name: str, n: int = 64, seed: int = SAMPLE_SEED, nrow: int = 8):
         mixture = ring_of_gaussians() if cfg.mixture == "ring" else grid_of_gaussians()
         return viz.plot_mixture(mixture, samples(name, max(n, scores.TOY_SAMPLES), seed), title=title)
     if record["recipe"] == "pix2pix":
-        inputs, targets = held_out_pairs(cfg, min(n, 12))
+        inputs, targets = RECIPES["pix2pix"].held_out_pairs(cfg, min(n, 12))
         outputs = samples(name, len(inputs), seed, inputs=inputs)
         return viz.compare_rows({"input": inputs, f"output ({LABEL})": outputs, "target": targets})
     if record["recipe"] == "conditional_gan":  # one row of nrow samples per class
@@ -456,7 +453,7 @@ def _verify_one(name: str, tolerance: float | None, samples_only: bool) -> Verif
         if scores.kind(record["recipe"]) == "paired" and cfg.dataset not in ("emoji", "paired_folder"):
             warnings.append(f"loaded; its samples need the {cfg.dataset} test images: not regenerated without data")
             return Verified(name, (), tuple(warnings), {})
-        values = scores.sample_stats(generate(record["recipe"], cfg, generator, check["n"], check["seed"]))
+        values = scores.sample_stats(RECIPES[record["recipe"]].sample(cfg, generator, check["n"], check["seed"]))
         problems += scores.compare(expected, values, tolerance)
         return Verified(name, tuple(problems), tuple(warnings), values)
     try:

@@ -11,8 +11,9 @@ What each kind of GAN is scored by (issue 15; the chapters score their quick run
 - the toy GAN: the mode count and the share of high-quality samples on 2,500 samples
   (the protocol of Srivastava et al. 2017 and Lin et al. 2018, :func:`gancourse.metrics.mode_coverage`).
 
-Image scores are computed at n = 1,000 and n = 10,000 where the test split holds that
-many images; where it does not, the entry says so. Data sets without a domain
+All by :func:`gancourse.metrics.score_run`, the one scoring of a finished run, with the
+shipped domain classifiers' features. Image scores are computed at n = 1,000 and
+n = 10,000 where the test split holds that many images; where it does not, the entry says so. Data sets without a domain
 classifier (the emoji) get no FID: the entry says why, and the sample statistics remain.
 
 Every score also records the mean absolute value and the standard deviation of the
@@ -23,35 +24,27 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-import torch
 from torch import nn
 
 from gancourse.checkpoints import config_record
-from gancourse.config import EvalConfig, GANConfig
-from gancourse.data import SPECS, grid_of_gaussians, ring_of_gaussians
+from gancourse.config import GANConfig
+from gancourse.data import SPECS
 from gancourse.metrics import (
     ClassifierFeatures,
     classifier_dataset,
-    evaluate,
-    fid_kid_floor,
-    frechet_inception_distance,
-    kernel_inception_distance,
     load_classifier,
     load_or_train_classifier,
-    mode_coverage,
-    real_images,
     save_classifier,
     split_size,
 )
+from gancourse.metrics.runs import number as _number
+from gancourse.metrics.runs import sample_stats, score_run, state_fingerprint  # noqa: F401 - verify uses them here
 from gancourse.pretrained import files
-from gancourse.pretrained.generators import generate, held_out_pairs
+from gancourse.train.recipes import RECIPES
 
 #: Relative tolerance of ``verify``: a recomputed value must be within 2 % of the manifest's.
 #: Samples and features are deterministic given the weights and the seed, but the number of
@@ -85,7 +78,7 @@ JUDGED = (*SPECS, "emoji", "emoji_twemoji", "emoji_noto")
 
 def kind(recipe: str) -> str:
     """How a recipe's GAN is scored: ``"toy"``, ``"conditional"``, ``"paired"`` (pix2pix) or ``"image"``."""
-    return {"toy_gan": "toy", "conditional_gan": "conditional", "pix2pix": "paired"}.get(recipe, "image")
+    return RECIPES[recipe].kind
 
 
 def domain_features(dataset: str) -> ClassifierFeatures | None:
@@ -151,9 +144,8 @@ def ship_features(dataset: str) -> None:
 
 def features_dataset(recipe: str, cfg: GANConfig) -> str | None:
     """The data set whose domain classifier scores this GAN (pix2pix: the targets'), or None."""
-    if kind(recipe) == "toy" or (kind(recipe) == "paired" and cfg.dataset in ("emoji", "paired_folder")):
-        return None
-    return cfg.dataset if cfg.dataset in JUDGED else None
+    dataset = RECIPES[recipe].features(cfg)
+    return dataset if dataset in JUDGED else None
 
 
 def no_features_reason(dataset: str) -> str:
@@ -163,34 +155,13 @@ def no_features_reason(dataset: str) -> str:
     )
 
 
-def state_fingerprint(module: nn.Module) -> str:
-    """A sha256 of a module's tensors (names, dtypes, shapes, values): which feature extractor scored a model."""
-    digest = hashlib.sha256()
-    for key, tensor in module.state_dict().items():
-        tensor = tensor.detach().cpu().contiguous()
-        digest.update(f"{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
-        digest.update(tensor.numpy().tobytes() if tensor.dtype != torch.bfloat16 else tensor.float().numpy().tobytes())
-    return digest.hexdigest()
-
-
-def _number(x: float) -> float | None:
-    """A float rounded to 6 significant digits (readable JSON), or None for NaN."""
-    x = float(x)
-    return None if math.isnan(x) else float(f"{x:.6g}")
-
-
-def sample_stats(samples: torch.Tensor) -> dict[str, float]:
-    """The mean absolute value and the standard deviation of samples: the data-free part of every check."""
-    return {"sample_mean_abs": _number(samples.abs().mean()), "sample_std": _number(samples.std())}
-
-
 def _real_count(recipe: str, cfg: GANConfig) -> int | None:
     """How many real test images (pix2pix: test pairs) the scores can use; None where there is no limit."""
     k = kind(recipe)
     if k == "toy":
         return None
     if k == "paired":
-        return len(held_out_pairs(cfg, SAMPLE_COUNTS[-1])[0])
+        return len(RECIPES[recipe].held_out_pairs(cfg, SAMPLE_COUNTS[-1])[0])
     return split_size(cfg.dataset, "test") if cfg.dataset in JUDGED else None
 
 
@@ -215,115 +186,16 @@ def sample_counts(recipe: str, cfg: GANConfig) -> tuple[list[int], list[str]]:
 def measure(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int = 0) -> dict[str, Any]:
     """Scores of each generator (``{label: module}``) at sample count ``n``, samples drawn with ``seed``.
 
-    Returns ``{"n", "seed", "features", "floor", label: {...}}`` (JSON-ready); see the
-    module docstring for what each kind of GAN is scored by.
+    :func:`gancourse.metrics.score_run` with the features every reference score uses
+    (:func:`domain_features`); JSON-ready, see the module docstring.
     """
-    k = kind(recipe)
-    if k == "toy":
-        return _measure_toy(recipe, cfg, generators, n, seed)
-    if k == "paired":
-        return _measure_paired(recipe, cfg, generators, n, seed)
-    return _measure_images(recipe, cfg, generators, n, seed, conditional=k == "conditional")
+    return score_run(
+        recipe, cfg, generators, n, seed, features=_reference_features, reason=no_features_reason, device="cpu"
+    )
 
 
-def _measure_toy(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int) -> dict:
-    mixture = ring_of_gaussians() if cfg.mixture == "ring" else grid_of_gaussians()
-    real = mode_coverage(mixture.sample(n, torch.Generator().manual_seed(seed)), mixture)
-    out: dict[str, Any] = {"n": n, "seed": seed, "features": "mode coverage (3 std, 20 of 2,500: Lin et al. 2018)"}
-    out["floor"] = {"modes_captured": real.modes_captured, "high_quality_share": _number(real.high_quality_share)}
-    for label, generator in generators.items():
-        points = generate(recipe, cfg, generator, n, seed)
-        coverage = mode_coverage(points, mixture)
-        out[label] = {
-            "modes_captured": coverage.modes_captured,
-            "n_modes": coverage.n_modes,
-            "high_quality_share": _number(coverage.high_quality_share),
-            "mode_kl_from_uniform": _number(coverage.kl_from_uniform),
-            **sample_stats(points),
-        }
-    return out
-
-
-def _measure_images(
-    recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int, conditional: bool
-) -> dict:
-    out: dict[str, Any] = {"n": n, "seed": seed}
-    samples = {label: _sampler(recipe, cfg, g, seed, conditional) for label, g in generators.items()}
-    extractor = domain_features(cfg.dataset)
-    if extractor is None:
-        out["features"] = None
-        out["note"] = no_features_reason(cfg.dataset)
-        for label, sample in samples.items():
-            out[label] = sample_stats(sample(n) if not conditional else sample(n, None))
-        return out
-    eval_cfg = EvalConfig(dataset=cfg.dataset, n=n, features="classifier", seed=0)
-    evaluation = evaluate(samples, eval_cfg, conditional=conditional, device="cpu", extractor=extractor)
-    floor = evaluation.floor
-    out["features"] = evaluation.features
-    out["features_sha256"] = state_fingerprint(extractor)
-    out["floor"] = {"fid": _number(floor.fid), "kid": [_number(floor.kid.mean), _number(floor.kid.std)]}
-    for label, score in evaluation.scores.items():
-        entry: dict[str, Any] = {
-            "fid": _number(score.fid),
-            "fid_over_floor": _number(score.fid / floor.fid),
-            "kid": [_number(score.kid.mean), _number(score.kid.std)],
-        }
-        if score.coverage is not None:
-            entry["classes_present"] = score.coverage.classes_present
-            entry["class_kl_from_uniform"] = _number(score.coverage.kl_from_uniform)
-        if score.accuracy is not None:
-            entry["conditional_accuracy"] = _number(score.accuracy.accuracy)
-            entry["per_class_accuracy"] = [_number(a) for a in score.accuracy.per_class]
-            entry["worst_class_accuracy"] = _number(np.nanmin(score.accuracy.per_class))
-        drawn = samples[label](n) if not conditional else samples[label](n, None)  # the same images again
-        entry.update(sample_stats(drawn))
-        out[label] = entry
-    return out
-
-
-def _sampler(recipe: str, cfg: GANConfig, generator: nn.Module, seed: int, conditional: bool):
-    """``sample(n)`` (or ``sample(n, labels)``) drawing from ``generator`` with a fixed seed every call."""
-    if conditional:
-        return lambda n, labels: generate(recipe, cfg, generator, n, seed, labels=labels)
-    return lambda n: generate(recipe, cfg, generator, n, seed)
-
-
-def _measure_paired(recipe: str, cfg: GANConfig, generators: Mapping[str, nn.Module], n: int, seed: int) -> dict:
-    inputs, targets = held_out_pairs(cfg, n)
-    if len(inputs) < n:
-        raise ValueError(f"n = {n}: the test split of {cfg.dataset!r} holds only {len(inputs)} pairs")
-    out: dict[str, Any] = {"n": n, "seed": seed, "task": "the first n test pairs"}
-    target_set = cfg.dataset if cfg.dataset in SPECS else None  # edges -> MNIST-family images
-    extractor = domain_features(target_set) if target_set else None
-    if extractor is None and cfg.dataset == "emoji":  # Twemoji -> Noto: the input itself is already a guess
-        out["features"] = None
-        out["note"] = (
-            f"scored by L1 to the targets, against copying the input unchanged (L1 "
-            f"{(inputs - targets).abs().mean().item():.4f}); no FID: the {n} test pairs are fewer than the "
-            "emoji judge's floor needs"
-        )
-    elif extractor is None:
-        out["features"] = None
-        out["note"] = no_features_reason(cfg.dataset)
-    else:
-        subset = min(1000, n // 2)
-        real = real_images(target_set, "train", n, seed=0)  # real images the outputs should look like
-        floor = fid_kid_floor(extractor, target_set, n, subset_size=subset, seed=0)
-        out["features"] = extractor.name
-        out["features_sha256"] = state_fingerprint(extractor)
-        out["floor"] = {"fid": _number(floor["fid"]), "kid": [_number(floor["kid"].mean), _number(floor["kid"].std)]}
-    for label, generator in generators.items():
-        outputs = generate(recipe, cfg, generator, n, seed, inputs=inputs)
-        entry: dict[str, Any] = {"l1": _number((outputs - targets).abs().mean())}
-        if extractor is not None:
-            fid = frechet_inception_distance(real, outputs, extractor)
-            kid = kernel_inception_distance(real, outputs, extractor, subset_size=subset, seed=0)
-            entry.update(
-                fid=_number(fid), fid_over_floor=_number(fid / floor["fid"]), kid=[_number(kid.mean), _number(kid.std)]
-            )
-        entry.update(sample_stats(outputs))
-        out[label] = entry
-    return out
+def _reference_features(dataset: str) -> ClassifierFeatures | None:
+    return domain_features(dataset) if dataset in JUDGED else None
 
 
 def checked_values(score: Mapping[str, Any]) -> dict[str, float]:

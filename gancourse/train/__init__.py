@@ -1,16 +1,19 @@
 """Training: the GAN loop, its recipes, and the supervised loop of chapter 3.
 
-=================  ==============================================================
-``loop.py``        :class:`GANTrainer`, the one GAN training loop of the book
-``recipes.py``     one builder per chapter's GAN, and :func:`load_or_train`
-``paired.py``      pix2pix's trainer (an input image instead of noise)
-``progressive.py`` ProGAN's trainer (growing resolution, fade-in)
-``supervised.py``  the plain supervised loop of the PyTorch-basics chapter
-=================  ==============================================================
+===================  =======================================================================================
+``loop.py``          :class:`GANTrainer`, the one GAN training loop of the book
+``recipes.py``       one description per chapter's GAN (:data:`RECIPES`), its builder, :func:`load_or_train`
+``recipe_parts.py``  what each recipe builds from its config alone: networks, objective, pairs
+``sampling.py``      drawing samples from a generator, with or without its trainer
+``paired.py``        pix2pix's trainer (an input image instead of noise)
+``progressive.py``   ProGAN's trainer (growing resolution, fade-in)
+``supervised.py``    the plain supervised loop of the PyTorch-basics chapter
+===================  =======================================================================================
 
 Everything is re-exported here: ``from gancourse.train import dcgan, load_or_train``.
 """
 
+from gancourse.train import recipe_parts, sampling
 from gancourse.train.loop import (
     GANTrainer,
     RealSampler,
@@ -67,7 +70,9 @@ __all__ = [
     "pix2pix",
     "progan",
     "recipe_for_config",
+    "recipe_parts",
     "resnet_gan",
+    "sampling",
     "seconds_per_step",
     "toy_gan",
     "train_regressor",

@@ -53,6 +53,7 @@ from gancourse.losses import (
     Objective,
     WassersteinObjective,
 )
+from gancourse.train import sampling
 
 SchedulerFactory = Callable[
     [torch.optim.Optimizer, torch.optim.Optimizer], Sequence[torch.optim.lr_scheduler.LRScheduler]
@@ -373,30 +374,23 @@ class GANTrainer:
         With ``cfg.ema_decay > 0`` the averaged generator samples, unless ``averaged=False``.
         ``z`` given as a count is drawn from the inference stream: sampling between two calls
         of :meth:`train` leaves the run exactly as if it had not happened.
+        The drawing itself is :func:`gancourse.train.sampling.generate`'s, as for a model without its trainer.
         """
-        z = self.sample_z(z, inference=True) if isinstance(z, int) else z.to(self.device)
-        if condition is not None and len(condition) != len(z):
-            raise ValueError(f"condition has {len(condition)} entries for {len(z)} noise vectors: give one each")
-        conditions = [None] * len(z.split(1024)) if condition is None else condition.to(self.device).split(1024)
+        z = self.sample_z(z, inference=True) if isinstance(z, int) else z
         generator = self.sampler(averaged)
-        with self.inference(generator):
-            chunks = zip(z.split(1024), conditions, strict=True)
-            return torch.cat([generator(*self.generator_inputs(chunk, c)).float().cpu() for chunk, c in chunks])
+        return sampling.generate(
+            generator, z, condition, inference=self.inference, inputs=self.generator_inputs, device=self.device
+        )
 
     @contextlib.contextmanager
     def inference(self, generator: nn.Module | None = None) -> Iterator[None]:
         """How G (or ``generator``, e.g. the averaged one) runs in :meth:`generate`: eval mode.
 
         In eval mode batch norm uses its running statistics. The mode is restored
-        afterwards, also when an exception interrupts it.
+        afterwards, also when an exception interrupts it (:func:`gancourse.train.sampling.eval_mode`).
         """
-        generator = self.generator if generator is None else generator
-        was_training = generator.training
-        generator.eval()
-        try:
+        with sampling.eval_mode(self.generator if generator is None else generator):
             yield
-        finally:
-            generator.train(was_training)
 
     def generate_fixed(self) -> torch.Tensor:
         """G on the fixed noise batch (and fixed conditions): the samples kept during training."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import torch
 from torch import nn
 
-from gancourse.models.pix2pix import NoiseDropout
+from gancourse.train import sampling
 from gancourse.train.loop import GANTrainer
 
 
@@ -33,41 +32,15 @@ class Pix2PixTrainer(GANTrainer):
         return 0  # no z: dropout is pix2pix's noise
 
     def generator_inputs(self, z: torch.Tensor, condition: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
-        if condition is None:
-            raise ValueError("condition = None: pix2pix's generator needs the input image")
-        return (condition,)
+        return sampling.image_inputs(z, condition)
 
-    @contextlib.contextmanager
-    def inference(self, generator: nn.Module | None = None) -> Iterator[None]:
-        """G as in training: batch statistics of the batch, dropout as built; no running-average update."""
+    def inference(self, generator: nn.Module | None = None) -> contextlib.AbstractContextManager:
+        """G as in training: batch statistics of the batch, dropout as built; no running-average update.
+
+        :func:`gancourse.train.sampling.paired_mode` on the trainer's own ``inference_rng``.
+        """
         generator = self.generator if generator is None else generator
-        was_training = generator.training
-        norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        tracked = [m.track_running_stats for m in norms]
-        generator.train()
-        for m in norms:
-            m.track_running_stats = False  # in train mode: normalise by this batch, leave the running averages alone
-        for m in generator.modules():
-            if isinstance(m, NoiseDropout):
-                m.eval()  # NoiseDropout drops in eval mode only if built with test_dropout=True
-        cuda = self.device.type == "cuda"
-        try:
-            # dropout draws from the global generator of G's device: run it on the trainer's own
-            # inference stream, and give the training stream back untouched afterwards
-            with torch.random.fork_rng(devices=[self.device] if cuda else []):
-                if cuda:
-                    torch.cuda.set_rng_state(self.inference_rng.get_state(), self.device)
-                else:
-                    torch.set_rng_state(self.inference_rng.get_state())
-                try:
-                    yield
-                finally:
-                    after = torch.cuda.get_rng_state(self.device) if cuda else torch.get_rng_state()
-                    self.inference_rng.set_state(after)
-        finally:
-            for m, flag in zip(norms, tracked, strict=True):
-                m.track_running_stats = flag
-            generator.train(was_training)
+        return sampling.paired_mode(generator, self.inference_rng, self.device)
 
     def translate(self, condition: torch.Tensor) -> torch.Tensor:
         """G(x) for input images x (B, C_in, S, S), run as in training (see the class docstring), on the CPU.

@@ -1,4 +1,9 @@
-"""Recipes: the models, data and objective of each chapter's GAN, built into a trainer.
+"""Recipes: the models, data and objective of each chapter's GAN, described once and built into a trainer.
+
+:data:`RECIPES` holds one :class:`Recipe` per GAN of the book: its networks, objective
+and trainer class (parts built from the config alone, :mod:`gancourse.train.recipe_parts`),
+its data, what G is conditioned on, and what its samples are scored against. The
+builders below, :mod:`gancourse.pretrained` and the command line read it.
 
 Each builder takes its config and returns a ready :class:`~gancourse.train.loop.GANTrainer`
 (or a subclass) whose ``data`` (:class:`~gancourse.train.loop.RunData`) holds what
@@ -29,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from gancourse.checkpoints import CheckpointError, checkpoint_dir, config_key
 from gancourse.checks import check_positive_int
@@ -45,33 +51,12 @@ from gancourse.config import (
     WGANConfig,
     WGANGPConfig,
 )
-from gancourse.data import (
-    dataset_channels,
-    dataset_classes,
-    edge_pairs,
-    emoji_pairs,
-    grid_of_gaussians,
-    paired_folder,
-    preload,
-    ring_of_gaussians,
-)
+from gancourse.data import dataset_classes, grid_of_gaussians, preload, ring_of_gaussians
 from gancourse.device import seed_everything
-from gancourse.losses import Pix2PixObjective, WassersteinObjective
-from gancourse.models import (
-    ConditionalDiscriminator,
-    ConditionalGenerator,
-    DCGANDiscriminator,
-    DCGANGenerator,
-    MLPDiscriminator,
-    MLPGenerator,
-    PatchDiscriminator,
-    ProDiscriminator,
-    ProGenerator,
-    ResNetCritic,
-    ResNetGenerator,
-    UNetGenerator,
-)
-from gancourse.train.loop import GANTrainer, RunData, TensorSampler
+from gancourse.losses import Objective
+from gancourse.train import recipe_parts as parts
+from gancourse.train import sampling
+from gancourse.train.loop import GANTrainer, RealSampler, RunData, SchedulerFactory, TensorSampler
 from gancourse.train.paired import Pix2PixTrainer
 from gancourse.train.progressive import ProgressiveTrainer
 
@@ -131,31 +116,7 @@ def load_or_train(
     return trainer
 
 
-# Chapter 4: the first GANs
-
-
-def toy_gan(cfg: ToyGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """MLP generator and discriminator on a 2-D mixture of Gaussians."""
-    mixture = ring_of_gaussians() if cfg.mixture == "ring" else grid_of_gaussians()
-    seed_everything(cfg.seed)
-    generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=(2,), n_hidden=3, image_output=False)
-    discriminator = MLPDiscriminator((2,), cfg.hidden, n_hidden=3, **_minibatch(cfg))
-    kwargs.setdefault("n_fixed", 1000)  # enough points to see the modes in a scatter plot
-    return GANTrainer(
-        generator,
-        discriminator,
-        mixture.sample,
-        cfg,
-        device=device,
-        checkpoint_path=checkpoint_path,
-        data=RunData(mixture=mixture),
-        **kwargs,
-    )
-
-
-def _minibatch(cfg: GANConfig) -> dict[str, int]:
-    """Minibatch discrimination's B and C for a discriminator (Salimans et al. 2016, Sec. 3.2); B = 0: off."""
-    return {"minibatch_kernels": cfg.minibatch_kernels, "minibatch_kernel_dims": cfg.minibatch_kernel_dims}
+# The data each recipe trains on; each may set the trainer options its data decides (n_fixed, fixed_condition)
 
 
 def _data_config(cfg) -> DataConfig:
@@ -170,66 +131,54 @@ def _images(cfg: MLPGANConfig | DCGANConfig) -> TensorSampler:
     return TensorSampler(images)
 
 
-def mlp_gan(cfg: MLPGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """Fully connected G and D on MNIST-family images."""
-    seed_everything(cfg.seed)
-    shape = (dataset_channels(cfg.dataset), cfg.image_size, cfg.image_size)
-    generator = MLPGenerator(cfg.latent_dim, cfg.hidden, out_shape=shape, n_hidden=3)
-    discriminator = MLPDiscriminator(shape, cfg.hidden, n_hidden=2, **_minibatch(cfg))
-    return GANTrainer(
-        generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs
-    )
+def _progan_images(cfg: ProGANConfig) -> tuple[TensorSampler, int]:
+    """Real images at the target size (``cfg``: ProGANConfig) and their number of channels."""
+    images, _ = preload(_data_config(cfg))  # (N, C, S, S)
+    return TensorSampler(images), images.shape[1]
 
 
-def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """The DCGAN of Radford et al. 2015 on the images ``cfg.dataset`` names (channels follow the data)."""
-    seed_everything(cfg.seed)
-    channels = dataset_channels(cfg.dataset)
-    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
-    discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, **_minibatch(cfg))
-    return GANTrainer(
-        generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs
-    )
+def mixture_data(cfg: ToyGANConfig, options: dict) -> tuple[RealSampler, RunData]:
+    """Points of the 2-D mixture of Gaussians (ring or grid); 1,000 fixed points, enough to see the modes."""
+    mixture = ring_of_gaussians() if cfg.mixture == "ring" else grid_of_gaussians()
+    options.setdefault("n_fixed", 1000)
+    return mixture.sample, RunData(mixture=mixture)
 
 
-# Chapters 6 and 7: WGAN, WGAN-GP, ResNet GAN
+def image_data(cfg: GANConfig, options: dict) -> tuple[RealSampler, RunData]:
+    """The images of ``cfg.dataset`` (or ``cfg.image_folder``), preloaded."""
+    return _images(cfg), RunData()
 
 
-def wgan(
-    cfg: WGANConfig | WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs
-) -> GANTrainer:
-    """WGAN (Arjovsky et al. 2017, Alg. 1) or, for a WGANGPConfig, WGAN-GP (Gulrajani et al. 2017, Alg. 1).
+def progan_data(cfg: ProGANConfig, options: dict) -> tuple[RealSampler, RunData]:
+    """Real images at the target size; the trainer downsamples and fades them per stage."""
+    return _progan_images(cfg)[0], RunData()
 
-    The DCGAN networks; the discriminator, read without a sigmoid, is the critic.
-    WGAN clips every critic weight to [-c, c] after each critic step; WGAN-GP
-    instead adds lambda * E[(||grad f(x^)|| - 1)^2] to the critic's loss, and its
-    critic has layer norm (or none) instead of batch norm (``cfg.critic_norm``).
+
+def class_rows(n_classes: int, per_class: int) -> torch.Tensor:
+    """Labels 0, ..., 0, 1, ..., 1, ...: ``per_class`` of each, so an ``nrow=per_class`` grid has one row per class."""
+    return torch.arange(n_classes).repeat_interleave(per_class)  # (n_classes * per_class,)
+
+
+def labelled_data(cfg: ConditionalGANConfig, options: dict) -> tuple[RealSampler, RunData]:
+    """(image, label) batches; the fixed grid has ``per_class`` (8) samples of each class, in class order."""
+    classes = dataset_classes(cfg.dataset)  # digits, garments, emoji categories, CIFAR-10 classes
+    images, labels = preload(_data_config(cfg))
+    per_class = options.pop("per_class", 8)
+    options.setdefault("n_fixed", len(classes) * per_class)
+    options.setdefault("fixed_condition", class_rows(len(classes), options["n_fixed"] // len(classes)))
+    return TensorSampler(images, labels), RunData(classes=tuple(classes))
+
+
+def paired_data(cfg: Pix2PixConfig, options: dict) -> tuple[RealSampler, RunData]:
+    """(target, input) pairs of the training split; the fixed inputs are the first ``n_fixed`` (16) test inputs.
+
+    A test split of fewer than 16 pairs (a small folder) gives all of them, unless ``n_fixed`` is asked for.
     """
-    seed_everything(cfg.seed)
-    channels = dataset_channels(cfg.dataset)
-    generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
-    critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, norm=cfg.critic_norm)
-    if isinstance(cfg, WGANGPConfig):
-        objective = WassersteinObjective(gp_weight=cfg.gp_weight)
-    else:
-        objective = WassersteinObjective(clip_value=cfg.clip_value)
-    return GANTrainer(
-        generator,
-        critic,
-        _images(cfg),
-        cfg,
-        objective=objective,
-        device=device,
-        checkpoint_path=checkpoint_path,
-        **kwargs,
-    )
-
-
-def wgan_gp(cfg: WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """WGAN-GP with the DCGAN networks: :func:`wgan` with a WGANGPConfig."""
-    if not isinstance(cfg, WGANGPConfig):
-        raise TypeError(f"wgan_gp needs a WGANGPConfig, got {type(cfg).__name__}")
-    return wgan(cfg, device, checkpoint_path, **kwargs)
+    inputs, targets = parts.pix2pix_pairs(cfg, "train", cfg.data_limit)
+    test_inputs, test_targets = parts.pix2pix_pairs(cfg, "test", options.get("n_fixed", 16))
+    options.setdefault("n_fixed", len(test_inputs))
+    fixed = options.setdefault("fixed_condition", test_inputs)
+    return TensorSampler(targets, inputs), RunData(fixed_target=test_targets if fixed is test_inputs else None)
 
 
 def linear_decay(steps: int):
@@ -249,29 +198,260 @@ def linear_decay(steps: int):
     return build
 
 
+def decay_schedule(cfg: ResNetGANConfig) -> SchedulerFactory | None:
+    """``cfg.lr_decay_steps`` > 0: both rates fall linearly to 0 (:func:`linear_decay`), as the CIFAR-10 script."""
+    return linear_decay(cfg.lr_decay_steps) if cfg.lr_decay_steps else None
+
+
+def own_dataset(cfg: GANConfig) -> str | None:
+    """Samples are compared with real images of the data set the GAN trained on."""
+    return cfg.dataset
+
+
+def no_dataset(cfg: GANConfig) -> None:
+    """No real images to compare with (the toy GAN's points: mode coverage instead)."""
+    return None
+
+
+# The one description per recipe
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One GAN of the book, described once: what it builds, trains on, and how it samples and is scored.
+
+    The trainer builders (:func:`dcgan`, ...), :mod:`gancourse.pretrained` (a generator
+    without its data) and the command line all read this description.
+
+    - ``generator``, ``discriminator``, ``objective``: built from the config alone
+      (:mod:`gancourse.train.recipe_parts`; ``objective`` None: the config's ``loss``);
+    - ``data(cfg, options)``: the real sampler and the :class:`RunData`; it may set the
+      trainer options its data decides (``n_fixed``, ``fixed_condition``) in ``options``;
+    - ``condition``: what G sees besides z: ``"none"``, ``"labels"`` (class labels) or
+      ``"images"`` (pix2pix: an input image instead of z, sampled as in training);
+    - ``pairs(cfg, split, limit)``: a paired task's (inputs, targets), for its test pairs;
+    - ``features(cfg)``: the data set whose real images the samples are scored against, or None;
+    - ``final_stage(G, cfg)``: puts a fresh G in the state a finished run leaves it (ProGAN);
+    - ``clamp``: the samples are clipped to [-1, 1] (ProGAN's linear output).
+    """
+
+    config: type[GANConfig]
+    chapter: int
+    cache_name: str  # the name under which the chapter's load_or_train caches its run
+    summary: str
+    generator: Callable[[GANConfig], nn.Module]
+    discriminator: Callable[[GANConfig], nn.Module]
+    data: Callable[[GANConfig, dict], tuple[RealSampler, RunData]] = image_data
+    objective: Callable[[GANConfig], Objective | None] = parts.no_objective
+    trainer: type[GANTrainer] = GANTrainer
+    condition: str = "none"
+    pairs: Callable[[GANConfig, str, int], tuple[torch.Tensor, torch.Tensor]] | None = None
+    features: Callable[[GANConfig], str | None] = own_dataset
+    schedulers: Callable[[GANConfig], SchedulerFactory | None] | None = None
+    final_stage: Callable[[nn.Module, GANConfig], None] | None = None
+    clamp: bool = False
+
+    @property
+    def kind(self) -> str:
+        """How the GAN is scored: ``"toy"`` (points), ``"conditional"``, ``"paired"`` or ``"image"``."""
+        if self.data is mixture_data:
+            return "toy"
+        return {"labels": "conditional", "images": "paired"}.get(self.condition, "image")
+
+    def build(self, cfg: GANConfig, device: torch.device | None = None, checkpoint_path=None, **options) -> GANTrainer:
+        """A ready trainer: the data, then (seeded by ``cfg.seed``) G, D and the objective, in the recipe's class."""
+        real, data = self.data(cfg, options)
+        if self.schedulers is not None and self.schedulers(cfg) is not None:
+            options.setdefault("schedulers", self.schedulers(cfg))
+        seed_everything(cfg.seed)
+        generator, discriminator = self.generator(cfg), self.discriminator(cfg)
+        objective = self.objective(cfg)
+        if objective is not None:
+            options.setdefault("objective", objective)
+        options.setdefault("data", data)
+        return self.trainer(
+            generator, discriminator, real, cfg, device=device, checkpoint_path=checkpoint_path, **options
+        )
+
+    def build_generator(self, cfg: GANConfig) -> nn.Module:
+        """The generator for ``cfg``, freshly initialised, on the CPU, without data, as a finished run leaves it."""
+        generator = self.generator(cfg)
+        if self.final_stage is not None:
+            self.final_stage(generator, cfg)
+        return generator
+
+    def held_out_pairs(self, cfg: GANConfig, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets) of the first ``n`` test pairs of a paired task (fewer if the split is smaller)."""
+        if self.pairs is None:
+            raise ValueError(f"{self.summary} is not a paired task: it has no test pairs")
+        return self.pairs(cfg, "test", n)
+
+    def sample(
+        self,
+        cfg: GANConfig,
+        generator: nn.Module,
+        n: int,
+        seed: int = 0,
+        labels: torch.Tensor | None = None,
+        inputs: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``n`` samples of ``generator``, determined by ``seed`` (:func:`gancourse.train.sampling.generate`).
+
+        z is drawn on the CPU from a ``torch.Generator`` seeded by ``seed``. A conditional
+        GAN draws for ``labels`` (default: class order, ``ceil(n / classes)`` of each); pix2pix
+        translates ``inputs`` (default: the first ``n`` test inputs), its dropout noise drawn
+        from a stream seeded by ``seed``.
+        """
+        device = next(generator.parameters()).device
+        if self.condition == "images":
+            if inputs is None:
+                inputs = self.held_out_pairs(cfg, n)[0]
+            rng = torch.Generator(device).manual_seed(seed)
+            return sampling.generate(
+                generator,
+                torch.empty(len(inputs), 0),  # no z: dropout is the noise
+                inputs,
+                inference=sampling.paired_inference(rng, device),
+                inputs=sampling.image_inputs,
+            )
+        z = torch.randn(n, cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
+        condition = None
+        if self.condition == "labels":
+            n_classes = len(dataset_classes(cfg.dataset))
+            condition = class_rows(n_classes, -(-n // n_classes))[:n] if labels is None else labels
+            condition = torch.as_tensor(condition, dtype=torch.long)
+        return sampling.generate(generator, z, condition, clamp=self.clamp)
+
+
+#: recipe name -> :class:`Recipe`, in the order of the book: what the command line can train.
+RECIPES: dict[str, Recipe] = {
+    "toy_gan": Recipe(
+        ToyGANConfig, 4, "toy-gan", "MLPs on a 2-D mixture of Gaussians (Goodfellow et al.)",
+        parts.toy_generator, parts.toy_discriminator, mixture_data, features=no_dataset,
+    ),
+    "mlp_gan": Recipe(
+        MLPGANConfig, 4, "mlp-gan", "fully connected G and D on MNIST (Goodfellow et al.)",
+        parts.mlp_generator, parts.mlp_discriminator,
+    ),
+    "dcgan": Recipe(
+        DCGANConfig, 5, "dcgan", "DCGAN (Radford et al. 2015)", parts.dcgan_generator, parts.dcgan_discriminator
+    ),
+    "wgan": Recipe(
+        WGANConfig, 6, "wgan", "WGAN with weight clipping (Arjovsky et al. 2017)",
+        parts.dcgan_generator, parts.wgan_critic, objective=parts.wgan_objective,
+    ),
+    "wgan_gp": Recipe(
+        WGANGPConfig, 6, "wgan-gp", "WGAN-GP, DCGAN networks (Gulrajani et al. 2017)",
+        parts.dcgan_generator, parts.wgan_critic, objective=parts.wgan_objective,
+    ),
+    "resnet_gan": Recipe(
+        ResNetGANConfig, 7, "resnet-gan", "the WGAN-GP ResNet (Gulrajani et al., App. F)",
+        parts.resnet_generator, parts.resnet_critic, objective=parts.gradient_penalty_objective,
+        schedulers=decay_schedule,
+    ),
+    "conditional_gan": Recipe(
+        ConditionalGANConfig, 8, "cgan", "class-conditional DCGAN (Mirza & Osindero 2014)",
+        parts.conditional_generator, parts.conditional_discriminator, labelled_data, condition="labels",
+    ),
+    "pix2pix": Recipe(
+        Pix2PixConfig, 8, "pix2pix", "pix2pix, edges -> images (Isola et al. 2017)",
+        parts.unet_generator, parts.patch_discriminator, paired_data, parts.pix2pix_objective, Pix2PixTrainer,
+        condition="images", pairs=parts.pix2pix_pairs, features=parts.pix2pix_targets,
+    ),
+    "progan": Recipe(
+        ProGANConfig, 9, "progan", "progressive growing (Karras et al. 2018)",
+        parts.progan_generator, parts.progan_discriminator, progan_data, parts.progan_objective, ProgressiveTrainer,
+        final_stage=parts.progan_final_stage, clamp=True,
+    ),
+}  # fmt: skip
+
+
+def recipe_for_config(cfg: GANConfig) -> str:
+    """The recipe name whose config class is exactly ``type(cfg)`` (a checkpoint records only the config)."""
+    for name, recipe in RECIPES.items():
+        if type(cfg) is recipe.config:
+            return name
+    raise ValueError(f"{type(cfg).__name__} belongs to no recipe: known {', '.join(RECIPES)}")
+
+
+# The builders the chapters call: each builds its recipe's trainer from the description above
+
+
+def toy_gan(cfg: ToyGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """MLP generator and discriminator on a 2-D mixture of Gaussians."""
+    return RECIPES["toy_gan"].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def mlp_gan(cfg: MLPGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """Fully connected G and D on MNIST-family images."""
+    return RECIPES["mlp_gan"].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """The DCGAN of Radford et al. 2015 on the images ``cfg.dataset`` names (channels follow the data)."""
+    return RECIPES["dcgan"].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def wgan(
+    cfg: WGANConfig | WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs
+) -> GANTrainer:
+    """WGAN (Arjovsky et al. 2017, Alg. 1) or, for a WGANGPConfig, WGAN-GP (Gulrajani et al. 2017, Alg. 1).
+
+    The DCGAN networks; the discriminator, read without a sigmoid, is the critic
+    (:func:`~gancourse.train.recipe_parts.wgan_critic`). WGAN clips every critic weight to
+    [-c, c] after each critic step; WGAN-GP instead adds lambda * E[(||grad f(x^)|| - 1)^2]
+    to the critic's loss (:func:`~gancourse.train.recipe_parts.wgan_objective`), and its
+    critic has layer norm (or none) instead of batch norm (``cfg.critic_norm``).
+    """
+    name = "wgan_gp" if isinstance(cfg, WGANGPConfig) else "wgan"
+    return RECIPES[name].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def wgan_gp(cfg: WGANGPConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
+    """WGAN-GP with the DCGAN networks: :func:`wgan` with a WGANGPConfig."""
+    if not isinstance(cfg, WGANGPConfig):
+        raise TypeError(f"wgan_gp needs a WGANGPConfig, got {type(cfg).__name__}")
+    return wgan(cfg, device, checkpoint_path, **kwargs)
+
+
 def resnet_gan(cfg: ResNetGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
     """The WGAN-GP CIFAR ResNet (Gulrajani et al. 2017, App. F) on ``cfg.dataset`` (``cfg``: ResNetGANConfig).
 
     ``cfg.lr_decay_steps`` > 0 decays both learning rates linearly to 0 (:func:`linear_decay`),
     as the paper's CIFAR-10 script does (:meth:`ResNetGANConfig.cifar10`).
     """
-    if cfg.lr_decay_steps:
-        kwargs.setdefault("schedulers", linear_decay(cfg.lr_decay_steps))
-    seed_everything(cfg.seed)
-    channels = dataset_channels(cfg.dataset)
-    generator = ResNetGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
-    critic = ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm, channels=channels)
-    objective = WassersteinObjective(gp_weight=cfg.gp_weight)
-    return GANTrainer(
-        generator,
-        critic,
-        _images(cfg),
-        cfg,
-        objective=objective,
-        device=device,
-        checkpoint_path=checkpoint_path,
-        **kwargs,
-    )
+    return RECIPES["resnet_gan"].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def conditional_gan(
+    cfg: ConditionalGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs
+) -> GANTrainer:
+    """Class-conditional DCGAN (Mirza & Osindero 2014; projection D of Miyato & Koyama 2018) on MNIST-family data.
+
+    Real batches are ``(images, labels)``; G draws the fakes of a batch for the same
+    labels. The fixed sample grid has 8 samples of each class (``trainer.samples``
+    images in class order: ``nrow=8`` shows one row per class); ``trainer.data.classes``
+    names the classes.
+    """
+    return RECIPES["conditional_gan"].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def pix2pix(cfg: Pix2PixConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> Pix2PixTrainer:
+    """pix2pix (Isola et al. 2017) on paired images, input -> target, as ``cfg.dataset`` says.
+
+    - MNIST-family names: Sobel edges of the image as input, the image as target;
+    - ``'emoji'``: the Twemoji drawing as input, the Noto drawing of the same emoji as target;
+    - ``'paired_folder'``: the A|B files of ``cfg.image_folder`` (facades, maps), ``cfg.direction``.
+
+    The fixed batch is the first ``n_fixed`` (16) test pairs: ``trainer.fixed_condition``
+    holds their inputs and ``trainer.data.fixed_target`` their targets.
+    """
+    return RECIPES["pix2pix"].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> ProgressiveTrainer:
+    """ProGAN (Karras et al. 2018) on MNIST-family images or a folder, ``cfg``: ProGANConfig."""
+    return RECIPES["progan"].build(cfg, device, checkpoint_path, **kwargs)
 
 
 def seconds_per_step(
@@ -292,169 +472,3 @@ def seconds_per_step(
         trainer.train_step()
     sync()
     return (time.perf_counter() - start) / steps
-
-
-# Chapter 8: conditional GAN, pix2pix
-
-
-def class_rows(n_classes: int, per_class: int) -> torch.Tensor:
-    """Labels 0, ..., 0, 1, ..., 1, ...: ``per_class`` of each, so an ``nrow=per_class`` grid has one row per class."""
-    return torch.arange(n_classes).repeat_interleave(per_class)  # (n_classes * per_class,)
-
-
-def conditional_gan(
-    cfg: ConditionalGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs
-) -> GANTrainer:
-    """Class-conditional DCGAN (Mirza & Osindero 2014; projection D of Miyato & Koyama 2018) on MNIST-family data.
-
-    Real batches are ``(images, labels)``; G draws the fakes of a batch for the same
-    labels. The fixed sample grid has 8 samples of each class (``trainer.samples``
-    images in class order: ``nrow=8`` shows one row per class); ``trainer.data.classes``
-    names the classes.
-    """
-    classes = dataset_classes(cfg.dataset)  # digits, garments, emoji categories, CIFAR-10 classes
-    n_classes, channels = len(classes), dataset_channels(cfg.dataset)
-    images, labels = preload(_data_config(cfg))
-    seed_everything(cfg.seed)
-    generator = ConditionalGenerator(
-        cfg.latent_dim, n_classes, cfg.base_channels, cfg.image_size, channels=channels, embed_dim=cfg.embed_dim
-    )
-    discriminator = ConditionalDiscriminator(
-        n_classes,
-        cfg.base_channels,
-        cfg.image_size,
-        channels=channels,
-        projection=cfg.projection,
-        embed_dim=cfg.embed_dim,
-    )
-    per_class = kwargs.pop("per_class", 8)
-    kwargs.setdefault("n_fixed", n_classes * per_class)
-    kwargs.setdefault("fixed_condition", class_rows(n_classes, kwargs["n_fixed"] // n_classes))
-    return GANTrainer(
-        generator,
-        discriminator,
-        TensorSampler(images, labels),
-        cfg,
-        device=device,
-        checkpoint_path=checkpoint_path,
-        data=RunData(classes=tuple(classes)),
-        **kwargs,
-    )
-
-
-def _pairs(cfg: Pix2PixConfig, n_test: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(train inputs, train targets, first ``n_test`` test inputs, test targets), each (N, C, S, S) in [-1, 1]."""
-    if cfg.dataset == "emoji":
-        inputs, targets, _ = emoji_pairs("train", cfg.image_size, limit=cfg.data_limit)
-        test_inputs, test_targets, _ = emoji_pairs("test", cfg.image_size, limit=n_test)
-    elif cfg.dataset == "paired_folder":
-        inputs, targets = paired_folder(cfg.image_folder, "train", cfg.image_size, cfg.direction, cfg.data_limit)
-        test_inputs, test_targets = paired_folder(cfg.image_folder, "test", cfg.image_size, cfg.direction, n_test)
-    else:
-        data_cfg = DataConfig(dataset=cfg.dataset, image_size=cfg.image_size, limit=cfg.data_limit)
-        inputs, targets, _ = edge_pairs(data_cfg, "train", cfg.edge_threshold)
-        test_inputs, test_targets, _ = edge_pairs(data_cfg.replace(limit=n_test), "test", cfg.edge_threshold)
-    return inputs, targets, test_inputs, test_targets
-
-
-def pix2pix(cfg: Pix2PixConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> Pix2PixTrainer:
-    """pix2pix (Isola et al. 2017) on paired images, input -> target, as ``cfg.dataset`` says.
-
-    - MNIST-family names: Sobel edges of the image as input, the image as target;
-    - ``'emoji'``: the Twemoji drawing as input, the Noto drawing of the same emoji as target;
-    - ``'paired_folder'``: the A|B files of ``cfg.image_folder`` (facades, maps), ``cfg.direction``.
-
-    The fixed batch is the first ``n_fixed`` (16) test pairs: ``trainer.fixed_condition``
-    holds their inputs and ``trainer.data.fixed_target`` their targets.
-    """
-    n_fixed = kwargs.setdefault("n_fixed", 16)
-    inputs, targets, test_inputs, test_targets = _pairs(cfg, n_fixed)
-    kwargs.setdefault("fixed_condition", test_inputs)
-    seed_everything(cfg.seed)
-    c_in, c_out = inputs.shape[1], targets.shape[1]  # edges: 1 -> 1 or 3; emoji, folders: 3 -> 3
-    generator = UNetGenerator(c_in, c_out, cfg.base_channels, cfg.image_size, cfg.norm, cfg.dropout, cfg.test_dropout)
-    # D sees (input, output) stacked along channels
-    discriminator = PatchDiscriminator(c_in + c_out, cfg.base_channels, cfg.d_layers, cfg.norm)
-    objective = Pix2PixObjective(cfg.l1_weight, cfg.adversarial, cfg.d_loss_factor)
-    fixed_target = test_targets if kwargs["fixed_condition"] is test_inputs else None
-    return Pix2PixTrainer(
-        generator,
-        discriminator,
-        TensorSampler(targets, inputs),  # (target, input) pairs
-        cfg,
-        objective=objective,
-        device=device,
-        checkpoint_path=checkpoint_path,
-        data=RunData(fixed_target=fixed_target),
-        **kwargs,
-    )
-
-
-# Chapter 9: ProGAN
-
-
-def _progan_images(cfg: ProGANConfig) -> tuple[TensorSampler, int]:
-    """Real images at the target size (``cfg``: ProGANConfig) and their number of channels."""
-    images, _ = preload(_data_config(cfg))  # (N, C, S, S)
-    return TensorSampler(images), images.shape[1]
-
-
-def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> ProgressiveTrainer:
-    """ProGAN (Karras et al. 2018) on MNIST-family images or a folder, ``cfg``: ProGANConfig."""
-    real, channels = _progan_images(cfg)
-    seed_everything(cfg.seed)
-    generator = ProGenerator(
-        cfg.latent_dim, cfg.image_size, channels, cfg.fmap_base, cfg.fmap_max, cfg.equalized_lr, cfg.pixel_norm
-    )
-    discriminator = ProDiscriminator(
-        cfg.image_size, channels, cfg.fmap_base, cfg.fmap_max, cfg.equalized_lr, cfg.minibatch_std, cfg.group_size
-    )
-    objective = WassersteinObjective(gp_weight=cfg.gp_weight, drift=cfg.drift)
-    return ProgressiveTrainer(
-        generator,
-        discriminator,
-        real,
-        cfg,
-        objective=objective,
-        device=device,
-        checkpoint_path=checkpoint_path,
-        **kwargs,
-    )
-
-
-# The registry: what the command line (``python -m gancourse train NAME``) can train
-
-
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """A recipe of the book: its builder, its config class, its chapter and the cache name the chapter uses."""
-
-    build: Callable[..., GANTrainer]
-    config: type[GANConfig]
-    chapter: int
-    cache_name: str  # the name under which the chapter's load_or_train caches its run
-    summary: str
-
-
-#: recipe name -> :class:`Recipe`, in the order of the book.
-RECIPES: dict[str, Recipe] = {
-    "toy_gan": Recipe(toy_gan, ToyGANConfig, 4, "toy-gan", "MLPs on a 2-D mixture of Gaussians (Goodfellow et al.)"),
-    "mlp_gan": Recipe(mlp_gan, MLPGANConfig, 4, "mlp-gan", "fully connected G and D on MNIST (Goodfellow et al.)"),
-    "dcgan": Recipe(dcgan, DCGANConfig, 5, "dcgan", "DCGAN (Radford et al. 2015)"),
-    "wgan": Recipe(wgan, WGANConfig, 6, "wgan", "WGAN with weight clipping (Arjovsky et al. 2017)"),
-    "wgan_gp": Recipe(wgan_gp, WGANGPConfig, 6, "wgan-gp", "WGAN-GP, DCGAN networks (Gulrajani et al. 2017)"),
-    "resnet_gan": Recipe(resnet_gan, ResNetGANConfig, 7, "resnet-gan", "the WGAN-GP ResNet (Gulrajani et al., App. F)"),
-    "conditional_gan": Recipe(
-        conditional_gan, ConditionalGANConfig, 8, "cgan", "class-conditional DCGAN (Mirza & Osindero 2014)"
-    ),
-    "pix2pix": Recipe(pix2pix, Pix2PixConfig, 8, "pix2pix", "pix2pix, edges -> images (Isola et al. 2017)"),
-    "progan": Recipe(progan, ProGANConfig, 9, "progan", "progressive growing (Karras et al. 2018)"),
-}
-
-
-def recipe_for_config(cfg: GANConfig) -> str:
-    """The recipe name whose config class is exactly ``type(cfg)`` (a checkpoint records only the config)."""
-    for name, recipe in RECIPES.items():
-        if type(cfg) is recipe.config:
-            return name
-    raise ValueError(f"{type(cfg).__name__} belongs to no recipe: known {', '.join(RECIPES)}")

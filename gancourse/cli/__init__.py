@@ -1,0 +1,163 @@
+"""The command line: ``python -m gancourse {train,sample,fid,stylize} ...``.
+
+::
+
+    python -m gancourse train dcgan --mode quick --out runs/dcgan      # a chapter's GAN, outside the notebook
+    python -m gancourse train wgan_gp --set lr_g=1e-4 --set n_critic=5  # any config field, checked as in Python
+    python -m gancourse train dcgan --out runs/dcgan --stop-after 200   # stop early ...
+    python -m gancourse train dcgan --out runs/dcgan --resume           # ... and continue exactly
+    torchrun --nproc_per_node=4 -m gancourse train dcgan --mode full    # data-parallel (gancourse.train.distributed)
+    python -m gancourse sample runs/dcgan/checkpoint.pt -n 64 --out grid.png
+    python -m gancourse fid real_images/ generated_images/
+    python -m gancourse fid runs/dcgan/checkpoint.pt real_images/       # a run's samples against a folder
+    python -m gancourse stylize photo.jpg painting.jpg --out pastiche.png
+
+The options of ``train RECIPE`` and ``stylize`` are generated from the recipe's
+config dataclass (:meth:`gancourse.config.Config.spec`): one ``--FIELD VALUE`` per
+field, with its help, range, paper default and quick-mode value; ``--set
+FIELD=VALUE`` does the same (tuples as ``32,32,16,16``). Values are checked by the
+config itself, so a bad one fails with the message Python gives, and the command
+exits with status 2. Torch is imported only once a command runs, so ``--help`` is fast.
+
+================  ======================================================
+``options.py``    config fields as options, and the values they parse to
+``training.py``   ``train RECIPE`` (its parser, the run, the final scores)
+``sampling.py``   ``sample`` (a grid from a checkpoint or a chapter's model)
+``fid.py``        ``fid DIR_A DIR_B``
+``stylize.py``    ``stylize CONTENT STYLE``
+================  ======================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from gancourse.cli import fid, sampling, stylize, training
+from gancourse.cli.options import (
+    CHECKPOINT_NAME,
+    RECIPE_NAMES,
+    UsageError,
+    add_config_options,
+    changed_fields,
+    config_overrides,
+    make_config,
+    parse_value,
+)
+from gancourse.cli.sampling import save_grid
+from gancourse.cli.training import evaluate, recipe_parser, train
+
+__all__ = [
+    "CHECKPOINT_NAME",
+    "RECIPE_NAMES",
+    "UsageError",
+    "add_config_options",
+    "build_parser",
+    "changed_fields",
+    "config_overrides",
+    "evaluate",
+    "main",
+    "make_config",
+    "parse_value",
+    "recipe_parser",
+    "save_grid",
+    "train",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m gancourse",
+        description="Train, sample and score the GANs of 'GANs with PyTorch, from zero to style transfer'.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train",
+        help="train a recipe of the book",
+        description="Train one of the book's GANs. 'python -m gancourse train RECIPE --help' lists its config fields. "
+        "Under torchrun (--nproc_per_node=N) the run is data-parallel.",
+        add_help=False,
+    )
+    train.add_argument("recipe", nargs="?", metavar="RECIPE", help="one of: " + ", ".join(RECIPE_NAMES))
+    train.add_argument("-h", "--help", action="store_true", help="show this help (with RECIPE: its options)")
+    train.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    train.set_defaults(run=training.train_entry, train_parser=train)
+
+    sample_parser = commands.add_parser("sample", help="draw a grid of samples from a checkpoint or a chapter's model")
+    sample_parser.add_argument(
+        "checkpoint",
+        metavar="CHECKPOINT",
+        help="a checkpoint file, or a recipe name for the chapter's cached model (" + ", ".join(RECIPE_NAMES) + ")",
+    )
+    sample_parser.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    sample_parser.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
+    sample_parser.add_argument("--nrow", type=int, default=8, help="images per row (default 8)")
+    sample_parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    sample_parser.add_argument("--label", type=int, default=None, help="conditional GAN: draw only this class")
+    sample_parser.add_argument(
+        "--mode", choices=("quick", "full"), default=None, help="with a recipe name: which mode's model"
+    )
+    sample_parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: the best available)")
+    sample_parser.set_defaults(run=sampling.sample)
+
+    fid_parser = commands.add_parser(
+        "fid",
+        help="FID and KID between two folders of images (or a checkpoint's samples)",
+        description="FID (Heusel et al. 2017) and KID (Binkowski et al. 2018) between the images of two folders. "
+        "Scores are comparable only at equal image counts and with the same feature extractor (printed).",
+    )
+    fid_parser.add_argument("dir_a", metavar="A", help="a folder of images, or a checkpoint (its samples)")
+    fid_parser.add_argument("dir_b", metavar="B", help="a folder of images, or a checkpoint (its samples)")
+    fid_parser.add_argument(
+        "--features",
+        choices=("auto", "inception", "classifier"),
+        default="auto",
+        help="InceptionV3 (ImageNet weights; 'auto' falls back to the classifier when they cannot be loaded) "
+        "or the gancourse domain classifier (32 x 32; grey for the MNIST family)",
+    )
+    fid_parser.add_argument(
+        "--dataset", default="mnist", help="the classifier's data set (mnist, fashion_mnist, emoji, cifar10)"
+    )
+    fid_parser.add_argument("-n", type=int, default=None, help="use the first n images of each folder (default: all)")
+    fid_parser.add_argument("--kid-subset", type=int, default=None, help="KID subset size (default min(1000, n) // 2)")
+    fid_parser.add_argument("--mode", choices=("quick", "full"), default=None, help="which mode's domain classifier")
+    fid_parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps")
+    fid_parser.set_defaults(run=fid.fid)
+
+    from gancourse.config import StyleConfig  # no torch
+
+    stylize_parser = commands.add_parser(
+        "stylize",
+        help="neural style transfer (Gatys et al. 2016)",
+        description="Paint CONTENT in the style of STYLE (a second style image is blended by style_blend).",
+    )
+    stylize_parser.add_argument("content", metavar="CONTENT", help="the photo: a file or URL")
+    stylize_parser.add_argument("style", metavar="STYLE", nargs="+", help="one or two style images")
+    stylize_parser.add_argument("--out", default="stylized.png", help="PNG file to write (default stylized.png)")
+    stylize_parser.add_argument("--mode", choices=("quick", "full"), default=None, help="quick: 128 px, 40 steps")
+    stylize_parser.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a StyleConfig field")
+    stylize_parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps")
+    add_config_options(stylize_parser, StyleConfig, "style transfer")
+    stylize_parser.set_defaults(run=stylize.stylize)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2: a bad option or value, with the config's message)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except Exception as err:  # noqa: BLE001 - sorted below: our errors are messages, anything else a bug
+        if isinstance(err, ValueError):
+            print(f"gancourse {args.command}: error: {err}", file=sys.stderr)
+            return 2
+        if type(err).__module__.startswith("gancourse."):  # CheckpointError, DataError, TrainingDiverged
+            print(f"gancourse {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
+            return 1
+        raise

@@ -1,0 +1,117 @@
+"""``python -m gancourse sample``: a grid of samples from a checkpoint or a chapter's cached model."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from gancourse.cli.options import UsageError, pick_device
+
+
+def save_grid(images: Any, path: Path, nrow: int = 8, mixture: Any = None) -> Path:
+    """Images (N, C, H, W) in [-1, 1] as a PNG grid; 2-D points (N, 2) as a scatter plot over ``mixture``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if images.ndim == 2:  # the toy GAN's points
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from gancourse.viz import plot_mixture
+
+        fig = plot_mixture(mixture, images, title=path.stem) if mixture is not None else None
+        if fig is None:
+            fig, ax = plt.subplots(figsize=(3.2, 3.2))
+            ax.scatter(images[:, 0], images[:, 1], s=3)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        return path
+    from torchvision.utils import save_image
+
+    save_image(images.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1.0, 1.0), pad_value=1.0)
+    return path
+
+
+def load_trainer(source: str, mode: str | None, device_name: str | None):
+    """A trainer restored from a checkpoint file, or the chapter's cached model of a recipe name; and its recipe."""
+    from gancourse.checkpoints import checkpoint_dir, config_key, load_checkpoint
+    from gancourse.config import run_mode
+    from gancourse.train.recipes import RECIPES, recipe_for_config
+
+    device = pick_device(device_name)
+    if source in RECIPES and not Path(source).exists():
+        recipe = RECIPES[source]
+        mode = run_mode(mode)
+        cfg = recipe.config.for_mode(mode)
+        path = checkpoint_dir() / f"{recipe.cache_name}-{config_key(cfg)}.pt"
+        if not path.exists():
+            raise UsageError(
+                f"no trained {source} for {mode} mode at {path}: run chapter {recipe.chapter}, or "
+                f"'python -m gancourse train {source} --mode {mode}' and sample its checkpoint"
+            )
+    else:
+        path = Path(source)
+        state = load_checkpoint(path)
+        import gancourse.config as configs
+
+        cls = getattr(configs, state.get("config_class", ""), None)
+        if cls is None:
+            raise UsageError(
+                f"{path} was written for config {state.get('config_class')!r}, which gancourse does not know"
+            )
+        settable = {f.name for f in dataclasses.fields(cls) if f.init}
+        cfg = cls(**{k: v for k, v in state["config"].items() if k in settable})
+        recipe = RECIPES[recipe_for_config(cfg)]
+    trainer = recipe.build(cfg, device=device, checkpoint_path=path)
+    step = trainer.load()
+    print(f"loaded {path}: {type(cfg).__name__}, step {step} of {cfg.steps}")
+    return trainer, recipe
+
+
+def generated(trainer: Any, recipe: Any, n: int, seed: int = 0) -> Any:
+    """``n`` samples of a loaded run, drawn by its recipe: pix2pix's outputs on its own first ``n`` test inputs."""
+    cfg, generator = trainer.cfg, trainer.sampler()
+    if recipe.condition == "images":
+        inputs, _ = recipe.held_out_pairs(cfg, n)
+        if len(inputs) < n:
+            raise UsageError(f"-n = {n} but the test split of {cfg.dataset!r} holds only {len(inputs)} pairs")
+        return recipe.sample(cfg, generator, n, seed, inputs=inputs)
+    return recipe.sample(cfg, generator, n, seed)
+
+
+def draw(trainer: Any, recipe: Any, n: int, seed: int = 0, label: int | None = None) -> tuple[Any, int, str]:
+    """``(images, nrow, what the rows are)`` of a sample grid of ``n`` from a loaded run, drawn by its recipe.
+
+    Noise GANs: ``n`` samples (a conditional GAN: of class ``label``, else in class order).
+    A paired task (pix2pix): its own first ``n`` test inputs (Sobel edges, Twemoji or the
+    folder's A halves), the outputs and the targets, a row each.
+    """
+    import torch
+
+    cfg, generator = trainer.cfg, trainer.sampler()
+    if recipe.condition == "images":
+        inputs, targets = recipe.held_out_pairs(cfg, n)
+        outputs = recipe.sample(cfg, generator, len(inputs), seed, inputs=inputs)
+        return torch.cat([inputs, outputs, targets]), len(inputs), "rows: the test inputs, pix2pix's outputs, targets"
+    labels = None
+    if recipe.condition == "labels":
+        n_classes = len(trainer.data.classes)
+        if label is not None and not 0 <= label < n_classes:
+            raise UsageError(f"--label = {label} is out of range: allowed 0 <= label <= {n_classes - 1}")
+        labels = torch.full((n,), label) if label is not None else None  # None: class order
+    return recipe.sample(cfg, generator, n, seed, labels=labels), 0, ""
+
+
+def sample(args: argparse.Namespace) -> int:
+    if args.n < 1 or args.nrow < 1:
+        raise UsageError(f"-n = {args.n} and --nrow = {args.nrow} must both be >= 1")
+    trainer, recipe = load_trainer(args.checkpoint, args.mode, args.device)
+    images, nrow, rows = draw(trainer, recipe, args.n, args.seed, args.label)
+    if rows:
+        print(rows)
+    path = save_grid(images, Path(args.out), nrow=nrow or args.nrow, mixture=trainer.data.mixture)
+    print(f"wrote {len(images)} samples to {path}")
+    return 0
