@@ -262,3 +262,55 @@ def folder_scores(
 
 def _fid(a: np.ndarray, b: np.ndarray) -> float:
     return fid_from_statistics(FeatureStatistics.of(a), FeatureStatistics.of(b))
+
+
+def held_out_scores(
+    folder: str,
+    image_size: int,
+    sample: Callable[[int], torch.Tensor],
+    kind: str = "auto",
+    device: torch.device | str | None = None,
+    kid_subset: int | None = None,
+) -> tuple[FolderScores, Judge]:
+    """A folder run's final FID/KID: ``sample(n)`` against the folder's held-out split, beside the real floor.
+
+    n is the number of held-out images (every 10th file, or ``test/``); the floor compares
+    them with as many training images. The judge is :func:`choose_judge`'s for images of no
+    book domain (InceptionV3), so offline without its weights this raises :class:`NoJudge`.
+    """
+    from gancourse.data.folders import folder_arrays
+
+    held_out = _as_float(folder_arrays(folder, "test", image_size)[0])  # (n, 3, S, S) in [-1, 1]
+    n = len(held_out)
+    if n < MIN_IMAGES:
+        raise ValueError(
+            f"{folder} holds {n} held-out image(s): a final FID needs at least {MIN_IMAGES} (every 10th file of "
+            f"{10 * MIN_IMAGES} or more, or a test/ folder)"
+        )
+    train = _as_float(folder_arrays(folder, "train", image_size, limit=n)[0])
+    if len(train) < n:
+        raise ValueError(f"{folder}: {len(train)} training images, fewer than the {n} held-out ones the floor needs")
+    fake = sample(n).detach().float().cpu()[:n]
+    grey = is_grey(held_out) and is_grey(fake)
+    chosen = choose_judge(grey, kind, None, inception_missing=inception_unavailable())
+    extractor = load_judge(chosen, device=device)
+
+    def features(images: torch.Tensor) -> np.ndarray:
+        images = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+        return _features.extract_features(extractor, images)
+
+    reference, fake_features, other = features(held_out), features(fake), features(train)
+    subset = kid_subset if kid_subset is not None else max(2, min(1000, n) // 2)
+    scores = FolderScores(
+        n=n,
+        fid=_fid(reference, fake_features),
+        kid=kid_from_features(reference, fake_features, subset_size=subset),
+        floor_fid=_fid(reference, other),
+        floor_kid=kid_from_features(reference, other, subset_size=subset),
+        kid_subset=subset,
+    )
+    return scores, chosen
+
+
+def _as_float(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(images)).float().div(127.5).sub(1)
