@@ -128,3 +128,30 @@ def test_folder_training_reports_its_data_and_scores_against_the_held_out_split(
     monkeypatch.setattr(judge, "inception_unavailable", lambda: "offline (test)")
     assert cli.main([*argv, "--out", str(tmp_path / "run2"), *[a for s in sets for a in ("--set", s)]]) == 0
     assert "no FID against the held-out images: no sensible judge for colour images" in capsys.readouterr().out
+
+
+def test_stylize_keeps_the_photos_shape_and_checks_files_first(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from gancourse.style import vgg
+
+    def offline():
+        raise OSError("no network in the tests")
+
+    monkeypatch.setattr(vgg, "_imagenet_state_dict", offline)
+    pagoda = tmp_path / "pagoda.png"
+    Image.new("RGB", (30, 60), (120, 40, 20)).save(pagoda)  # portrait: a centre square would cut the roof
+    style = tmp_path / "style.png"
+    Image.new("RGB", (40, 40), (10, 90, 200)).save(style)
+    out = tmp_path / "out.png"
+    argv = ["stylize", str(pagoda), str(style), "--mode", "quick", "--device", "cpu", "--out", str(out),
+            "--set", "image_size=32", "--steps", "1", "--style_layers", "conv1_1"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert Image.open(out).size == (16, 32)
+    text = capsys.readouterr().out
+    assert "vgg19-dcbb9e9d.pth" in text and "put it at" in text and "sha256 begins with dcbb9e9d" in text
+    assert cli.main([*argv, "--square"]) == 0 and Image.open(out).size == (32, 32)
+    capsys.readouterr()
+    assert cli.main(["stylize", str(tmp_path / "missing.jpg"), str(style), "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "missing.jpg does not exist" in captured.err and "VGG19" not in captured.out

@@ -158,7 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     stylize_parser.add_argument("--mode", choices=("quick", "full"), default=None, help="quick: 128 px, 40 steps")
     stylize_parser.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a StyleConfig field")
     stylize_parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps")
-    add_config_options(stylize_parser, StyleConfig, "style transfer")
+    stylize_parser.add_argument(
+        "--square",
+        action="store_true",
+        help="crop the content photo to its centre square, as the chapter does (default: keep its aspect ratio, "
+        "image_size its longer side)",
+    )
+    add_config_options(stylize_parser, StyleConfig, "style transfer", skip=("keep_aspect",))
     stylize_parser.set_defaults(run=stylize.stylize)
     return parser
 
