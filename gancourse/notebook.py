@@ -9,11 +9,14 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
+from gancourse import alt_text
 from gancourse.config import MODE_ENV, run_mode
-from gancourse.data import DATA_ENV, data_root
+from gancourse.data import DATA_ENV, dataset_info, load_images
 from gancourse.device import pick_device, seed_everything
 
 
@@ -26,8 +29,15 @@ class Session:
     seed: int
 
 
-def start(mode: str | None = None, seed: int = 0, device: str | None = None) -> Session:
-    """Pick the mode and device, seed everything, and print one line saying what was chosen."""
+def start(
+    mode: str | None = None, seed: int = 0, device: str | None = None, datasets: Sequence[str] = ("mnist",)
+) -> Session:
+    """Pick the mode and device, seed everything, and print one line saying what was chosen.
+
+    The line names the data a chapter meets (``datasets``: the image counts, and whether
+    they are the full data set or an offline sample), never a folder of this machine: the
+    built book shows it to every reader.
+    """
     chosen = run_mode(mode)
     dev = pick_device(device)
     seed_everything(seed)
@@ -37,10 +47,27 @@ def start(mode: str | None = None, seed: int = 0, device: str | None = None) -> 
         why = f"${MODE_ENV}"
     else:
         why = "GPU found" if chosen == "full" else "no GPU found"
-    root = data_root()
-    root_why = f"${DATA_ENV}" if os.environ.get(DATA_ENV) else "default"
-    print(f"mode: {chosen} ({why}) | device: {dev} | seed: {seed} | data root: {root} ({root_why})")
+    alt_text.register()  # figures carry what they show into the built page's alt texts
+    data = "; ".join(describe_data(name) for name in datasets) or "none"
+    print(f"mode: {chosen} ({why}) | device: {dev} | seed: {seed} | data: {data}")
     return Session(chosen, dev, seed)
+
+
+def describe_data(name: str) -> str:
+    """``'MNIST: 60,000 training and 10,000 test images (the full data set)'``: what a reader needs, no path.
+
+    Data read from files (the data root, ``$GANCOURSE_DATA``, a download) is the full data
+    set; otherwise the source names the sample shipped for offline use.
+    """
+    train = load_images(name, "train")
+    test = load_images(name, "test")
+    source = train[2]
+    if Path(source).is_absolute():
+        where = "the full data set" + (f", from ${DATA_ENV}" if os.environ.get(DATA_ENV) else "")
+    else:
+        where = f"offline: {source}"
+    label = "MNIST" if name == "mnist" else dataset_info(name).about.split(",")[0]
+    return f"{label}: {len(train[0]):,} training and {len(test[0]):,} test images ({where})"
 
 
 def show_source(obj: object):

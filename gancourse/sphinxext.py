@@ -11,7 +11,10 @@
   the form's HTML note (:data:`gancourse.widgets.NEEDS_KERNEL`); the chapters' players
   (:mod:`gancourse.players`) are the sliders of the static page.
 - Whole code lines: code cells, outputs and ``show_source`` listings wrap instead of
-  scrolling sideways (``_static/gancourse.css``).
+  scrolling sideways (``_static/gancourse.css``); on a phone they scroll instead (a
+  wrapped line there breaks mid-expression), and figures keep a readable width.
+- Alt texts: every figure's ``<img>`` gets the description its PNG carries
+  (:mod:`gancourse.alt_text`), not its file path.
 - Colab: Jupyter Book's Colab button points at the chapter's ``.md``, which Colab cannot
   open. Here it points at the executed ``.ipynb`` that the build writes next to the
   page's sources (``_sources/<page>.ipynb``, the file the download button offers), as
@@ -33,6 +36,7 @@ from pathlib import Path
 from sphinx.util import logging
 from sphinx.util.fileutil import copy_asset
 
+from gancourse.alt_text import fill_alt_texts
 from gancourse.config import MODE_ENV
 
 logger = logging.getLogger(__name__)
@@ -200,6 +204,7 @@ def _finish(app, exception) -> None:
         pin_setup_cells(outdir, repository.removesuffix(".git") + ".git", colab_ref(app))
     bibfiles = [Path(app.srcdir) / bib for bib in getattr(app.config, "bibtex_bibfiles", [])]
     readable_notebooks(outdir, citation_labels(bibfiles))
+    fill_alt_texts(outdir)  # each figure's PNG says what it shows (gancourse.alt_text)
 
 
 def setup(app):

@@ -16,6 +16,7 @@ import torch
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
+from gancourse.alt_text import set_alt
 from gancourse.config import GaussianPair1D
 from gancourse.data import GaussianMixture2D
 from gancourse.losses import jensen_shannon, normal_pdf, optimal_discriminator, optimal_value
@@ -72,7 +73,8 @@ def show_images(
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=10)
-    return ax.figure
+    grid = f"a grid of {len(images)} images, {min(nrow, len(images))} per row"
+    return set_alt(ax.figure, f"{title}: {grid}" if title else grid) if len(ax.figure.axes) == 1 else ax.figure
 
 
 def compare_rows(rows: Mapping[str, torch.Tensor], value_range: tuple[float, float] = (-1.0, 1.0)) -> Figure:

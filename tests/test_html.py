@@ -281,6 +281,19 @@ def test_colab_links_open_notebooks_the_build_wrote(book):
         assert "{cite}" not in "".join(c.source for c in jupytext.read(notebook).cells if c.cell_type == "markdown")
 
 
+def test_figures_have_alt_texts_and_pages_name_no_build_folder(book):
+    chapters = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
+    assert chapters
+    for page in chapters:
+        text = (book / page).read_text()
+        for tag in re.findall(r"<img\b[^>]*>", text):
+            alt = (re.search(r'\salt="([^"]*)"', tag) or [None, ""])[1]
+            src = (re.search(r'\ssrc="([^"]*)"', tag) or [None, ""])[1]
+            if src.endswith(".png") and "_images/" in src:
+                assert alt and not alt.endswith(".png"), f"{page}: {tag[:160]} has no alt text saying what it shows"
+        assert "data root:" not in text, f"{page} prints the build machine's data folder"
+
+
 # ---------------------------------------------------------------------------------------------
 # The sources (no build needed)
 
@@ -373,3 +386,12 @@ def test_the_checks_fail_on_a_broken_page(browser, tmp_path):
     ):
         assert expected in problems, f"{expected!r} not reported:\n{problems}"
     assert results["absent.html"] == ["HTTP 404"]
+
+
+def test_phones_get_scrolling_code_and_figures_at_their_own_size():
+    css = (ROOT / "gancourse" / "_static" / "gancourse.css").read_text()
+    phone = css[css.index("@media (max-width: 600px)") :]
+    code, figures = phone.split("div.cell_output img", 1)
+    assert "white-space: pre;" in code and "overflow-x: auto" in code  # no mid-expression wraps on a phone
+    assert "max-width: none" in figures and "width: auto" in figures  # no shrinking below the figure's pixels
+    assert "overflow-wrap: anywhere" in css[: css.index("@media")]  # wide screens still wrap whole lines

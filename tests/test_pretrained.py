@@ -321,3 +321,13 @@ def test_the_shipped_manifest_is_as_committed():
     manifest = files.read_manifest()
     assert files.MANIFEST_PATH.read_text() == files.manifest_text(manifest)
     assert scores.TOLERANCE == 0.02
+
+
+def test_list_has_column_headers(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["NAME", "SIZE", "TRAINED", "SCORE"]
+    shipped_row = next(line for line in lines if line.startswith("dcgan_mnist "))
+    header = lines[0]  # right-aligned columns: each value ends where its header does
+    assert shipped_row.index(" MB") + 3 == header.index("SIZE") + 4
+    assert shipped_row.index(" min") + 4 == header.index("TRAINED") + 7

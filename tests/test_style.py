@@ -145,6 +145,9 @@ def test_failed_download_says_so_and_uses_random_weights(monkeypatch, capsys):
     assert net.weights == "random" and vgg.weights_label(net) == "random VGG19"
     assert "pretrained VGG19 weights could not be loaded (OSError: no network)" in out
     assert "RANDOM weights" in out and "Ustyuzhaninov" in out
+    # offline: which file, from where, put where, with which hash
+    assert "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth" in out
+    assert f"put it at {vgg.cached_weights_path()}" in out and "sha256 begins with dcbb9e9d" in out
 
 
 def test_loaded_weights_are_used_and_labelled(monkeypatch):
@@ -286,6 +289,34 @@ def test_square_crops_the_centre():
     x[..., 5:15] = 1.0  # the middle half of the width
     out = images.square(x, 10)
     assert out.shape == (1, 3, 10, 10) and out.min() == 1.0
+
+
+def test_keep_aspect_keeps_the_whole_photo_and_the_output_takes_its_shape(extractor, tmp_path):
+    wide = torch.zeros(1, 3, 20, 40)
+    wide[..., :, :5] = 1.0  # the left edge: a centre square would cut it off
+    fitted = images.fit_longer_side(wide, 32)
+    assert fitted.shape == (1, 3, 16, 32) and fitted[..., :2].min() > 0.9
+    assert images.fit_longer_side(torch.zeros(1, 3, 4, 400), 64).shape == (1, 3, 16, 64)  # short side >= 16
+    photo = tmp_path / "pagoda.png"
+    Image.new("RGB", (30, 60), (200, 10, 10)).save(photo)  # portrait, as a pagoda
+    assert images.load_style_image(photo, 32, keep_aspect=True).shape == (1, 3, 32, 16)
+    assert images.load_style_image(photo, 32).shape == (1, 3, 32, 32)
+    _, painting = pictures()
+    for init in ("content", "noise"):
+        run = transfer.stylize(torch.rand(1, 3, 24, 48), painting, small(keep_aspect=True, init=init), extractor)
+        assert run.image.shape == (1, 3, 16, 32)
+    assert StyleConfig().keep_aspect is False  # the chapter's figures are squares
+
+
+def test_missing_images_fail_before_vgg_is_loaded(tmp_path, monkeypatch):
+    loaded = []
+    monkeypatch.setattr(transfer, "matching_extractor", lambda *a, **kw: loaded.append(1))
+    _, painting = pictures()
+    with pytest.raises(data.DataError, match="does not exist"):
+        transfer.stylize(tmp_path / "no-such-photo.jpg", painting, small())
+    with pytest.raises(data.DataError, match="does not exist"):
+        transfer.stylize(painting, [painting, tmp_path / "no-such-painting.jpg"], small())
+    assert loaded == []
 
 
 def test_urls_are_downloaded_once_and_failures_are_clear(tmp_path, monkeypatch):

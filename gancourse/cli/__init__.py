@@ -89,10 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample_parser.add_argument(
         "checkpoint",
         metavar="CHECKPOINT",
-        help="a checkpoint file, or a recipe name for the chapter's cached model (" + ", ".join(RECIPE_NAMES) + ")",
+        help="a checkpoint file, a recipe name for the chapter's cached model (" + ", ".join(RECIPE_NAMES) + "), "
+        "or a reference model of gancourse.pretrained (dcgan_mnist, ...: 'python -m gancourse.pretrained list')",
     )
     sample_parser.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
-    sample_parser.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
+    sample_parser.add_argument("--out", default="samples.png", help="grid image to write (default samples.png)")
+    sample_parser.add_argument(
+        "--out-dir",
+        default=None,
+        metavar="FOLDER",
+        help="instead of a grid: one PNG per image, seed<S>_00000.png ..., and seed<S>.json recording the seed "
+        "(a folder that 'fid' reads)",
+    )
     sample_parser.add_argument("--nrow", type=int, default=8, help="images per row (default 8)")
     sample_parser.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     sample_parser.add_argument("--label", type=int, default=None, help="conditional GAN: draw only this class")
@@ -104,24 +112,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     fid_parser = commands.add_parser(
         "fid",
-        help="FID and KID between two folders of images (or a checkpoint's samples)",
-        description="FID (Heusel et al. 2017) and KID (Binkowski et al. 2018) between the images of two folders. "
-        "Scores are comparable only at equal image counts and with the same feature extractor (printed).",
+        help="FID and KID between two folders of images (or a model's samples), beside the real-vs-real floor",
+        description="FID (Heusel et al. 2017) and KID (Binkowski et al. 2018) between the images of two folders, "
+        "or a folder and a model (a checkpoint, a recipe name, a reference model). Half of the real folder (A, "
+        "else B) is compared with the other side, and its two halves give the floor, at the same image count. "
+        "The judge: the domain classifier shipped with gancourse for --dataset mnist, fashion_mnist or emoji "
+        "(the same file on every machine); InceptionV3 (ImageNet) for any other images; a refusal, saying what "
+        "would work, where neither fits (colour images never go to a grey classifier).",
     )
-    fid_parser.add_argument("dir_a", metavar="A", help="a folder of images, or a checkpoint (its samples)")
-    fid_parser.add_argument("dir_b", metavar="B", help="a folder of images, or a checkpoint (its samples)")
+    fid_parser.add_argument("dir_a", metavar="A", help="a folder of images, or a model (its samples)")
+    fid_parser.add_argument("dir_b", metavar="B", help="a folder of images, or a model (its samples)")
     fid_parser.add_argument(
         "--features",
         choices=("auto", "inception", "classifier"),
         default="auto",
-        help="InceptionV3 (ImageNet weights; 'auto' falls back to the classifier when they cannot be loaded) "
-        "or the gancourse domain classifier (32 x 32; grey for the MNIST family)",
+        help="auto (default): the shipped classifier of --dataset, else InceptionV3; inception: InceptionV3 "
+        "(ImageNet weights); classifier: the domain classifier of --dataset (trained here where none is shipped)",
     )
     fid_parser.add_argument(
-        "--dataset", default="mnist", help="the classifier's data set (mnist, fashion_mnist, emoji, cifar10)"
+        "--dataset",
+        default=None,
+        help="what the images are, if a domain of the book: mnist, fashion_mnist, emoji (shipped classifiers), "
+        "cifar10; default: none (InceptionV3)",
     )
-    fid_parser.add_argument("-n", type=int, default=None, help="use the first n images of each folder (default: all)")
-    fid_parser.add_argument("--kid-subset", type=int, default=None, help="KID subset size (default min(1000, n) // 2)")
+    fid_parser.add_argument(
+        "-n", type=int, default=None, help="use the first n images of each folder; a model draws n (default: all)"
+    )
+    fid_parser.add_argument(
+        "--kid-subset", type=int, default=None, help="KID subset size (default min(1000, images a side) // 2)"
+    )
     fid_parser.add_argument("--mode", choices=("quick", "full"), default=None, help="which mode's domain classifier")
     fid_parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps")
     fid_parser.set_defaults(run=fid.fid)
@@ -139,7 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     stylize_parser.add_argument("--mode", choices=("quick", "full"), default=None, help="quick: 128 px, 40 steps")
     stylize_parser.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a StyleConfig field")
     stylize_parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps")
-    add_config_options(stylize_parser, StyleConfig, "style transfer")
+    stylize_parser.add_argument(
+        "--square",
+        action="store_true",
+        help="crop the content photo to its centre square, as the chapter does (default: keep its aspect ratio, "
+        "image_size its longer side)",
+    )
+    add_config_options(stylize_parser, StyleConfig, "style transfer", skip=("keep_aspect",))
     stylize_parser.set_defaults(run=stylize.stylize)
     return parser
 

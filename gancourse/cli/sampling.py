@@ -35,12 +35,55 @@ def save_grid(images: Any, path: Path, nrow: int = 8, mixture: Any = None) -> Pa
     return path
 
 
+class Reference:
+    """A shipped reference model (:mod:`gancourse.pretrained`) standing in for a loaded trainer where one is sampled."""
+
+    def __init__(self, name: str) -> None:
+        from types import SimpleNamespace
+
+        from gancourse import pretrained
+        from gancourse.data import dataset_info
+        from gancourse.pretrained import reference
+
+        record = pretrained.entry(name)  # NotShipped where the manifest has no weights for it
+        self.name, self.cfg = name, reference._config_of(record)
+        self.generator = pretrained.load(name)  # sha256-checked
+        dataset = getattr(self.cfg, "dataset", None)
+        classes = dataset_info(dataset).classes if dataset and record["recipe"] == "conditional_gan" else ()
+        self.data = SimpleNamespace(classes=classes, mixture=None)
+        self.recipe = record["recipe"]
+
+    def sampler(self):
+        return self.generator
+
+
+def _unknown(source: str) -> UsageError:
+    from gancourse.pretrained.registry import REFERENCES
+    from gancourse.train.recipes import RECIPES
+
+    return UsageError(
+        f"{source} is not a checkpoint file, a recipe name ({', '.join(RECIPES)}) or a reference model "
+        f"({', '.join(REFERENCES)}; 'python -m gancourse.pretrained list')"
+    )
+
+
 def load_trainer(source: str, mode: str | None, device_name: str | None):
-    """A trainer restored from a checkpoint file, or the chapter's cached model of a recipe name; and its recipe."""
+    """A trainer restored from a checkpoint file, the chapter's cached model of a recipe name, or a reference model.
+
+    Returns ``(trainer, recipe)``; a reference model (a :mod:`gancourse.pretrained` name) comes
+    as a :class:`Reference`, which samples as a trainer does.
+    """
     from gancourse.checkpoints import cache_file, load_checkpoint
     from gancourse.config import run_mode
+    from gancourse.pretrained.registry import REFERENCES
     from gancourse.train.recipes import RECIPES, recipe_for_config
 
+    if source in REFERENCES and not Path(source).exists():
+        loaded = Reference(source)
+        print(f"loaded the reference model {source} (shipped with gancourse.pretrained, sha256 checked)")
+        return loaded, RECIPES[loaded.recipe]
+    if not Path(source).exists() and source not in RECIPES:
+        raise _unknown(source)
     device = pick_device(device_name)
     if source in RECIPES and not Path(source).exists():
         recipe = RECIPES[source]
@@ -105,10 +148,58 @@ def draw(trainer: Any, recipe: Any, n: int, seed: int = 0, label: int | None = N
     return recipe.sample(cfg, generator, n, seed, labels=labels), 0, ""
 
 
+GRID_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def check_grid_path(out: str) -> None:
+    """``--out`` must name an image file: a folder (or a name without an image suffix) is refused, saying why."""
+    path = Path(out)
+    if out.endswith(("/", "\\")) or path.is_dir():
+        raise UsageError(
+            f"--out = {out!r} is a folder: --out writes one grid image (e.g. --out grid.png); "
+            f"for one PNG per image, give the folder as --out-dir {out}"
+        )
+    if path.suffix.lower() not in GRID_SUFFIXES:
+        raise UsageError(
+            f"--out = {out!r} has no image suffix ({', '.join(GRID_SUFFIXES)}): e.g. --out grid.png, "
+            f"or --out-dir {out} for a folder of one PNG per image"
+        )
+
+
+def write_samples(images: Any, folder: str | Path, seed: int, source: str, label: int | None = None) -> list[Path]:
+    """One PNG per image, ``seed<S>_<i>.png`` (i from 0), and ``seed<S>.json`` recording what drew them."""
+    import json
+
+    from gancourse.data.folders import write_image_folder
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out-dir = {str(folder)!r} is a file: give a folder (it is made if missing)")
+    prefix = f"seed{seed}"
+    write_image_folder(images.float().cpu().clamp(-1, 1), folder, prefix=prefix)
+    paths = [folder / f"{prefix}_{i:05d}.png" for i in range(len(images))]
+    record = {"source": source, "seed": seed, "n": len(images), "label": label, "files": [p.name for p in paths]}
+    (folder / f"{prefix}.json").write_text(json.dumps(record, indent=1))
+    return paths
+
+
 def sample(args: argparse.Namespace) -> int:
     if args.n < 1 or args.nrow < 1:
         raise UsageError(f"-n = {args.n} and --nrow = {args.nrow} must both be >= 1")
+    out_dir = getattr(args, "out_dir", None)
+    if out_dir is None:
+        check_grid_path(args.out)  # before anything loads
     trainer, recipe = load_trainer(args.checkpoint, args.mode, args.device)
+    if out_dir is not None:
+        if recipe.kind == "toy":
+            raise UsageError(f"{args.checkpoint} is a toy GAN: its samples are 2-D points, not images (use --out)")
+        if recipe.condition == "images":
+            images = generated(trainer, recipe, args.n, args.seed)  # the outputs alone, not the input/target rows
+        else:
+            images = draw(trainer, recipe, args.n, args.seed, args.label)[0]
+        paths = write_samples(images, out_dir, args.seed, args.checkpoint, args.label)
+        print(f"wrote {len(paths)} images to {out_dir} ({paths[0].name} ... {paths[-1].name}; seed {args.seed})")
+        return 0
     images, nrow, rows = draw(trainer, recipe, args.n, args.seed, args.label)
     if rows:
         print(rows)

@@ -13,7 +13,9 @@ def stylize(args: argparse.Namespace) -> int:
     from gancourse.style import stylize
 
     mode = run_mode(args.mode)
-    cfg = make_config(StyleConfig, mode, config_overrides(args, StyleConfig))
+    # the reader's photo keeps its shape unless --square asks for the chapter's centre square
+    keep = {"keep_aspect": not getattr(args, "square", False)}
+    cfg = make_config(StyleConfig, mode, {**keep, **config_overrides(args, StyleConfig)})
     if len(args.style) > 2:
         raise UsageError(f"{len(args.style)} style images given: allowed one or two")
     styles = args.style[0] if len(args.style) == 1 else list(args.style)
@@ -25,7 +27,7 @@ def stylize(args: argparse.Namespace) -> int:
     save_image(run.image, out)
     vgg = "ImageNet VGG19" if run.weights == "imagenet" else "random VGG19"
     print(
-        f"wrote {out} ({cfg.image_size} px, {cfg.steps} {cfg.optimizer} steps, {vgg}; "
+        f"wrote {out} ({run.image.shape[-1]} x {run.image.shape[-2]} px, {cfg.steps} {cfg.optimizer} steps, {vgg}; "
         f"final loss {run.losses['total'][-1]:.4g})"
     )
     return 0

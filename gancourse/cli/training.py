@@ -108,6 +108,11 @@ def train(name: str, args: argparse.Namespace) -> int:
             f"{name} (chapter {recipe.chapter}), {mode} mode, on {where}; changed from the paper defaults: "
             f"{changed_fields(cfg) or 'none'}",
         )
+        if getattr(cfg, "dataset", None) == "folder" and (launch is None or launch.rank == 0):
+            from gancourse.data.folders import folder_report
+
+            for line in folder_report(cfg.image_folder).lines(getattr(cfg, "batch_size", None)):
+                print(line, flush=True)
         if args.resume:
             step = trainer.load()
             _say(launch, f"resumed {path} at step {step} of {cfg.steps}")
@@ -176,4 +181,34 @@ def evaluate(name: str, trainer: Any, mode: str, eval_cfg: Any) -> dict[str, Any
         device=trainer.device,
     )
     print(metrics.scores_table(result))
+    if getattr(trainer.cfg, "dataset", None) == "folder":
+        result["held_out"] = _held_out(name, trainer, eval_cfg)
     return result
+
+
+def _held_out(name: str, trainer: Any, eval_cfg: Any) -> dict[str, Any]:
+    """A folder run's FID/KID against its held-out images (every 10th file), beside the real floor; printed."""
+    from gancourse.metrics import judge
+    from gancourse.train.recipes import RECIPES
+
+    cfg, generator = trainer.cfg, trainer.sampler()
+
+    def sample(n: int):
+        return RECIPES[name].sample(cfg, generator, n, eval_cfg.seed)
+
+    kind = "inception" if eval_cfg.features == "inception" else "auto"
+    try:
+        scores, chosen = judge.held_out_scores(cfg.image_folder, cfg.image_size, sample, kind, trainer.device)
+    except ValueError as err:  # NoJudge, too few held-out images: the run is kept, the reason printed
+        print(f"no FID against the held-out images: {err}")
+        return {"note": str(err)}
+    print(f"against the {scores.n} held-out images of {cfg.image_folder} (judge: {chosen.reason}):")
+    print(scores)
+    return {
+        "n": scores.n,
+        "judge": chosen.reason,
+        "fid": scores.fid,
+        "floor_fid": scores.floor_fid,
+        "kid": list(scores.kid),
+        "floor_kid": list(scores.floor_kid),
+    }

@@ -56,6 +56,9 @@ class StyleConfig(Config):
     QUICK: ClassVar[Mapping[str, Any]] = {"image_size": 128, "steps": 40}
 
     image_size: int = param(512, 16, 2048, help="side of the square output image in pixels (paper: 512)")
+    keep_aspect: bool = param(
+        False, help="keep the content photo's aspect ratio, image_size its longer side (False: its centre square)"
+    )
     content_weight: float = param(1.0, 1e-3, 1e3, log=True, help="alpha, weight of the content loss")
     style_weight: float = param(1e6, 1e-3, 1e9, log=True, help="beta, weight of the style loss")
     tv_weight: float = param(0.0, 0.0, 1e3, step=0.1, help="weight of the total-variation loss (paper: 0)")

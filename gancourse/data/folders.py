@@ -17,6 +17,7 @@ the pix2pix scripts train it); in maps A is the aerial photo and B the map.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -205,3 +206,81 @@ def write_image_folder(images: np.ndarray | torch.Tensor, folder: str | os.PathL
     for i, array in enumerate(arrays):
         Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(folder / f"{prefix}_{i:05d}.png")
     return folder
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderReport:
+    """What a folder gives a training run: images found, skipped (with why), the train/held-out split.
+
+    ``skipped`` holds ``(file name, reason)``; ``train`` and ``test`` count the usable
+    images of each split; ``layout`` says how the split was made.
+    """
+
+    folder: Path
+    found: int
+    skipped: tuple[tuple[str, str], ...]
+    train: int
+    test: int
+    layout: str
+
+    def warnings(self, batch_size: int | None = None) -> list[str]:
+        """What will go wrong or mislead: fewer images than one batch, no held-out images."""
+        out = []
+        if batch_size is not None and self.train < batch_size:
+            out.append(
+                f"WARNING: {self.train} training images, fewer than one batch of {batch_size}: every batch "
+                f"holds all {self.train} (a smaller batch than asked), and the GAN can only learn these few; "
+                "add images or lower batch_size"
+            )
+        if self.test == 0:
+            out.append(
+                f"WARNING: no held-out images (every {TEST_EVERY}th file needs at least {TEST_EVERY} files): "
+                "the run's FID cannot be scored against unseen real images"
+            )
+        return out
+
+    def lines(self, batch_size: int | None = None) -> list[str]:
+        """The report as printed lines: counts, skipped files and reasons (the first three), split, warnings."""
+        out = [f"{self.folder}: {self.found} image files found, {self.found - len(self.skipped)} usable"]
+        if self.skipped:
+            shown = "; ".join(f"{name}: {why}"[:160] for name, why in self.skipped[:3])
+            more = f"; and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
+            out.append(f"skipped {len(self.skipped)}: {shown}{more}")
+        out.append(f"split ({self.layout}): {self.train} train, {self.test} held out for the final FID")
+        return out + self.warnings(batch_size)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def folder_report(folder: str | os.PathLike) -> FolderReport:
+    """Open every image file under ``folder`` as training would, and count what it gives (see :class:`FolderReport`).
+
+    A folder with ``train/`` and ``test/`` subfolders is split by them; any other keeps
+    every 10th file (sorted by path) out of training for the final FID. Every file is
+    decoded once, as :func:`folder_arrays` decodes it.
+    """
+    folder = as_path(folder, "folder")
+    train_paths = image_paths(folder, "train")
+    if (folder / "train").is_dir():
+        layout = "its train/ and test/ subfolders"
+    else:
+        layout = f"every {TEST_EVERY}th file, sorted by path, held out"
+    try:
+        test_paths = image_paths(folder, "test")
+    except DataError:  # fewer than TEST_EVERY files, or no test/ beside train/
+        test_paths = []
+        if layout.startswith("every"):
+            train_paths = image_paths(folder)
+    skipped, usable = [], {"train": 0, "test": 0}
+    for split, paths in (("train", train_paths), ("test", test_paths)):
+        for path in paths:
+            try:
+                square_uint8(load_image(path), 8)
+            except DataError as err:
+                skipped.append((path.name, str(err).removeprefix(str(path)).lstrip(": ").strip()))
+            else:
+                usable[split] += 1
+    return FolderReport(
+        folder, len(train_paths) + len(test_paths), tuple(skipped), usable["train"], usable["test"], layout
+    )

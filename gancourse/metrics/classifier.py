@@ -4,8 +4,12 @@ FID, KID and the Inception Score need a network that has learnt what the images
 of a domain look like. :class:`~gancourse.models.classifier.DomainClassifier` is
 trained here by plain supervised learning (cross-entropy; Adam, Kingma & Ba 2015;
 a cosine learning-rate decay, Loshchilov & Hutter 2017) on MNIST (LeCun et al.
-1998) or Fashion-MNIST (Xiao et al. 2017), once per data set and run mode, and
-cached under ``checkpoint_dir()`` as ``classifier-<dataset>-<mode>.pt``. The
+1998) or Fashion-MNIST (Xiao et al. 2017), once per data set, run mode and training
+data, and cached under ``checkpoint_dir()`` as
+``classifier-<dataset>-<mode>-<N>img-<hash>.pt`` (:func:`classifier_path`): ``N`` is
+the number of training images found and ``hash`` names where they came from, so a
+classifier trained on a 4,000-digit offline sample and one trained on the full MNIST
+never share a file (the cache is shared by every chapter and the command line). The
 checkpoint holds only tensors and plain values, so it is reloaded with
 ``weights_only=True``; it records the config, the data source and the test
 accuracy reached, and the classifier is retrained when any of them no longer matches.
@@ -45,6 +49,7 @@ mini-batches are slices of a shuffled index: no per-item ``Dataset`` work.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
 import time
@@ -273,9 +278,20 @@ def train_classifier(
     return TrainedClassifier(model, cfg, accuracy, len(test_images), seconds, source)
 
 
-def classifier_path(dataset: str, mode: str) -> Path:
-    """``checkpoint_dir() / 'classifier-<dataset>-<mode>.pt'``."""
-    return checkpoint_dir() / f"classifier-{dataset}-{mode}.pt"
+def classifier_data_key(source: str, size: int) -> str:
+    """``'<size>img-<hash>'``: the training data of a classifier, as its cache file names it.
+
+    ``hash`` is the first 10 hex digits of the sha256 of ``source`` (a folder, or the
+    shipped sample's name): two sources, or two sizes of one source, give two keys.
+    """
+    check_int("size", size, 0)
+    digest = hashlib.sha256(str(source).encode()).hexdigest()[:10]
+    return f"{size}img-{digest}"
+
+
+def classifier_path(dataset: str, mode: str, source: str, size: int) -> Path:
+    """``checkpoint_dir() / 'classifier-<dataset>-<mode>-<size>img-<hash>.pt'``: one file per training data."""
+    return checkpoint_dir() / f"classifier-{dataset}-{mode}-{classifier_data_key(source, size)}.pt"
 
 
 def save_classifier(trained: TrainedClassifier, path: str | os.PathLike) -> Path:
@@ -327,19 +343,21 @@ def load_or_train_classifier(
     ``dataset`` may be any name of :func:`classifier_dataset` (the emoji names share one
     classifier). Prints one line saying which, with the test accuracy. A cached file is
     valid when it loads, was trained with the config of this mode, and on the
-    data that ``load_arrays`` finds now (a classifier trained on the 5,000-digit
-    offline sample is replaced once the full MNIST is there). ``force`` retrains.
+    data that ``load_arrays`` finds now: the file's name holds that data's source and
+    size (:func:`classifier_path`), so a classifier trained on the 5,000-digit offline
+    sample lives beside, never over, the one of the full MNIST. ``force`` retrains.
     """
     dataset = classifier_dataset(dataset)
     mode = run_mode(mode)
     cfg = ClassifierConfig.for_dataset(dataset, mode)
-    path = classifier_path(dataset, mode)
+    train_images, _, source = classifier_split(dataset, "train", root)
+    available = len(train_images)
+    path = classifier_path(dataset, mode, source, available)
     label = f"domain classifier ({dataset}, {mode})"
-    why = "forced" if force else "no checkpoint yet"
+    why = "forced" if force else f"no checkpoint yet for {available:,} training images from {source}"
     if not force and path.exists():
         try:
             trained = load_classifier(path, device)
-            _, _, source = classifier_split(dataset, "train", root)
             if trained.config != cfg:
                 why = "its config differs from this mode's"
             elif trained.source != source:
@@ -355,7 +373,6 @@ def load_or_train_classifier(
         save_classifier(trained, path)
     except CheckpointError as err:  # a full disk or read-only cache must not throw the trained model away
         print(f"\n{label}: WARNING: {err}; using it without caching it")
-    available = len(classifier_split(dataset, "train", root)[0])
     n_train = min(cfg.limit or available, available)
     print(
         f"done in {trained.train_seconds:.0f} s, {cfg.epochs} epoch(s) on {n_train:,} images, "

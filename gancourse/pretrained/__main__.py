@@ -29,6 +29,7 @@ def _list() -> int:
     manifest = files.read_manifest()
     shipped = manifest["models"]
     total = sum(record["bytes"] for record in manifest["features"].values())  # the scoring classifiers
+    print(f"{'NAME':32s} {'SIZE':>9s}  {'TRAINED':>9s}  SCORE (against the real-data floor at the same n)")
     for name, reference in REFERENCES.items():
         record = shipped.get(name)
         if record is None:

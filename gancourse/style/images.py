@@ -163,13 +163,36 @@ def open_rgb(source: str | os.PathLike, verbose: bool = True):
     return img
 
 
-def load_style_image(source: str | os.PathLike, size: int, verbose: bool = True) -> torch.Tensor:
-    """(1, 3, size, size) float32 RGB in [0, 1]: the image's centre square, resized (antialiased)."""
+def load_style_image(
+    source: str | os.PathLike, size: int, verbose: bool = True, keep_aspect: bool = False
+) -> torch.Tensor:
+    """(1, 3, size, size) float32 RGB in [0, 1]: the image's centre square, resized (antialiased).
+
+    With ``keep_aspect`` the whole image, its longer side resized to ``size``: (1, 3, H, W).
+    """
     if not 8 <= size <= MAX_SIDE:
         raise ValueError(f"size = {size} is out of range: allowed 8 <= size <= {MAX_SIDE}")
     img = open_rgb(source, verbose)
     image = pil_to_tensor(img).unsqueeze(0).float() / 255  # (1, 3, H, W) in [0, 1]
-    return square(image, size)
+    return fit_longer_side(image, size) if keep_aspect else square(image, size)
+
+
+#: The shortest side an aspect-kept image may have: VGG19's four poolings leave conv5_1 a 1 x 1 map at 16 px.
+MIN_SIDE = 16
+
+
+def fit_longer_side(images: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 3, h, w) with max(h, w) = ``size`` and the aspect ratio kept (short side >= 16)."""
+    if images.ndim == 3:
+        images = images.unsqueeze(0)
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must have shape (B, 3, H, W) or (3, H, W), got {tuple(images.shape)}")
+    h, w = images.shape[-2:]
+    scale = size / max(h, w)
+    new = (max(MIN_SIDE, round(h * scale)), max(MIN_SIDE, round(w * scale)))
+    if new == (h, w):
+        return images
+    return F.interpolate(images, size=new, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
 
 
 def square(images: torch.Tensor, size: int) -> torch.Tensor:

@@ -31,7 +31,7 @@ import torch
 from gancourse.config.style import StyleConfig
 from gancourse.device import pick_device
 from gancourse.style.color import luminance, match_luminance, with_content_colors
-from gancourse.style.images import load_style_image, square
+from gancourse.style.images import fit_longer_side, load_style_image, square
 from gancourse.style.losses import content_loss, gram_matrix, style_loss, total_variation
 from gancourse.style.vgg import VGGFeatures, vgg19_features
 
@@ -62,8 +62,13 @@ class StyleDiverged(RuntimeError):
     """The style-transfer loss became NaN or infinite; the message names the step and the remedies."""
 
 
-def prepare(image: ImageLike | None, size: int, verbose: bool = True, name: str = "image") -> torch.Tensor | None:
-    """A path, URL or tensor as a (1, 3, size, size) RGB tensor in [0, 1] on the CPU; ``name`` is used in errors."""
+def prepare(
+    image: ImageLike | None, size: int, verbose: bool = True, name: str = "image", keep_aspect: bool = False
+) -> torch.Tensor | None:
+    """A path, URL or tensor as a (1, 3, size, size) RGB tensor in [0, 1] on the CPU; ``name`` is used in errors.
+
+    ``keep_aspect``: (1, 3, H, W) with the longer side ``size`` (:func:`~gancourse.style.images.fit_longer_side`).
+    """
     if image is None:
         return None
     if isinstance(image, torch.Tensor):
@@ -75,8 +80,8 @@ def prepare(image: ImageLike | None, size: int, verbose: bool = True, name: str 
             raise ValueError(f"{name} holds {bad} NaN or infinite value(s): give RGB values in [0, 1]")
         if image.min() < 0 or image.max() > 1:
             raise ValueError(f"{name}: image tensors must hold RGB values in [0, 1] (convert [-1, 1] with (x + 1) / 2)")
-        return square(image, size)[:1]
-    return load_style_image(image, size, verbose)
+        return (fit_longer_side(image, size) if keep_aspect else square(image, size))[:1]
+    return load_style_image(image, size, verbose, keep_aspect)
 
 
 #: What :func:`settings_for_weights` changes in a config when the VGG19 has random weights (not in the paper).
@@ -135,16 +140,18 @@ def stylize(
 
     cfg = cfg or StyleConfig()
     device = device or pick_device()
-    extractor = matching_extractor(extractor, cfg, verbose).to(device)
     size = cfg.image_size
     styles = [] if style is None else list(style) if isinstance(style, (list, tuple)) else [style]
     if cfg.style_layers and not 1 <= len(styles) <= 2:
         raise ValueError(f"give one or two style images, got {len(styles)}")
     if content is None and (cfg.content_layers or cfg.init == "content" or cfg.preserve_color):
         raise ValueError("content is None, but the config needs a content image (content_layers, init or colour)")
-    photo = prepare(content, size, verbose, name="content")
+    # the images first: a missing file fails at once, not after VGG19 has loaded (or failed to download)
+    photo = prepare(content, size, verbose, name="content", keep_aspect=cfg.keep_aspect)
     names = ["style"] if len(styles) == 1 else [f"style[{i}]" for i in range(len(styles))]
-    paintings = [prepare(s, size, verbose, name=name) for s, name in zip(styles, names, strict=True)]
+    paintings = [prepare(s, size, verbose, name=name) for s, name in zip(styles, names, strict=True)]  # squares
+    extractor = matching_extractor(extractor, cfg, verbose).to(device)
+    height, width = (size, size) if photo is None else photo.shape[-2:]  # the output's shape is the photo's
     photo = None if photo is None else photo.to(device)
     paintings = [p.to(device) for p in paintings]
 
@@ -173,7 +180,7 @@ def stylize(
         x = start.clone()
     else:
         generator = torch.Generator().manual_seed(cfg.seed)
-        x = torch.rand(1, channels, size, size, generator=generator).to(device)  # white noise in [0, 1]
+        x = torch.rand(1, channels, height, width, generator=generator).to(device)  # white noise in [0, 1]
     x.requires_grad_(True)
     layer_weights = cfg.layer_weights() if cfg.style_layers else {}
     needed = cfg.content_layers + cfg.style_layers

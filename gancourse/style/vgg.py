@@ -164,13 +164,30 @@ def vgg19_features(
             print(
                 f"pretrained VGG19 weights could not be loaded ({reason}); using RANDOM weights (seed {seed}), "
                 "which capture texture (Ustyuzhaninov et al. 2016) but not ImageNet semantics; "
-                "every figure below is labelled 'random VGG19'."
+                "every figure below is labelled 'random VGG19'.\n" + where_weights_go()
             )
         return extractor
     extractor.weights = "imagenet"
     if verbose:
         print("VGG19 with ImageNet weights (torchvision VGG19_Weights.IMAGENET1K_V1)")
     return extractor
+
+
+def where_weights_go() -> str:
+    """The sentence telling an offline user which file gives the ImageNet VGG19, where to put it, and its hash.
+
+    torchvision names the file by the first 8 hex digits of its sha256 (``vgg19-dcbb9e9d.pth``) and checks
+    them when it downloads; ``sha256sum`` of a copy fetched by hand must begin with them.
+    """
+    from torchvision.models import VGG19_Weights
+
+    url = VGG19_Weights.IMAGENET1K_V1.url
+    path = cached_weights_path()
+    prefix = path.stem.rsplit("-", 1)[-1]
+    return (
+        f"To use the ImageNet VGG19: download {url} (548 MB) on a machine with network and put it at {path} "
+        f"(its sha256 begins with {prefix}, as the file name says; $TORCH_HOME moves the folder)."
+    )
 
 
 def cached_weights_path() -> Path:
