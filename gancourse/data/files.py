@@ -244,6 +244,7 @@ def download(
             f"use one of {', '.join(s + '://' for s in URL_SCHEMES)}, or download the file yourself and pass its path"
         )
     target = as_path(target, "target")
+    sha256 = sha256.lower() if isinstance(sha256, str) else sha256  # hex digits: either case
     if target.is_file() and (sha256 is None or sha256_file(target) == sha256):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
