@@ -24,7 +24,7 @@ import numpy as np
 
 DATA_ENV = "GANCOURSE_DATA"
 OFFLINE_ENV = "GANCOURSE_OFFLINE"  # "1": never try a download (the embedded copies are used at once)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MAX_IDX_BYTES = 2**31  # 2 GiB: 45x the largest file of the MNIST family (47 MB unpacked)
 DOWNLOAD_TIMEOUT_S = 60
 URL_SCHEMES = ("https", "http", "file")
@@ -161,6 +161,8 @@ def load_image(path: str | os.PathLike):
     16-bit greyscale images (PNG mode ``I;16``, ``I``) are scaled by their bit depth
     (65535 -> 255) before the conversion, which would otherwise clip them to white.
     Alpha is dropped here; :func:`composite_on` keeps it by compositing on a background.
+    The EXIF orientation tag is applied (``PIL.ImageOps.exif_transpose``): a phone's
+    portrait photo, stored landscape with "rotate 90" in its EXIF, loads upright.
     """
     return _open(path).convert("RGB")
 
@@ -171,7 +173,7 @@ def load_image_rgba(path: str | os.PathLike):
 
 
 def _open(path):
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(path, (str, os.PathLike)) and _looks_like_url(os.fspath(path)):
         raise DataError(
@@ -186,7 +188,8 @@ def _open(path):
     try:
         with Image.open(path) as img:
             img.load()
-            return _to_8bit(img, path)
+            upright = ImageOps.exif_transpose(img)  # a copy, turned as the EXIF orientation says (none: as stored)
+            return _to_8bit(upright, path)
     except Image.DecompressionBombError as err:
         raise DataError(
             f"{path} is too large to open safely ({err}): "
