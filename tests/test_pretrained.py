@@ -382,6 +382,49 @@ def test_load_from_url_checks_the_hash(tmp_path):
         files.load_from_url(source.as_uri(), "abc", directory=cache)
 
 
+def test_load_from_url_stops_a_trickling_server_at_its_deadline(tmp_path, monkeypatch):
+    """A server sending a byte every 0.2 s never trips the per-read timeout; the deadline (1 s here) stops it."""
+    import http.server
+    import threading
+    import time
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            try:
+                for _ in range(100):  # 20 s at most, whatever the client does
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:  # the client gave up
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/slow.pt"
+        start = time.monotonic()
+        with pytest.raises(DataError, match=r"slow.pt: the download did not finish within its deadline of 1 s"):
+            files.load_from_url(url, "0" * 64, directory=tmp_path / "cache", deadline=1.0)
+        assert time.monotonic() - start < 5
+        assert not (tmp_path / "cache" / "slow.pt").exists() and not list((tmp_path / "cache").iterdir())
+        with pytest.raises(ValueError, match="deadline = nan is out of range"):
+            files.load_from_url(url, "0" * 64, directory=tmp_path / "cache", deadline=float("nan"))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 def test_load_from_url_refuses_a_pickle_that_runs_code(tmp_path):
     source = tmp_path / "evil.pt"
     torch.save({"x": Path("/")}, source)  # any object beyond tensors and containers is refused by weights_only

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 import zlib
@@ -26,7 +27,10 @@ DATA_ENV = "GANCOURSE_DATA"
 OFFLINE_ENV = "GANCOURSE_OFFLINE"  # "1": never try a download (the embedded copies are used at once)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MAX_IDX_BYTES = 2**31  # 2 GiB: 45x the largest file of the MNIST family (47 MB unpacked)
-DOWNLOAD_TIMEOUT_S = 60
+DOWNLOAD_TIMEOUT_S = 60  # per read: a server silent this long has stalled
+#: The whole download: a server that trickles a byte now and then never trips the per-read
+#: timeout; an hour is a 3.6 GB file at 1 MB/s.
+DOWNLOAD_DEADLINE_S = 3600
 URL_SCHEMES = ("https", "http", "file")
 
 
@@ -230,14 +234,24 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def download(
-    url: str, target: str | os.PathLike, sha256: str | None = None, timeout: float = DOWNLOAD_TIMEOUT_S
+    url: str,
+    target: str | os.PathLike,
+    sha256: str | None = None,
+    timeout: float = DOWNLOAD_TIMEOUT_S,
+    deadline: float = DOWNLOAD_DEADLINE_S,
 ) -> Path:
     """Download ``url`` (https, http or file) to ``target``, verifying ``sha256`` before it lands.
 
     The bytes go to a unique temporary file beside ``target``, are hashed, and only a
     verified file is renamed into place (atomic): an interrupted or altered download
     leaves nothing behind. A ``target`` that already exists with the right sha256 is kept.
+    ``timeout`` bounds each read (seconds), ``deadline`` the whole download: past it the
+    download stops with a :class:`DataError` (at most one read's timeout late, and each
+    read's timeout is at most the deadline).
     """
+    for name, value in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise ValueError(f"{name} = {value!r} is out of range: allowed a finite number of seconds > 0")
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, got {type(url).__name__}")
     scheme = urllib.parse.urlparse(url).scheme.lower()
@@ -255,10 +269,21 @@ def download(
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
+        start, received = time.monotonic(), 0
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response:
+            read = getattr(response, "read1", response.read)  # what has arrived: a trickle returns, read() would wait
+            for block in iter(lambda: read(1 << 20), b""):
                 digest.update(block)
                 out.write(block)
+                received += len(block)
+                elapsed = time.monotonic() - start
+                if elapsed > deadline:
+                    raise DataError(
+                        f"{url}: the download did not finish within its deadline of {deadline:g} s ({received:,} "
+                        f"bytes in {elapsed:.0f} s, {received / elapsed / 1e3:.3g} kB/s): the server is too slow or "
+                        f"stalls. Nothing was saved; try again later, pass a longer deadline, or copy the file to "
+                        f"{target} yourself"
+                    )
             out.flush()
             os.fsync(out.fileno())
         if sha256 is not None and digest.hexdigest() != sha256:

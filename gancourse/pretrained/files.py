@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from gancourse.checkpoints import save_checkpoint
-from gancourse.data.files import cache_dir, download, sha256_file
+from gancourse.data.files import DOWNLOAD_DEADLINE_S, cache_dir, download, sha256_file
 
 #: Where the shipped weights live: ``<name>.pt`` each (package data, see pyproject.toml).
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -236,6 +236,7 @@ def load_from_url(
     sha256: str,
     file_name: str | None = None,
     directory: str | os.PathLike | None = None,
+    deadline: float = DOWNLOAD_DEADLINE_S,
 ) -> dict[str, Any]:
     """Download a state dict (https, http or file URL), verify its sha256, cache it, load it with ``weights_only=True``.
 
@@ -245,14 +246,16 @@ def load_from_url(
     ``directory / file_name`` (default: :func:`download_dir` and the URL's last path
     component); a cached file with the right hash is used without downloading, one
     with another hash is downloaded again. A download whose hash differs is never
-    saved (:class:`gancourse.data.DataError` names the URL and both hashes).
+    saved (:class:`gancourse.data.DataError` names the URL and both hashes). ``deadline``
+    bounds the whole download in seconds (each read's timeout is 60 s): a server that
+    trickles bytes is stopped with a :class:`~gancourse.data.DataError`, nothing saved.
     """
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
         raise ValueError(f"sha256 = {sha256!r} must be the 64 hex digits of the file's SHA-256 (sha256sum FILE)")
     name = file_name or Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)).name
     if not name or name in (".", "..") or Path(name).name != name:
         raise ValueError(f"file_name = {name!r} is not a plain file name: pass file_name='model.pt'")
-    target = download(url, Path(directory or download_dir()) / name, sha256.lower())
+    target = download(url, Path(directory or download_dir()) / name, sha256.lower(), deadline=deadline)
     try:
         return torch.load(target, map_location="cpu", weights_only=True)
     except Exception as err:
