@@ -67,7 +67,8 @@ def _check_start(spec: Mapping[str, Any], value: Any) -> None:
     name, kind, low, high = spec["name"], spec["type"], spec.get("low"), spec.get("high")
     if spec.get("choices") is not None:
         if value not in spec["choices"]:
-            raise ValueError(f"{name} = {value!r} is not allowed: choose one of {', '.join(map(repr, spec['choices']))}")
+            allowed = ", ".join(map(repr, spec["choices"]))
+            raise ValueError(f"{name} = {value!r} is not allowed: choose one of {allowed}")
         return
     if kind is bool and not isinstance(value, bool):
         raise ValueError(f"{name} = {value!r} must be a bool (True or False)")
