@@ -89,6 +89,28 @@ def no_network(name, root):  # torchvision's message spans lines
     raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried http://mirror/, got:\n(no network)")
 
 
+def test_a_root_that_is_a_file_or_a_raw_folder_of_folders_is_an_error_not_the_shipped_sample(tmp_path, monkeypatch):
+    """Either once fell back to the shipped digits with a message blaming the network."""
+    monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(data.mnist, "_download", no_network)
+    (tmp_path / "root.txt").write_text("not a folder")
+    with pytest.raises(data.DataError, match=r"root.txt is a file, not a folder: the data root must be a folder"):
+        data.load_arrays("mnist", "train", tmp_path / "root.txt")
+    (tmp_path / "a" / "MNIST").mkdir(parents=True)
+    (tmp_path / "a" / "MNIST" / "raw").write_text("")
+    with pytest.raises(data.DataError, match=r"MNIST/raw is a file, not a folder"):
+        data.load_arrays("mnist", "train", tmp_path / "a")
+    raw = tmp_path / "b" / "MNIST" / "raw"
+    (raw / "mnist_unpacked").mkdir(parents=True)
+    with pytest.raises(data.DataError, match=r"raw holds mnist_unpacked/ but none of the data set's files"):
+        data.load_arrays("mnist", "train", tmp_path / "b")
+    (raw / "mnist_unpacked").rmdir()
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / stem).mkdir()  # an archive unpacked into folders of the files' names
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte is a folder, not an IDX file"):
+        data.load_arrays("mnist", "train", tmp_path / "b")
+
+
 def test_offline_without_files_uses_the_shipped_mnist_sample(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)  # a download is tried, and fails
     monkeypatch.setattr(data.mnist, "_download", no_network)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gancourse.checks import check_images
 from gancourse.config import DataConfig, GANConfig, Pix2PixConfig, ProGANConfig
 from gancourse.data import dataset_channels, dataset_classes, edge_pairs, emoji_pairs, paired_folder
 from gancourse.models import (
@@ -145,6 +146,7 @@ def generate(
     if recipe == "pix2pix":
         if inputs is None:
             inputs = held_out_pairs(cfg, n)[0]
+        check_images("inputs", inputs)
         return shell.generate(torch.empty(len(inputs), 0), inputs)  # no z: dropout is the noise
     z = noise(n, cfg.latent_dim, seed)
     if recipe == "conditional_gan":
