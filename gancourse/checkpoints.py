@@ -15,6 +15,9 @@ What a failure can and cannot do to a checkpoint file:
   Windows). A run killed while saving, a full disk or a second process saving to
   the same path leaves either the previous complete file or the new complete
   file, never a torn one, and never a stray temporary file from a failed write.
+  A write killed outright (SIGKILL, power loss) cannot clean up after itself: its
+  temporary is removed by the next save or load of the same path once it is
+  certainly abandoned (:func:`remove_stale_temporaries`).
 - ``finite=`` names the entries (weights, optimiser state) that must hold only
   finite numbers: a state with a NaN or inf there is refused before anything is
   written, so a diverged run never overwrites the last good checkpoint.
@@ -38,7 +41,9 @@ import math
 import os
 import random
 import re
+import socket
 import tempfile
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -180,6 +185,64 @@ def check_writable(path: str | os.PathLike) -> Path:
     return path
 
 
+#: A temporary checkpoint file untouched for this long is abandoned, whoever wrote it: a
+#: save writes, fsyncs, reads back and renames in one go, so a live writer's file is
+#: minutes old at most even for gigabytes on a slow disk.
+STALE_TMP_S = 30 * 60
+
+
+def _writer_tag() -> str:
+    """``<host>-<pid>``: who writes a temporary file, part of its name (the host as [A-Za-z0-9-])."""
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _process_exists(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (POSIX); True where that cannot be asked."""
+    if os.name != "posix":  # Windows: os.kill(pid, 0) would terminate the process
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: it exists
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike, older_than_s: float = STALE_TMP_S) -> list[Path]:
+    """Remove the abandoned temporaries ``.<name>.*.tmp`` of checkpoint ``path``; returns what was removed.
+
+    Two processes may save the same path at once (each into its own temporary), so a
+    temporary is removed only when its writer is certainly gone: its name records a
+    process of this machine (``.<name>.<host>-<pid>.<random>.tmp``) that no longer
+    exists, or it has not been modified for ``older_than_s`` seconds. The pid alone
+    is not enough on a folder shared between machines (another host's pid means
+    nothing here), hence the host in the name and the age for every other name. A
+    reused pid only keeps a file longer, until its age removes it. Files that cannot
+    be listed or removed are left as they are: cleaning up must never fail a save.
+    """
+    path = Path(path)
+    prefix, host = f".{path.name}.", _writer_tag().rsplit("-", 1)[0]
+    removed = []
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:
+        return removed
+    for tmp in candidates:
+        writer = re.match(rf"{re.escape(host)}-(\d+)\.", tmp.name[len(prefix) :])
+        try:
+            abandoned = time.time() - tmp.stat().st_mtime > older_than_s
+            if writer is not None and int(writer.group(1)) != os.getpid():
+                abandoned = abandoned or not _process_exists(int(writer.group(1)))
+            if abandoned:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            continue
+    return removed
+
+
 def save_checkpoint(
     path: str | os.PathLike, state: dict[str, Any], finite: Iterable[str] = (), verify: bool = True
 ) -> Path:
@@ -201,9 +264,11 @@ def save_checkpoint(
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
         # a unique name in the same folder (same file system, so the rename is atomic):
-        # two processes saving to one path never write into each other's file
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # two processes saving to one path never write into each other's file; the
+        # name records the writer, so that a killed writer's file can be recognised
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as file:
             torch.save({"format": FORMAT, **state}, file)
             file.flush()
@@ -251,6 +316,7 @@ def _fsync_folder(folder: Path) -> None:
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True``; raise :class:`CheckpointError` if it is not one."""
     path = Path(path)
+    remove_stale_temporaries(path)  # a save killed outright left its temporary beside the file
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist: train first, or check the path")
     if path.stat().st_size == 0:

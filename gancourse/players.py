@@ -19,6 +19,8 @@ import base64
 import html
 import io
 import itertools
+import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,13 +51,27 @@ _PLAY = (
 )
 
 
+#: A frame's MIME type: an image type (``image/png``, ``image/svg+xml``); it is written into the page's HTML.
+_IMAGE_MIME = re.compile(r"image/[a-z0-9][a-z0-9.+-]{0,40}")
+
+
 @dataclass(frozen=True)
 class Frame:
-    """One encoded image of a player: its bytes, MIME type and label."""
+    """One encoded image of a player: its bytes, MIME type (``image/...``) and label (any text, escaped)."""
 
     data: bytes
     mime: str
     label: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, (bytes, bytearray)):
+            raise ValueError(f"Frame data must be the image's bytes, got {type(self.data).__name__}")
+        if not isinstance(self.mime, str) or not _IMAGE_MIME.fullmatch(self.mime):
+            raise ValueError(
+                f"Frame mime = {self.mime!r} is not allowed: an image MIME type such as 'image/png' or 'image/jpeg'"
+            )
+        if not isinstance(self.label, str):
+            raise ValueError(f"Frame label must be a str, got {type(self.label).__name__}: {self.label!r:.80}")
 
 
 def encode_figure(fig: Figure, dpi: int = 72, jpeg_above: int = 40_000) -> tuple[bytes, str]:
@@ -86,12 +102,18 @@ class Player:
             raise ValueError("frames is empty: a player needs at least one frame")
         if not -len(frames) <= start < len(frames):
             raise ValueError(f"start = {start} is out of range: allowed -{len(frames)} to {len(frames) - 1}")
-        if interval_ms < 50:
-            raise ValueError(f"interval_ms = {interval_ms} is out of range: allowed >= 50")
+        if isinstance(interval_ms, bool) or not isinstance(interval_ms, (int, float)) or not interval_ms >= 50:
+            raise ValueError(f"interval_ms = {interval_ms!r} is out of range: allowed a number >= 50 (milliseconds)")
+        if not math.isfinite(interval_ms):
+            raise ValueError(f"interval_ms = {interval_ms!r} is out of range: allowed a finite number >= 50")
+        if not isinstance(title, str):
+            raise ValueError(f"title must be a str, got {type(title).__name__}: {title!r:.80}")
+        if not all(isinstance(f, Frame) for f in frames):
+            raise ValueError("frames must be Frame objects (bytes, an image MIME type, a label)")
         self.frames = list(frames)
         self.title = title
         self.start = start % len(frames)
-        self.interval_ms = interval_ms
+        self.interval_ms = int(interval_ms)
 
     @property
     def labels(self) -> list[str]:
@@ -106,7 +128,7 @@ class Player:
         uid = f"gcp-{next(_ids)}"
         images = []
         for i, frame in enumerate(self.frames):
-            src = f"data:{frame.mime};base64,{base64.b64encode(frame.data).decode()}"
+            src = f"data:{html.escape(frame.mime)};base64,{base64.b64encode(frame.data).decode()}"  # mime checked
             shown = "block" if i == self.start else "none"
             images.append(
                 f'<img class="gcp-frame" src="{src}" alt="{html.escape(frame.label)}" '

@@ -79,6 +79,38 @@ def test_save_leaves_no_temporary_file_and_uses_unique_names(tmp_path, monkeypat
     assert checkpoints.load_checkpoint(tmp_path / "run.pt")["step"] == 2
 
 
+def test_a_killed_saves_temporary_is_removed_by_the_next_save_or_load(tmp_path):
+    """SIGKILL during a save: the temporary stays. A dead writer's (or an old) one goes; a live writer's stays."""
+    import os
+    import subprocess
+    import sys
+
+    path = checkpoints.save_checkpoint(tmp_path / "run.pt", {"step": 1})
+    host = checkpoints._writer_tag().rsplit("-", 1)[0]
+    code = (
+        "import os, sys, torch; from gancourse import checkpoints; "
+        "checkpoints.os.replace = lambda *a: os.kill(os.getpid(), 9); "  # killed just before the rename
+        "checkpoints.save_checkpoint(sys.argv[1], {'w': torch.zeros(1000)})"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # this checkout's gancourse
+    killed = subprocess.run([sys.executable, "-c", code, str(path)], env=env)
+    assert killed.returncode == -9
+    (left,) = [p for p in tmp_path.iterdir() if p.name != "run.pt"]
+    assert left.name.startswith(f".run.pt.{host}-") and left.name.endswith(".tmp")
+    live = tmp_path / f".run.pt.{host}-{os.getpid()}.abcdefgh.tmp"  # this process: a live writer
+    elsewhere = tmp_path / ".run.pt.otherhost-1.abcdefgh.tmp"  # another machine's writer: its pid means nothing here
+    old = tmp_path / ".run.pt.12345678.tmp"  # no writer in the name, untouched for an hour
+    other_run = tmp_path / f".other.pt.{host}-999999999.abcdefgh.tmp"  # another checkpoint's
+    for extra in (live, elsewhere, old, other_run):
+        extra.write_bytes(b"partial")
+    os.utime(old, (0, 0))
+    assert checkpoints.load_checkpoint(path)["step"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run.pt", live.name, elsewhere.name, other_run.name])
+    os.utime(elsewhere, (0, 0))
+    checkpoints.save_checkpoint(path, {"step": 2})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run.pt", live.name, other_run.name])
+
+
 def _writer(path, value, rounds):
     for _ in range(rounds):
         checkpoints.save_checkpoint(path, {"value": torch.full((20_000,), float(value)), "who": value})

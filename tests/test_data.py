@@ -89,6 +89,28 @@ def no_network(name, root):  # torchvision's message spans lines
     raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried http://mirror/, got:\n(no network)")
 
 
+def test_a_root_that_is_a_file_or_a_raw_folder_of_folders_is_an_error_not_the_shipped_sample(tmp_path, monkeypatch):
+    """Either once fell back to the shipped digits with a message blaming the network."""
+    monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(data.mnist, "_download", no_network)
+    (tmp_path / "root.txt").write_text("not a folder")
+    with pytest.raises(data.DataError, match=r"root.txt is a file, not a folder: the data root must be a folder"):
+        data.load_arrays("mnist", "train", tmp_path / "root.txt")
+    (tmp_path / "a" / "MNIST").mkdir(parents=True)
+    (tmp_path / "a" / "MNIST" / "raw").write_text("")
+    with pytest.raises(data.DataError, match=r"MNIST/raw is a file, not a folder"):
+        data.load_arrays("mnist", "train", tmp_path / "a")
+    raw = tmp_path / "b" / "MNIST" / "raw"
+    (raw / "mnist_unpacked").mkdir(parents=True)
+    with pytest.raises(data.DataError, match=r"raw holds mnist_unpacked/ but none of the data set's files"):
+        data.load_arrays("mnist", "train", tmp_path / "b")
+    (raw / "mnist_unpacked").rmdir()
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / stem).mkdir()  # an archive unpacked into folders of the files' names
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte is a folder, not an IDX file"):
+        data.load_arrays("mnist", "train", tmp_path / "b")
+
+
 def test_offline_without_files_uses_the_shipped_mnist_sample(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)  # a download is tried, and fails
     monkeypatch.setattr(data.mnist, "_download", no_network)
@@ -498,6 +520,89 @@ def test_folder_uses_train_test_subfolders(tmp_path):
     write_images(tmp_path / "set" / "val", 2)
     assert len(data.image_paths(tmp_path / "set", "train")) == 3
     assert len(data.image_paths(tmp_path / "set", "test")) == 2
+
+
+def test_a_strip_image_is_skipped_and_named_not_resized_to_gigabytes(tmp_path, capsys):
+    """A 1-px-high strip: its short side resized to image_size would be image_size x (image_size * length) px."""
+    from PIL import Image
+
+    write_images(tmp_path / "pics", 3)
+    Image.new("RGB", (20_000, 1), (255, 0, 0)).save(tmp_path / "pics" / "strip.png")
+    images, _, _ = data.folder_arrays(tmp_path / "pics", split=None, image_size=16)
+    out = capsys.readouterr().out
+    assert images.shape == (3, 3, 16, 16)
+    assert "skipped 1 of 4 files" in out and "strip.png: 20000 x 1 px is narrower than 1:8" in out
+    with pytest.raises(data.DataError, match=r"strip\.png: 20000 x 1 px"):
+        data.ImageFiles(tmp_path / "pics", image_size=16)[3]
+    Image.new("RGB", (80, 10)).save(tmp_path / "pics" / "panorama.png")  # 8:1 is still an image
+    assert data.folder_arrays(tmp_path / "pics", split=None, image_size=16)[0].shape == (4, 3, 16, 16)
+
+
+@pytest.mark.parametrize("names", [("train", None), (None, "test"), ("Train", None), (None, "Val")])
+def test_a_folder_with_one_split_folder_refuses_the_other_split(tmp_path, names):
+    """Never the other split's images: a train/ without test/ once served its own images as the test split."""
+    train, test = names
+    if train:
+        write_images(tmp_path / "set" / train, 3)
+    if test:
+        write_images(tmp_path / "set" / test, 2)
+    missing, present = ("test", "train") if train else ("train", "test")
+    with pytest.raises(data.DataError, match=f"has {train or test}/ but no {missing}"):
+        data.image_paths(tmp_path / "set", missing)
+    assert len(data.image_paths(tmp_path / "set", present)) == (3 if train else 2)
+    with pytest.raises(data.DataError, match="but no"):
+        data.paired_folder(tmp_path / "set", missing, image_size=16)
+
+
+def test_capitalised_split_folders_are_the_splits(tmp_path):
+    write_images(tmp_path / "set" / "Train", 3)
+    write_images(tmp_path / "set" / "Test", 2)
+    train, test = data.image_paths(tmp_path / "set", "train"), data.image_paths(tmp_path / "set", "test")
+    assert len(train) == 3 and len(test) == 2 and not set(train) & set(test)
+    assert {p.parent.name for p in train} == {"Train"} and {p.parent.name for p in test} == {"Test"}
+
+
+def test_exif_orientation_turns_a_portrait_photo_upright(tmp_path):
+    from PIL import Image
+
+    stored = np.zeros((2, 4, 3), np.uint8)  # landscape as stored: 4 wide, 2 high
+    stored[0, 0] = (255, 0, 0)  # the stored top-left pixel is red
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    Image.fromarray(stored).save(tmp_path / "portrait.png", exif=exif)
+    image = data.load_image(tmp_path / "portrait.png")
+    assert image.size == (2, 4)  # upright: 2 wide, 4 high
+    assert np.asarray(image)[0, 1].tolist() == [255, 0, 0]  # the stored top-left is now top-right
+
+
+def test_other_extensions_and_unreadable_folders_are_counted_and_named(tmp_path, capsys, monkeypatch):
+    import os
+
+    write_images(tmp_path / "pics", 3)
+    (tmp_path / "pics" / "IMG_0001.heic").write_bytes(b"heic")
+    (tmp_path / "pics" / "locked").mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "pics" / "photo.jfif", format="JPEG")  # JPEG under another name
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    images, _, _ = data.folder_arrays(tmp_path / "pics", split=None, image_size=8)
+    out = capsys.readouterr().out
+    assert images.shape == (4, 3, 8, 8)  # the .jfif is read
+    assert "passed over 2 files or folders" in out and "IMG_0001.heic: the extension '.heic'" in out
+    assert "locked: an unreadable folder (Permission denied)" in out
+    for path in (tmp_path / "pics").iterdir():
+        if path.suffix == ".png":
+            path.unlink()
+    (tmp_path / "pics" / "photo.jfif").unlink()
+    with pytest.raises(data.DataError, match="holds no image files .*passed over 2 .*IMG_0001.heic"):
+        data.folder_arrays(tmp_path / "pics", split=None)
 
 
 def test_paired_folder_split_and_direction(tmp_path, capsys):

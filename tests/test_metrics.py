@@ -242,6 +242,30 @@ def test_kid_bad_features():
         metrics.kid_from_features(np.zeros((10, 4)), np.pad(np.full((1, 1), np.inf), ((0, 9), (0, 3))), subset_size=5)
 
 
+def test_kid_of_huge_features_is_an_error_naming_their_size_not_nan():
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((20, 4)), rng.standard_normal((20, 4))
+    with pytest.raises(ValueError, match=r"KID overflowed: the features reach \|value\| = [0-9.]+e\+110"):
+        metrics.kid_from_features(x * 1e110, y * 1e110, subsets=3, subset_size=10)
+    big = metrics.kid_from_features(x * 1e20, y * 1e20, subsets=3, subset_size=10)  # large but representable
+    assert np.isfinite(big.mean) and np.isfinite(big.std)
+
+
+def test_kid_spread_is_the_reference_std_of_the_subset_estimates():
+    """Bińkowski et al.'s compute_scores.py and torch-fidelity report np.std of the estimates: ddof = 0."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((50, 4)), rng.standard_normal((50, 4)) + 0.3
+    kid = metrics.kid_from_features(x, y, subsets=5, subset_size=20, seed=11)
+    draw = np.random.default_rng(11)
+    estimates = []
+    for _ in range(5):  # the same subsets, drawn in the same order
+        i, j = draw.choice(50, 20, replace=False), draw.choice(50, 20, replace=False)
+        estimates.append(metrics.mmd2_unbiased(x[i], y[j]))
+    assert kid.mean == pytest.approx(np.mean(estimates), rel=1e-12)
+    assert kid.std == pytest.approx(np.std(estimates, ddof=0), rel=1e-12)
+    assert np.isnan(metrics.kid_from_features(x, y, subsets=1, subset_size=20).std)  # one estimate: no spread
+
+
 # --------------------------------------------------------------------------------------
 # Inception Score
 # --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from gancourse import data, train
 from gancourse.config import Pix2PixConfig
 from gancourse.losses import Pix2PixObjective
 from gancourse.models import PatchDiscriminator, UNetGenerator, receptive_field, receptive_field_steps
+from gancourse.pretrained import generators
 
 CPU = torch.device("cpu")
 
@@ -228,6 +229,19 @@ def test_inference_runs_the_generator_as_in_training(squares):
         assert torch.equal(a, b)  # running averages neither used nor updated
     assert not trainer.generator.training
     assert torch.equal(torch.get_rng_state(), global_state)  # the training RNG is untouched
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 3.0])
+def test_nan_or_out_of_range_inputs_are_refused_not_translated_to_nan(squares, bad):
+    trainer = train.pix2pix(small_pix2pix(steps=1), CPU, n_fixed=2)
+    edges = squares[0][:2].clone()
+    edges[0, 0, 3, 3] = bad
+    message = "condition holds 1 NaN or infinite" if bad != 3.0 else r"condition holds values in \[.*, 3\], outside"
+    with pytest.raises(ValueError, match=message):
+        trainer.translate(edges)
+    cfg = trainer.cfg
+    with pytest.raises(ValueError, match=message.replace("condition", "inputs")):
+        generators.generate("pix2pix", cfg, trainer.generator, 2, inputs=edges)
 
 
 def test_test_time_dropout_draws_fresh_noise_without_touching_training(squares):

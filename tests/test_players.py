@@ -91,3 +91,30 @@ def test_latent_walk_starts_and_ends_at_the_given_points():
     assert torch.all(norms.min(0).values > 0.5 * torch.minimum(start.norm(dim=1), end.norm(dim=1)))
     with pytest.raises(ValueError, match="must be \\(N, d\\)"):
         players.latent_walk_player(generate, start, end[:2])
+
+
+@pytest.mark.parametrize(
+    "mime", ['image/png" onerror="alert(1)', "text/html", "image/png;base64,AAAA", "IMAGE/PNG ", None]
+)
+def test_a_frame_mime_that_is_not_an_image_type_is_refused(mime):
+    with pytest.raises(ValueError, match="mime = .* is not allowed: an image MIME type"):
+        players.Frame(b"\x89PNG", mime, "a")
+
+
+def test_every_value_a_player_writes_into_html_is_escaped_or_checked():
+    quote = '"><img src=x onerror="alert(1)'
+    page = players.Player([players.Frame(b"png", "image/svg+xml", quote)], title=quote)._repr_html_()
+    assert page.count("<img") == 1 and page.count('onerror="') == 0  # no tag or attribute injected
+    assert '"><img src=x' not in page and "&quot;&gt;&lt;img src=x onerror=&quot;alert(1)" in page
+    assert 'src="data:image/svg+xml;base64,' in page
+    with pytest.raises(ValueError, match="label must be a str"):
+        players.Frame(b"png", "image/png", None)
+    with pytest.raises(ValueError, match="frames must be Frame objects"):
+        players.Player([SimpleNamespace(data=b"", mime='x" onerror="y', label="a")])
+
+
+@pytest.mark.parametrize("interval", [float("nan"), float("inf"), 10, "700", True])
+def test_a_bad_interval_is_refused_naming_it(interval):
+    frame = players.Frame(b"png", "image/png", "a")
+    with pytest.raises(ValueError, match="interval_ms = .* is out of range"):
+        players.Player([frame], interval_ms=interval)

@@ -202,6 +202,35 @@ def test_a_tampered_file_is_refused_with_both_hashes(trained_toy):
     assert not reference.verify()[0].ok
 
 
+@pytest.mark.parametrize("recorded", [None, "absent", "abc"])
+def test_a_manifest_entry_without_a_hash_is_refused_and_verify_reports_it(trained_toy, recorded):
+    """A null, missing or malformed hash must not switch the check off: a tampered file would then load."""
+    path = files.WEIGHTS_DIR / "tiny_toy.pt"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    manifest = json.loads(files.MANIFEST_PATH.read_text())
+    if recorded == "absent":
+        del manifest["models"]["tiny_toy"]["sha256"]
+    else:
+        manifest["models"]["tiny_toy"]["sha256"] = recorded
+    files.MANIFEST_PATH.write_text(files.manifest_text(manifest))
+    with pytest.raises(files.WeightsError, match="'tiny_toy' has sha256 = .*not the 64 hex digits"):
+        reference.load("tiny_toy")
+    (result,) = reference.verify()
+    assert not result.ok and "sha256" in result.problems[0]
+
+
+def test_an_upper_case_hash_in_the_manifest_is_the_same_hash(trained_toy):
+    tmp, record = trained_toy
+    manifest = json.loads(files.MANIFEST_PATH.read_text())
+    manifest["models"]["tiny_toy"]["sha256"] = record["sha256"].upper()
+    files.MANIFEST_PATH.write_text(files.manifest_text(manifest))
+    reference.load("tiny_toy")
+    assert all(v.ok for v in reference.verify(samples_only=True))
+    files.read_weights(files.WEIGHTS_DIR / "tiny_toy.pt", record["sha256"].upper())
+
+
 def test_unknown_and_unshipped_names(shipped):
     with pytest.raises(registry.UnknownReference, match="no reference run named 'dcgan_mnst': known are .*dcgan_mnist"):
         reference.load("dcgan_mnst")
@@ -264,6 +293,11 @@ def test_the_scoring_classifier_is_shipped_once_and_checked(shipped, monkeypatch
     path.write_bytes(bytes(data))
     with pytest.raises(files.WeightsError, match="shipped feature extractor was altered"):
         scores.domain_features("mnist")
+    manifest = json.loads(files.MANIFEST_PATH.read_text())
+    manifest["features"]["mnist"]["sha256"] = None
+    files.MANIFEST_PATH.write_text(files.manifest_text(manifest))
+    with pytest.raises(files.WeightsError, match="mnist feature extractor has sha256 = None"):
+        scores.domain_features("mnist")
 
 
 # --------------------------------------------------------------------------------------
@@ -283,8 +317,55 @@ def test_load_from_url_checks_the_hash(tmp_path):
     with pytest.raises(DataError, match=f"sha256 is {good}, not the expected {bad}"):
         files.load_from_url(source.as_uri(), bad, file_name="other.pt", directory=cache)
     assert not (cache / "other.pt").exists()  # a file with the wrong hash is never kept
+    upper = files.load_from_url(source.as_uri(), good.upper(), file_name="upper.pt", directory=cache)
+    assert torch.equal(upper["weight"], state["weight"])
+    again = files.load_from_url("file:///nonexistent/published.pt", good.upper(), directory=cache)  # the cached file
+    assert torch.equal(again["weight"], state["weight"])
     with pytest.raises(ValueError, match="64 hex digits"):
         files.load_from_url(source.as_uri(), "abc", directory=cache)
+
+
+def test_load_from_url_stops_a_trickling_server_at_its_deadline(tmp_path, monkeypatch):
+    """A server sending a byte every 0.2 s never trips the per-read timeout; the deadline (1 s here) stops it."""
+    import http.server
+    import threading
+    import time
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            try:
+                for _ in range(100):  # 20 s at most, whatever the client does
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:  # the client gave up
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/slow.pt"
+        start = time.monotonic()
+        with pytest.raises(DataError, match=r"slow.pt: the download did not finish within its deadline of 1 s"):
+            files.load_from_url(url, "0" * 64, directory=tmp_path / "cache", deadline=1.0)
+        assert time.monotonic() - start < 5
+        assert not (tmp_path / "cache" / "slow.pt").exists() and not list((tmp_path / "cache").iterdir())
+        with pytest.raises(ValueError, match="deadline = nan is out of range"):
+            files.load_from_url(url, "0" * 64, directory=tmp_path / "cache", deadline=float("nan"))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def test_load_from_url_refuses_a_pickle_that_runs_code(tmp_path):

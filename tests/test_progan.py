@@ -1,6 +1,7 @@
 """ProGAN (Karras et al. 2018): the tricks' closed forms, the fade-in's limits, the schedule, exact resume."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -121,6 +122,12 @@ def test_bad_stage_and_input_sizes():
         d(torch.randn(4, 1, 16, 16), resolution=8)
     with pytest.raises(ValueError, match="max_resolution = 24 is not allowed: use a power of two"):
         ProGenerator(max_resolution=24)
+
+
+@pytest.mark.parametrize("step", [-5, -1, 2.5, "3", True])
+def test_a_negative_or_non_integer_stage_step_is_refused(step):
+    with pytest.raises(ValueError, match=f"step = {re.escape(repr(step))} is out of range: allowed an integer >= 0"):
+        ProGANConfig().stage(step)
 
 
 def test_config_schedule_and_errors():

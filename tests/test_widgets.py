@@ -1,8 +1,15 @@
+import dataclasses
+import inspect
+
 import ipywidgets as w
 import pytest
 
-from gancourse import widgets
-from gancourse.config import GaussianPair1D, RegressionConfig
+from gancourse import config, widgets
+from gancourse.config import GaussianPair1D, ProGANConfig, RegressionConfig, StyleConfig
+
+CONFIG_CLASSES = [
+    c for c in vars(config).values() if inspect.isclass(c) and issubclass(c, config.Config) and c is not config.Config
+]
 
 
 def test_controls_follow_field_types_and_ranges():
@@ -91,3 +98,55 @@ def test_a_value_outside_the_slider_bounds_widens_the_slider_instead_of_clamping
 def test_step_slider_needs_one_label_per_item():
     with pytest.raises(ValueError, match="labels has 2 entries for 3 items"):
         widgets.step_slider(["a", "b", "c"], print, labels=["10", "20"])
+
+
+@pytest.mark.parametrize("cls", CONFIG_CLASSES, ids=lambda c: c.__name__)
+def test_config_form_works_with_its_defaults_for_every_config_class(cls):
+    """Strings and tuples get text boxes, derived fields are left out; Run gives back the quick config itself."""
+    cfg = cls()
+    seen = []
+    form = widgets.config_form(cfg, seen.append)
+    shown = {c.description for c in form.children if isinstance(c, w.ValueWidget)}
+    settable = {f.name for f in dataclasses.fields(cls) if f.init}
+    assert shown == settable  # every field a reader can set has a control
+    form.children[-2].click()
+    assert seen == [cfg.quick()]
+
+
+def test_text_boxes_for_strings_and_tuples_and_bad_values_name_their_field(capsys):
+    seen = []
+    form = widgets.config_form(StyleConfig(), seen.append, fields=["style_layers", "content_layers"], quick=False)
+    style, content, button = form.children[:3]
+    assert isinstance(style, w.Text) and style.value == ", ".join(StyleConfig().style_layers)
+    style.value = "conv1_1, conv2_1"
+    button.click()
+    assert seen == [StyleConfig(style_layers=("conv1_1", "conv2_1"))]
+    content.value = "conv9_9"
+    button.click()
+    assert len(seen) == 1 and "Not run: StyleConfig.content_layers" in capsys.readouterr().out
+    progan = widgets.config_form(ProGANConfig(), seen.append, fields=["fade_images", "image_folder"], quick=False)
+    fade, folder, button = progan.children[:3]
+    assert isinstance(folder, w.Text) and isinstance(fade, w.Text)
+    fade.value = "1000"
+    button.click()
+    assert seen[-1] == ProGANConfig(fade_images=1000)  # int | tuple: one number is the int
+    with pytest.raises(ValueError, match="ProGANConfig.steps is derived"):
+        widgets.config_form(ProGANConfig(), print, fields=["steps"])
+
+
+def test_control_refuses_a_bad_starting_value_or_bounds_instead_of_clamping():
+    spec = {s["name"]: s for s in RegressionConfig.spec()}
+    with pytest.raises(ValueError, match="steps = -5 is out of range"):
+        widgets.control(spec["steps"], -5)
+    with pytest.raises(ValueError, match="lr = nan must be a finite number"):
+        widgets.control(spec["lr"], float("nan"))
+    with pytest.raises(ValueError, match="hidden = 2.5 must be a finite integer"):
+        widgets.control(spec["hidden"], 2.5)
+    with pytest.raises(ValueError, match=r"bounds \(nan, 100\) for steps must be two finite numbers"):
+        widgets.control(spec["steps"], 50, (float("nan"), 100))
+    with pytest.raises(ValueError, match="bounds .* for steps must be two finite numbers"):
+        widgets.control(spec["steps"], 50, (10, float("inf")))
+    depth = {"name": "K", "type": int, "low": 1, "high": 5}  # a hand-made spec, as chapter 10's
+    assert widgets.control(depth, 5).value == 5
+    with pytest.raises(ValueError, match="K = 7 is out of range"):
+        widgets.control(depth, 7)

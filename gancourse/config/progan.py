@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -154,8 +155,10 @@ class ProGANConfig(GANConfig):
 
         alpha = (real images shown so far in the fade-in) / (its images), so it is 0 at the
         first step of a fade-in and 1 in every stabilisation phase; steps past the end
-        stay in the last phase.
+        stay in the last phase. A negative or non-integer ``step`` is a ``ValueError``.
         """
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ValueError(f"step = {step!r} is out of range: allowed an integer >= 0 (generator updates so far)")
         phases = self.phases()
         for index, phase in enumerate(phases):
             if step < phase.start + phase.steps or index == len(phases) - 1:

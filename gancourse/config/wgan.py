@@ -127,6 +127,8 @@ class ResNetGANConfig(WGANGPConfig):
         100,000 generator steps, batch 64, 32 x 32 colour images. It needs the network
         the first time (CIFAR-10 through torchvision) and a GPU (100k steps of five critic
         updates each). This is a full-mode setting: no QUICK values are applied.
+        Not followed from the released script: G's batch of 2 x 64 (here the critic's 64)
+        and the U(0, 1/128) dequantisation noise added to the real images (none here).
         """
         paper = dict(
             dataset="cifar10",

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 import zlib
@@ -24,9 +25,12 @@ import numpy as np
 
 DATA_ENV = "GANCOURSE_DATA"
 OFFLINE_ENV = "GANCOURSE_OFFLINE"  # "1": never try a download (the embedded copies are used at once)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MAX_IDX_BYTES = 2**31  # 2 GiB: 45x the largest file of the MNIST family (47 MB unpacked)
-DOWNLOAD_TIMEOUT_S = 60
+DOWNLOAD_TIMEOUT_S = 60  # per read: a server silent this long has stalled
+#: The whole download: a server that trickles a byte now and then never trips the per-read
+#: timeout; an hour is a 3.6 GB file at 1 MB/s.
+DOWNLOAD_DEADLINE_S = 3600
 URL_SCHEMES = ("https", "http", "file")
 
 
@@ -161,6 +165,8 @@ def load_image(path: str | os.PathLike):
     16-bit greyscale images (PNG mode ``I;16``, ``I``) are scaled by their bit depth
     (65535 -> 255) before the conversion, which would otherwise clip them to white.
     Alpha is dropped here; :func:`composite_on` keeps it by compositing on a background.
+    The EXIF orientation tag is applied (``PIL.ImageOps.exif_transpose``): a phone's
+    portrait photo, stored landscape with "rotate 90" in its EXIF, loads upright.
     """
     return _open(path).convert("RGB")
 
@@ -171,7 +177,7 @@ def load_image_rgba(path: str | os.PathLike):
 
 
 def _open(path):
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(path, (str, os.PathLike)) and _looks_like_url(os.fspath(path)):
         raise DataError(
@@ -186,7 +192,8 @@ def _open(path):
     try:
         with Image.open(path) as img:
             img.load()
-            return _to_8bit(img, path)
+            upright = ImageOps.exif_transpose(img)  # a copy, turned as the EXIF orientation says (none: as stored)
+            return _to_8bit(upright, path)
     except Image.DecompressionBombError as err:
         raise DataError(
             f"{path} is too large to open safely ({err}): "
@@ -227,14 +234,24 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def download(
-    url: str, target: str | os.PathLike, sha256: str | None = None, timeout: float = DOWNLOAD_TIMEOUT_S
+    url: str,
+    target: str | os.PathLike,
+    sha256: str | None = None,
+    timeout: float = DOWNLOAD_TIMEOUT_S,
+    deadline: float = DOWNLOAD_DEADLINE_S,
 ) -> Path:
     """Download ``url`` (https, http or file) to ``target``, verifying ``sha256`` before it lands.
 
     The bytes go to a unique temporary file beside ``target``, are hashed, and only a
     verified file is renamed into place (atomic): an interrupted or altered download
     leaves nothing behind. A ``target`` that already exists with the right sha256 is kept.
+    ``timeout`` bounds each read (seconds), ``deadline`` the whole download: past it the
+    download stops with a :class:`DataError` (at most one read's timeout late, and each
+    read's timeout is at most the deadline).
     """
+    for name, value in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise ValueError(f"{name} = {value!r} is out of range: allowed a finite number of seconds > 0")
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, got {type(url).__name__}")
     scheme = urllib.parse.urlparse(url).scheme.lower()
@@ -244,6 +261,7 @@ def download(
             f"use one of {', '.join(s + '://' for s in URL_SCHEMES)}, or download the file yourself and pass its path"
         )
     target = as_path(target, "target")
+    sha256 = sha256.lower() if isinstance(sha256, str) else sha256  # hex digits: either case
     if target.is_file() and (sha256 is None or sha256_file(target) == sha256):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -251,10 +269,21 @@ def download(
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
+        start, received = time.monotonic(), 0
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response:
+            read = getattr(response, "read1", response.read)  # what has arrived: a trickle returns, read() would wait
+            for block in iter(lambda: read(1 << 20), b""):
                 digest.update(block)
                 out.write(block)
+                received += len(block)
+                elapsed = time.monotonic() - start
+                if elapsed > deadline:
+                    raise DataError(
+                        f"{url}: the download did not finish within its deadline of {deadline:g} s ({received:,} "
+                        f"bytes in {elapsed:.0f} s, {received / elapsed / 1e3:.3g} kB/s): the server is too slow or "
+                        f"stalls. Nothing was saved; try again later, pass a longer deadline, or copy the file to "
+                        f"{target} yourself"
+                    )
             out.flush()
             os.fsync(out.fileno())
         if sha256 is not None and digest.hexdigest() != sha256:

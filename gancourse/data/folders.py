@@ -5,9 +5,16 @@ is converted to RGB, its centre square cropped and resized (the DCGAN tutorial's
 ``Resize`` + ``CenterCrop``). Unreadable files are skipped and counted in one printed
 line; a folder with no readable image is an error naming it.
 
-Splits: a folder with ``train/`` and ``test/`` (or ``val/``) subfolders uses them, as the
-pix2pix downloads (facades, maps) do; any other folder puts every 10th image (sorted by
-path) in ``test`` and the rest in ``train``.
+Files with other extensions and folders that cannot be listed are passed over and
+counted in another printed line, naming them. An image more than :data:`MAX_ASPECT` times
+longer than wide (or wider than long) is skipped as unusable: its short side resized to
+the image size would take gigabytes. Phone photos are turned upright by their EXIF
+orientation (:func:`gancourse.data.files.load_image`).
+
+Splits: a folder with ``train/`` and ``test/`` (or ``val/``) subfolders, in any case
+(``Train/``), uses them, as the pix2pix downloads (facades, maps) do; one with only one of
+them is an error (the other split would come from its images); any other folder puts
+every 10th image (sorted by path) in ``test`` and the rest in ``train``.
 
 Paired images (Isola et al. 2017, the ``datasets/`` of pix2pix): each file holds A and B
 side by side, A on the left; ``direction='AtoB'`` maps A to B, ``'BtoA'`` B to A. In the
@@ -17,6 +24,7 @@ the pix2pix scripts train it); in maps A is the aerial photo and B the map.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -30,27 +38,86 @@ from gancourse.data.files import IMAGE_SUFFIXES, DataError, as_path, load_image
 TEST_EVERY = 10
 DIRECTIONS = ("AtoB", "BtoA")
 _TEST_FOLDERS = ("test", "val")
+#: The widest aspect ratio (long side / short side) a folder image may have. The short side
+#: is resized to ``image_size`` before the centre crop, so a 150,000 x 1 px strip would
+#: become 256 x 38 million px (29 GB) for a 256-px square holding 1/150,000 of the picture;
+#: 8:1 admits panoramas and keeps the resized image under 8 x 4096^2 x 3 bytes (400 MB).
+MAX_ASPECT = 8
 
 
-def image_paths(folder: str | os.PathLike, split: str | None = None) -> list[Path]:
-    """The image files under ``folder`` (recursively, sorted); with ``split``, that split's share."""
+def _split_folders(folder: Path) -> tuple[Path | None, Path | None, bool]:
+    """(train folder, test folder, whether the layout is split) among ``folder``'s children, case-blind."""
+    children = {}
+    with contextlib.suppress(OSError):
+        children = {p.name.lower(): p for p in sorted(folder.iterdir()) if p.is_dir()}
+    train = children.get("train")
+    test = next((children[s] for s in _TEST_FOLDERS if s in children), None)
+    return train, test, train is not None or test is not None
+
+
+def _scan(search: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(image files under ``search``, sorted; (path, why) of every file or folder passed over)."""
+    paths, passed = [], []
+
+    def unreadable(err: OSError) -> None:
+        passed.append((Path(err.filename or search), f"an unreadable folder ({err.strerror or err})"))
+
+    for top, _dirs, names in os.walk(search, onerror=unreadable):
+        for name in names:
+            path = Path(top) / name
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                passed.append((path, f"the extension {path.suffix or '(none)'!r} is not an image's"))
+            elif path.is_file():
+                paths.append(path)
+    return sorted(paths), sorted(passed)
+
+
+def report_passed(folder: Path, passed: list[tuple[Path, str]]) -> None:
+    """One printed line for the files and folders a listing passed over, naming the first few."""
+    if passed:
+        shown = "; ".join(f"{path.name}: {why}" for path, why in passed[:3])
+        more = f"; and {len(passed) - 3} more" if len(passed) > 3 else ""
+        print(f"{folder}: passed over {len(passed)} files or folders that are not image files ({shown}{more})"[:400])
+
+
+def image_paths(
+    folder: str | os.PathLike, split: str | None = None, passed: list[tuple[Path, str]] | None = None
+) -> list[Path]:
+    """The image files under ``folder`` (recursively, sorted); with ``split``, that split's share.
+
+    Files with other extensions (:data:`IMAGE_SUFFIXES` lists the read ones) and folders
+    that cannot be listed are passed over and counted: appended to ``passed`` as
+    ``(path, why)`` when it is given, else printed in one line. A folder with a ``train/``
+    or a ``test/`` (``val/``) child, in any case, is a split layout: each split comes from
+    its own folder, and a missing one is an error (never the other split's images).
+    """
     folder = as_path(folder, "folder")
     if not folder.is_dir():
         raise DataError(f"folder = {str(folder)!r} is not a folder: give a folder of images")
     if split is not None and split not in ("train", "test"):
         raise ValueError(f"split = {split!r} is not allowed: choose 'train' or 'test'")
     sub = None
-    if split is not None and (folder / "train").is_dir():
-        sub = (
-            folder / "train"
-            if split == "train"
-            else next((folder / s for s in _TEST_FOLDERS if (folder / s).is_dir()), None)
-        )
+    if split is not None:
+        train, test, layout = _split_folders(folder)
+        sub = train if split == "train" else test
+        if layout and sub is None:
+            have, want = (train, "test/ (or val/)") if split == "test" else (test, "train/")
+            raise DataError(
+                f"{folder} has {have.name}/ but no {want}: its {split} split would have to come from the "
+                f"other split's images. Add {want.rstrip('/')} there, or move all images into one folder "
+                f"(every {TEST_EVERY}th then tests)"
+            )
     search = sub or folder
-    paths = sorted(p for p in search.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    paths, skipped = _scan(search)
+    if passed is None:
+        report_passed(search, skipped)
+    else:
+        passed += skipped
     if not paths:
+        seen = f"; passed over {len(skipped)} (first: {skipped[0][0].name}: {skipped[0][1]})" if skipped else ""
         raise DataError(
-            f"{search} holds no image files ({', '.join(IMAGE_SUFFIXES)}): put images there, or fix the path"
+            f"{search} holds no image files ({', '.join(IMAGE_SUFFIXES)}){seen}: put images there (convert others "
+            "to PNG or JPEG), or fix the path"
         )
     if split is None or sub is not None:
         return paths
@@ -65,10 +132,30 @@ def image_paths(folder: str | os.PathLike, split: str | None = None) -> list[Pat
 
 
 def square_uint8(img, size: int) -> torch.Tensor:
-    """An RGB PIL image -> uint8 (3, size, size): the short side resized to ``size``, the centre cropped."""
+    """An RGB PIL image -> uint8 (3, size, size): the short side resized to ``size``, the centre cropped.
+
+    An image longer than :data:`MAX_ASPECT` times its width (or wider than that times its
+    height) raises :class:`DataError`: resizing its short side would take gigabytes.
+    """
+    width, height = img.size
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise DataError(
+            f"{width} x {height} px is narrower than 1:{MAX_ASPECT} (MAX_ASPECT): its centre square would keep "
+            f"1/{max(width, height) // max(1, min(width, height))} of it and resizing it takes too much memory; "
+            "crop it yourself"
+        )
     image = TF.pil_to_tensor(img)  # (3, H, W) uint8
     image = TF.resize(image, size, antialias=True)  # the short side -> size
     return TF.center_crop(image, [size, size])
+
+
+def square_file(path: Path, size: int) -> torch.Tensor:
+    """:func:`square_uint8` of the image file ``path``; every :class:`DataError` names the file."""
+    img = load_image(path)
+    try:
+        return square_uint8(img, size)
+    except DataError as err:
+        raise DataError(f"{path}: {err}") from err
 
 
 def _check_size(size: int) -> None:
@@ -91,15 +178,17 @@ def folder_arrays(
     """``(images uint8 (N, 3, S, S), labels zeros (N,), source)`` of every readable image under ``folder``."""
     _check_size(image_size)
     folder = as_path(folder, "folder")
-    paths = image_paths(folder, split)
+    passed: list[tuple[Path, str]] = []
+    paths = image_paths(folder, split, passed)
+    report_passed(folder, passed)
     images, bad = [], []
     for path in paths:
         if limit and len(images) >= limit:
             break
         try:
-            images.append(square_uint8(load_image(path), image_size))
+            images.append(square_file(path, image_size))
         except DataError as err:
-            bad.append((path, str(err).removeprefix(str(path)).strip()))
+            bad.append((path, str(err).removeprefix(str(path)).lstrip(": ").strip()))
     _report(folder, bad, len(images))
     if not images:
         raise DataError(f"{folder} holds no readable image: all {len(bad)} image files failed to open")
@@ -124,7 +213,7 @@ class ImageFiles(torch.utils.data.Dataset):
         return len(self.paths)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = square_uint8(load_image(self.paths[index]), self.image_size)
+        image = square_file(self.paths[index], self.image_size)
         return image.float().div(127.5).sub(1), 0  # [0, 255] -> [-1, 1]
 
 
@@ -153,7 +242,10 @@ def paired_folder_arrays(
         raise ValueError(f"direction = {direction!r} is not allowed: choose 'AtoB' or 'BtoA'")
     folder = as_path(folder, "folder")
     sources, targets, bad = [], [], []
-    for path in image_paths(folder, split):
+    passed: list[tuple[Path, str]] = []
+    paths = image_paths(folder, split, passed)
+    report_passed(folder, passed)
+    for path in paths:
         if limit and len(sources) >= limit:
             break
         try:

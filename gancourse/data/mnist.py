@@ -51,10 +51,34 @@ _FILES = {
 
 
 def _find(raw_dir: Path, stem: str) -> Path | None:
+    """The file (or the folder in its place, which :func:`read_idx` then refuses) of ``stem``, if any."""
     for candidate in (raw_dir / stem, raw_dir / f"{stem}.gz"):
-        if candidate.is_file():
+        if candidate.exists():
             return candidate
     return None
+
+
+def _check_layout(base: Path, raw_dir: Path) -> None:
+    """A root or folder on the way to ``raw/`` that is a file, or a ``raw/`` holding only other things, is an error.
+
+    Either would otherwise look like "no files here", and the fallback's message would
+    blame the network (or the download would fail for another reason than the one named).
+    """
+    for folder in (base, raw_dir.parent, raw_dir):
+        if folder.exists() and not folder.is_dir():
+            raise DataError(
+                f"{folder} is a file, not a folder: the data root must be a folder holding {raw_dir.relative_to(base)}"
+                f"/ (root= or ${DATA_ENV}); move the file away or point the root elsewhere"
+            )
+    if raw_dir.is_dir() and not _has_any(raw_dir):
+        held = sorted(p.name + ("/" if p.is_dir() else "") for p in raw_dir.iterdir())
+        if held:
+            shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+            wanted = ", ".join(f"{s}[.gz]" for pair in _FILES.values() for s in pair)
+            raise DataError(
+                f"{raw_dir} holds {shown} but none of the data set's files ({wanted}): "
+                "move the files themselves into it, or empty it to download anew"
+            )
 
 
 def read_split(raw_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +165,7 @@ def load_arrays(
         raise ValueError(f"split = {split!r} is not allowed: choose 'train' or 'test'")
     base = data_root(root)
     raw_dir = base / SPECS[name].folder / "raw"
+    _check_layout(base, raw_dir)
     if _has_any(raw_dir):
         return (*read_split(raw_dir, split), str(raw_dir))
     if offline():

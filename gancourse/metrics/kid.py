@@ -20,10 +20,14 @@ thousand samples may even rank two models in the wrong order. KID also
 makes no Gaussian assumption about the features. It can be slightly negative
 when the two distributions are (nearly) equal.
 
-As in the reference implementation, the estimate is averaged over ``subsets``
-random subsets of ``subset_size`` samples drawn from each set; the standard
-deviation of those subset estimates is the standard error of one
-``subset_size``-sample KID estimate, reported next to the mean.
+As in the reference implementation (Bińkowski et al.'s ``compute_scores.py`` in
+the MMD-GAN code, and torch-fidelity's ``metric_kid.py``, which adapts it), the
+estimate is averaged over ``subsets`` random subsets of ``subset_size`` samples
+drawn from each set, and the spread reported next to the mean is the standard
+deviation of those subset estimates as both compute it: NumPy's ``std`` with its
+default ``ddof = 0`` (dividing by ``subsets``, not ``subsets - 1``; at 100 subsets
+0.5 % smaller than the ``ddof = 1`` estimate). It is the spread of one
+``subset_size``-sample KID estimate, not the standard error of the mean.
 """
 
 from __future__ import annotations
@@ -79,8 +83,10 @@ def kid_from_features(
 
     Defaults are those of the reference implementation (Bińkowski et al. 2018):
     100 subsets of 1,000 samples, drawn without replacement within a subset.
-    Raises ``ValueError`` if the dimensions differ, a value is not finite, or
-    ``subset_size`` exceeds either sample count.
+    Raises ``ValueError`` if the dimensions differ, a value is not finite,
+    ``subset_size`` exceeds either sample count, or the features are so large that
+    the cubic kernel overflows float64 (about |x| > 1e100: inf - inf would give NaN).
+    ``std`` is ``ddof = 0``, as the reference; NaN for a single subset (no spread).
     """
     x, y = as_numpy(real, "real"), as_numpy(fake, "fake")
     for name, value in (("real", x), ("fake", y)):
@@ -106,6 +112,13 @@ def kid_from_features(
     for s in range(subsets):
         i = rng.choice(len(x), subset_size, replace=False)
         j = rng.choice(len(y), subset_size, replace=False)
-        estimates[s] = mmd2_unbiased(x[i], y[j], degree, coef0)
-    std = float(estimates.std(ddof=1)) if subsets > 1 else math.nan
+        with np.errstate(over="ignore", invalid="ignore"):
+            estimates[s] = mmd2_unbiased(x[i], y[j], degree, coef0)
+        if not math.isfinite(estimates[s]):
+            largest = float(max(np.abs(x).max(), np.abs(y).max()))
+            raise ValueError(
+                f"KID overflowed: the features reach |value| = {largest:.3g}, so the kernel (x . y / d + {coef0:g})"
+                f"^{degree} exceeds float64's range; rescale the features (e.g. divide by their standard deviation)"
+            )
+    std = float(estimates.std()) if subsets > 1 else math.nan  # ddof = 0, as the reference implementation
     return MeanStd(float(estimates.mean()), std)

@@ -15,7 +15,7 @@ o(x_i)_b counts, softly, the other samples of the batch that kernel b finds clos
 x_i: a collapsed batch gives o = n - 1 in every kernel, a varied batch much less, and D
 can learn to reject batches that are too alike. The paper's sum runs over every j; the
 official code (``MinibatchLayer`` in openai/improved-gan) leaves out j = i, whose term
-is the constant exp(0) = 1, and so do we.
+is the constant exp(0) = 1 (absorbed by the next layer's bias), and so do we.
 
 Because D's score for one sample now depends on the rest of its batch, a per-sample
 gradient penalty (WGAN-GP) is not defined for such a D, as with batch norm.

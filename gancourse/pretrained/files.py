@@ -9,7 +9,8 @@ Colab or a laptop gets them with ``pip install``. What this module guarantees:
   loaded only with ``torch.load(..., weights_only=True)``, which runs no pickled code;
 - ``manifest.json`` (committed, sorted keys) records each file's sha256 and size with
   its config, provenance and metrics; a file whose sha256 differs is refused with the
-  file, the expected and the actual hash in the message;
+  file, the expected and the actual hash in the message, and so is an entry whose hash is
+  missing, null or not 64 hex digits (never a silent "unchecked"); hex case does not matter;
 - :func:`load_from_url` is the download path for larger models a reader publishes
   elsewhere, in the style of ``torch.hub.load_state_dict_from_url(..., check_hash=True)``:
   cached, verified against a sha256 before it is used, loaded with ``weights_only=True``.
@@ -34,7 +35,7 @@ import torch
 from torch import nn
 
 from gancourse.checkpoints import save_checkpoint
-from gancourse.data.files import cache_dir, download, sha256_file
+from gancourse.data.files import DOWNLOAD_DEADLINE_S, cache_dir, download, sha256_file
 
 #: Where the shipped weights live: ``<name>.pt`` each (package data, see pyproject.toml).
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -52,6 +53,23 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 class WeightsError(RuntimeError):
     """A weights file is missing, altered, unreadable or does not fit its generator; the message says which."""
+
+
+def recorded_sha256(record: Mapping[str, Any], what: str) -> str:
+    """The sha256 a manifest entry records for ``what``, lower-cased; a missing, null or malformed one raises.
+
+    A manifest entry without a usable hash must not load unchecked: a replaced file would
+    then pass as the shipped one. Hex digits compare case-blind (``sha256sum`` prints lower
+    case, other tools upper case), as :func:`load_from_url` accepts either.
+    """
+    value = record.get("sha256")
+    if not isinstance(value, str) or not _SHA256.fullmatch(value.lower()):
+        raise WeightsError(
+            f"the manifest's entry for {what} has sha256 = {value!r}, not the 64 hex digits of the file's SHA-256: "
+            "without it the file cannot be checked, so it is not loaded. Reinstall gancourse (or `git checkout` "
+            "manifest.json)"
+        )
+    return value.lower()
 
 
 # --------------------------------------------------------------------------------------
@@ -103,13 +121,18 @@ def readable(path: Path) -> Path:
 def read_weights(path: str | os.PathLike, sha256: str | None = None) -> dict[str, torch.Tensor]:
     """The tensors of a weights file, loaded with ``weights_only=True``, after checking its sha256.
 
-    ``sha256``: the expected hex digest; a mismatch raises :class:`WeightsError`
+    ``sha256``: the expected hex digest (either case); a mismatch raises :class:`WeightsError`
     naming the file, the expected and the actual hash, before anything is unpickled.
+    ``None`` only for a file this process has just written (:func:`export_weights`);
+    a manifest's hash goes through :func:`recorded_sha256`, which refuses a missing one.
     """
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path} does not exist")
     if sha256 is not None:
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
+            raise WeightsError(f"sha256 = {sha256!r} for {path} is not 64 hex digits: the file cannot be checked")
+        sha256 = sha256.lower()
         actual = sha256_file(path)
         if actual != sha256:
             raise WeightsError(
@@ -213,6 +236,7 @@ def load_from_url(
     sha256: str,
     file_name: str | None = None,
     directory: str | os.PathLike | None = None,
+    deadline: float = DOWNLOAD_DEADLINE_S,
 ) -> dict[str, Any]:
     """Download a state dict (https, http or file URL), verify its sha256, cache it, load it with ``weights_only=True``.
 
@@ -222,14 +246,16 @@ def load_from_url(
     ``directory / file_name`` (default: :func:`download_dir` and the URL's last path
     component); a cached file with the right hash is used without downloading, one
     with another hash is downloaded again. A download whose hash differs is never
-    saved (:class:`gancourse.data.DataError` names the URL and both hashes).
+    saved (:class:`gancourse.data.DataError` names the URL and both hashes). ``deadline``
+    bounds the whole download in seconds (each read's timeout is 60 s): a server that
+    trickles bytes is stopped with a :class:`~gancourse.data.DataError`, nothing saved.
     """
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
         raise ValueError(f"sha256 = {sha256!r} must be the 64 hex digits of the file's SHA-256 (sha256sum FILE)")
     name = file_name or Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)).name
     if not name or name in (".", "..") or Path(name).name != name:
         raise ValueError(f"file_name = {name!r} is not a plain file name: pass file_name='model.pt'")
-    target = download(url, Path(directory or download_dir()) / name, sha256.lower())
+    target = download(url, Path(directory or download_dir()) / name, sha256.lower(), deadline=deadline)
     try:
         return torch.load(target, map_location="cpu", weights_only=True)
     except Exception as err:

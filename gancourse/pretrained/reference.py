@@ -281,7 +281,7 @@ def load(name: str, averaged: bool = True) -> nn.Module:
             f"{path} is listed in the manifest but missing: reinstall gancourse, or retrain it with "
             f"`python -m gancourse.pretrained train {name} --force`"
         )
-    state = files.read_weights(path, record["sha256"])
+    state = files.read_weights(path, files.recorded_sha256(record, f"the model {name!r}"))
     return _module_from_state(record["recipe"], _config_of(record), state, averaged)
 
 

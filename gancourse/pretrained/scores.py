@@ -98,10 +98,11 @@ def domain_features(dataset: str) -> ClassifierFeatures | None:
     if record is None:
         return ClassifierFeatures(load_or_train_classifier(dataset, FEATURES_MODE, device="cpu"))
     path = files.FEATURES_DIR / record["file"]
+    expected = files.recorded_sha256(record, f"the {dataset} feature extractor")
     actual = files.sha256_file(path) if path.is_file() else "(missing)"
-    if actual != record["sha256"]:
+    if actual != expected:
         raise files.WeightsError(
-            f"{path} has sha256 {actual}, but the manifest expects {record['sha256']}: the shipped feature extractor "
+            f"{path} has sha256 {actual}, but the manifest expects {expected}: the shipped feature extractor "
             "was altered or is missing; reinstall gancourse (or `git checkout` the file)"
         )
     return _shipped_features(str(path), actual)

@@ -7,6 +7,7 @@ import contextlib
 import torch
 from torch import nn
 
+from gancourse.checks import check_images
 from gancourse.train import sampling
 from gancourse.train.loop import GANTrainer
 
@@ -50,6 +51,8 @@ class Pix2PixTrainer(GANTrainer):
         """G(x) for input images x (B, C_in, S, S), run as in training (see the class docstring), on the CPU.
 
         The outputs depend on the batch: batch norm uses its statistics, as in the paper.
+        A NaN, infinite or out-of-range input is a ``ValueError`` (it would give NaN images).
         """
+        check_images("condition", condition)
         z = torch.empty(len(condition), 0)  # G takes no z: draw nothing from the training noise generator
         return self.generate(z, condition)

@@ -33,7 +33,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gancourse.checks import check_positive_int
+from gancourse.checks import check_images, check_positive_int
 from gancourse.config import (
     ConditionalGANConfig,
     DataConfig,
@@ -246,6 +246,7 @@ class Recipe:
         if self.condition == "images":
             if inputs is None:
                 inputs = self.held_out_pairs(cfg, n)[0]
+            check_images("inputs", inputs)
             rng = torch.Generator(device).manual_seed(seed)
             return sampling.generate(
                 generator,
