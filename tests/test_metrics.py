@@ -645,6 +645,7 @@ def emoji_judge():
     return metrics.ClassifierFeatures(trained)
 
 
+@pytest.mark.slow
 def test_emoji_features_rank_degraded_real_images(emoji_judge):
     # real emoji blurred, noised or with their hue turned are generators whose ranking is known:
     # FID must grow with every degradation, from the real-data floor on, and the floor must sit far below
@@ -672,6 +673,7 @@ def test_emoji_features_rank_degraded_real_images(emoji_judge):
     assert "grows with the strength" in str(result) and emoji_judge.name in str(result)
 
 
+@pytest.mark.slow
 def test_evaluate_scores_a_64px_colour_generator_against_64px_real_emoji(emoji_judge):
     from gancourse.config import EvalConfig
 

@@ -356,6 +356,7 @@ def test_load_from_url_refuses_a_pickle_that_runs_code(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_shipped_model_verifies(monkeypatch):
     """CI: each file in the package's manifest has its hash, loads, and reproduces its n = 1,000 score.
 
