@@ -38,6 +38,21 @@ def assert_same_networks():
     return check
 
 
+@pytest.fixture
+def untrained_classifier():
+    """``untrained_classifier(dataset)``: a domain classifier with random weights (features of the right shape)."""
+
+    def make(dataset="mnist"):
+        from gancourse import metrics
+        from gancourse.models.classifier import DomainClassifier
+
+        cfg = metrics.ClassifierConfig(dataset=dataset, channels=4, feature_dim=8)
+        model = DomainClassifier(cfg.channels, cfg.feature_dim).eval()
+        return metrics.TrainedClassifier(model, cfg, 0.1, 0, 0.0, "test")
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
