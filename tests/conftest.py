@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from datafiles import no_network
 
 matplotlib.use("Agg")
 
@@ -51,6 +52,21 @@ def untrained_classifier():
         return metrics.TrainedClassifier(model, cfg, 0.1, 0, 0.0, "test")
 
     return make
+
+
+@pytest.fixture
+def no_downloads(monkeypatch):
+    """Every download fails as with no network (nothing here may reach the network)."""
+    from gancourse import data
+
+    monkeypatch.setattr(data.mnist, "_download", no_network)
+
+    def refuse(*args, **kwargs):
+        raise data.DataError("could not download (no network)")
+
+    monkeypatch.setattr(data.emoji, "_download_emoji", refuse)
+    monkeypatch.setattr(data.files.urllib.request, "urlopen", refuse)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/nonexistent-cache-for-tests")
 
 
 @pytest.fixture(autouse=True)
