@@ -298,28 +298,6 @@ def test_every_chapter_starts_with_the_hidden_colab_setup_cell():
         assert re.search(r'%pip install -q "gancourse @ git\+', first.source), chapter.name  # the build pins it
 
 
-def test_setup_cells_are_pinned_to_the_repository(tmp_path):
-    from gancourse import sphinxext
-
-    nb = jupytext.read(ROOT / "book" / "04_basic_gan.md")
-    (tmp_path / "_sources" / "book").mkdir(parents=True)
-    jupytext.write(nb, tmp_path / "_sources" / "book" / "04_basic_gan.ipynb")
-    changed = sphinxext.pin_setup_cells(tmp_path, "https://github.com/someone/fork.git", "abc123")
-    assert len(changed) == 1
-    first = jupytext.read(changed[0]).cells[0].source
-    assert '%pip install -q "gancourse @ git+https://github.com/someone/fork.git@abc123"' in first
-
-
-def test_citations_read_as_text_outside_the_html_book():
-    from gancourse import sphinxext
-
-    labels = sphinxext.citation_labels([ROOT / "book" / "references.bib"])
-    text = "the paper ({cite}`goodfellow2014generative`, Sec. 3); see {cite}`metz2017unrolled,lin2018pacgan`."
-    assert sphinxext.plain_citations(text, labels) == (
-        "the paper (Goodfellow et al. 2014, Sec. 3); see (Metz et al. 2017; Lin et al. 2018)."
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # The checks can fail: a deliberately broken page
 
