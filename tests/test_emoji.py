@@ -131,3 +131,28 @@ def test_augmented_emoji_keep_a_white_background(tmp_path, no_downloads):
     torch.manual_seed(0)
     corners = torch.stack([ds[i][0][:, [0, 0, -1, -1], [0, -1, 0, -1]] for i in range(64)])
     assert corners.mean() > 0.95  # uncovered corners are white like the data, not black
+
+
+def test_composite_on_white_is_the_alpha_blend_rounded():
+    rgba = np.array([[[[10, 20, 30, 255], [10, 20, 30, 0], [200, 0, 100, 128], [0, 0, 0, 1]]]], dtype=np.uint8)
+    out = data.emoji.composite_on_white(rgba)
+    assert out.shape == (1, 1, 4, 3) and out.dtype == np.uint8
+    expected = [[10, 20, 30], [255, 255, 255]]  # opaque: the colour; transparent: white
+    a = 128 / 255
+    expected.append([round(200 * a + 255 * (1 - a)), round(255 * (1 - a)), round(100 * a + 255 * (1 - a))])
+    expected.append([254, 254, 254])  # 255 * 254 / 255 = 254 exactly
+    assert out[0, 0].tolist() == expected
+
+
+def test_resize_uint8_keeps_flat_images_flat_and_leaves_the_input_alone():
+    images = np.full((3, 3, 64, 64), 77, dtype=np.uint8)
+    images[1] = 200
+    images.setflags(write=False)  # the cached arrays are read-only
+    out = data.emoji.resize_uint8(images, 32)
+    assert out.shape == (3, 3, 32, 32) and out.dtype == np.uint8
+    assert (out[0] == 77).all() and (out[1] == 200).all()
+    halves = np.zeros((1, 1, 4, 4), dtype=np.uint8)
+    halves[..., 2:] = 255
+    (left, right), _ = data.emoji.resize_uint8(halves, 2)[0, 0].tolist()
+    assert 0 <= left < 128 < right <= 255 and left + right == 255  # a symmetric filter: an edge stays centred
+    assert images.flags.writeable is False and (images[2] == 77).all()  # the input is left as it was

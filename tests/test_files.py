@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 from pathlib import Path
 
@@ -164,3 +165,35 @@ def test_decompression_bomb_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # PIL refuses images over twice this
     with pytest.raises(data.DataError, match="bomb.png is too large to open safely"):
         data.load_image(tmp_path / "bomb.png")
+
+
+def test_as_path_refuses_what_is_not_a_path_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data.files.as_path("~/x.png") == tmp_path / "x.png"  # expanded
+    assert data.files.as_path(tmp_path / "y") == tmp_path / "y"
+    with pytest.raises(TypeError, match=r"root must be a str or os.PathLike \(a file path\), got bytes: b'/data'"):
+        data.files.as_path(b"/data", "root")
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike .*got int: 42"):
+        data.files.as_path(42)
+
+
+def test_one_line_joins_lines_and_cuts_at_the_limit():
+    assert data.files.one_line("Error downloading:\n  Tried http://a/,\tgot 404") == (
+        "Error downloading: Tried http://a/, got 404"
+    )
+    cut = data.files.one_line(RuntimeError("x" * 200), limit=20)
+    assert cut == "x" * 17 + "..." and len(cut) == 20
+    assert data.files.one_line("y" * 20, limit=20) == "y" * 20  # at the limit: kept whole
+
+
+def test_writable_looks_at_the_nearest_existing_parent(tmp_path):
+    assert data.files.writable(tmp_path / "not" / "yet" / "made")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as root: permissions are not enforced")
+        assert not data.files.writable(locked / "sub" / "file.pt")
+    finally:
+        locked.chmod(0o700)
