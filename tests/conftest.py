@@ -1,4 +1,14 @@
-"""Shared fixtures: the real data root (skipped when absent) and a non-interactive matplotlib."""
+"""Shared fixtures: the real data root (skipped when absent), offline downloads, a non-interactive matplotlib.
+
+Tests mirror modules: the tests of ``gancourse/[package/]<stem>.py`` live in ``tests/test_<stem>.py``
+(metrics/fid.py -> test_fid.py). Where two modules share a stem, one file holds both (models/ and
+config/ progan.py -> test_progan.py; models/ and metrics/ classifier.py -> test_classifier.py). The
+packages whose stems repeat other modules' names keep one file each: bench/ -> test_bench.py,
+config/ -> test_config.py, pretrained/ -> test_pretrained.py, style/ -> test_style.py, assets/ ->
+test_assets.py; a package's own ``__init__.py`` -> test_<package>.py (models -> test_models.py).
+``tests/datafiles.py`` holds the data-file writers several test files share. Tests over ~2 s are
+``@pytest.mark.slow``: ``pytest -m "not slow"`` leaves them out, plain ``pytest`` runs all.
+"""
 
 from __future__ import annotations
 
