@@ -116,6 +116,7 @@ def _writer(path, value, rounds):
         checkpoints.save_checkpoint(path, {"value": torch.full((20_000,), float(value)), "who": value})
 
 
+@pytest.mark.slow
 def test_two_concurrent_writers_never_tear_the_file(tmp_path):
     path = tmp_path / "shared.pt"
     checkpoints.save_checkpoint(path, {"value": torch.zeros(20_000), "who": 0})

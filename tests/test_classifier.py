@@ -179,6 +179,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_short_training_on_real_mnist(real_root, one_thread):
     # 10,000 images, one epoch: a correct loop and architecture reach >= 95 %; a broken one stays near 10 %
     cfg = metrics.ClassifierConfig(dataset="mnist", epochs=1, limit=10_000)
@@ -211,6 +212,7 @@ def test_a_classifier_checkpoint_missing_entries_is_named(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_emoji_labels_are_category_and_designer():
     images, labels, source = classifier_module.classifier_split("emoji", "test")
     assert images.dtype == np.uint8 and images.shape[1:] == (3, 32, 32)
@@ -288,6 +290,7 @@ def test_emoji_classifier_is_cached_under_its_own_name(tmp_path, monkeypatch, ca
     assert len(trained_calls) == 1 and "domain classifier (emoji, quick): loaded" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_short_training_on_emoji_learns_category_and_designer(one_thread):
     # four epochs on 3,018 images: a working loop beats the commonest category (59 % of the test emoji)
     # and tells the designers apart; a broken one stays at 59 % / 50 %

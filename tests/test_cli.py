@@ -225,6 +225,7 @@ def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeyp
     assert scores["n"] == 40 and scores["dcgan"]["fid"] > scores["floor"]["fid"] >= 0
 
 
+@pytest.mark.slow
 def test_training_on_emoji_ends_with_scores_on_at_most_the_test_split(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
     out = tmp_path / "dcgan"

@@ -155,6 +155,7 @@ def quadrant_trainer(cfg, **kwargs):
 
 # Measured over lr and step settings: the projection D reached 99-100 % on this toy every time; the
 # concatenation D 49-99 % (it sometimes confuses two quadrants for a while), hence its lower bar.
+@pytest.mark.slow
 @pytest.mark.parametrize("projection, least", [(False, 0.45), (True, 0.9)])
 def test_quick_trained_generator_draws_the_requested_class(projection, least):
     trainer = quadrant_trainer(small_cgan(projection=projection))

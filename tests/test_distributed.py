@@ -28,6 +28,8 @@ from gancourse.config import (
 from gancourse.train import distributed, recipe_parts, recipes
 from gancourse.train.loop import TensorSampler
 
+pytestmark = pytest.mark.slow  # each launch of 2 ranks takes seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 B = 4  # batch per rank
 STEPS = 4

@@ -240,6 +240,7 @@ def book():
 # The built book
 
 
+@pytest.mark.slow
 def test_every_page_works_in_a_browser_offline(browser, book):
     pages = built_pages()
     assert len(pages) >= 14, pages
@@ -248,6 +249,7 @@ def test_every_page_works_in_a_browser_offline(browser, book):
     assert not bad, "\n".join(f"{page}:\n  " + "\n  ".join(problems) for page, problems in bad.items())
 
 
+@pytest.mark.slow
 def test_the_book_has_players_that_move(browser, book):
     """At least six kernel-free sliders across the chapters (the audit above checks that each one moves)."""
     pages = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
@@ -309,28 +311,6 @@ def test_every_chapter_starts_with_the_hidden_colab_setup_cell():
         assert re.search(r'%pip install -q "gancourse @ git\+', first.source), chapter.name  # the build pins it
 
 
-def test_setup_cells_are_pinned_to_the_repository(tmp_path):
-    from gancourse import sphinxext
-
-    nb = jupytext.read(ROOT / "book" / "04_basic_gan.md")
-    (tmp_path / "_sources" / "book").mkdir(parents=True)
-    jupytext.write(nb, tmp_path / "_sources" / "book" / "04_basic_gan.ipynb")
-    changed = sphinxext.pin_setup_cells(tmp_path, "https://github.com/someone/fork.git", "abc123")
-    assert len(changed) == 1
-    first = jupytext.read(changed[0]).cells[0].source
-    assert '%pip install -q "gancourse @ git+https://github.com/someone/fork.git@abc123"' in first
-
-
-def test_citations_read_as_text_outside_the_html_book():
-    from gancourse import sphinxext
-
-    labels = sphinxext.citation_labels([ROOT / "book" / "references.bib"])
-    text = "the paper ({cite}`goodfellow2014generative`, Sec. 3); see {cite}`metz2017unrolled,lin2018pacgan`."
-    assert sphinxext.plain_citations(text, labels) == (
-        "the paper (Goodfellow et al. 2014, Sec. 3); see (Metz et al. 2017; Lin et al. 2018)."
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # The checks can fail: a deliberately broken page
 
@@ -368,6 +348,7 @@ BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>broken<
 {player}</body></html>"""
 
 
+@pytest.mark.slow
 def test_the_checks_fail_on_a_broken_page(browser, tmp_path):
     (tmp_path / "good.html").write_text(GOOD_PAGE.format(pixel=PIXEL, player=_player_html(dead=False)))
     (tmp_path / "broken.html").write_text(BROKEN_PAGE.format(player=_player_html(dead=True)))

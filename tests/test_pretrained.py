@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,24 +33,49 @@ TINY_TOY = Reference(
 )
 
 
+def _ship_into(patch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Point the package's weights folder and manifest at ``folder`` and register the tiny toy run."""
+    patch.setattr(files, "WEIGHTS_DIR", folder / "weights")
+    patch.setattr(files, "MANIFEST_PATH", folder / "manifest.json")
+    patch.setattr(files, "FEATURES_DIR", folder / "features")
+    patch.setitem(REFERENCES, TINY_TOY.name, TINY_TOY)
+
+
 @pytest.fixture
 def shipped(tmp_path, monkeypatch):
     """An empty weights folder and manifest in tmp_path, and the tiny toy run registered."""
-    monkeypatch.setattr(files, "WEIGHTS_DIR", tmp_path / "weights")
-    monkeypatch.setattr(files, "MANIFEST_PATH", tmp_path / "manifest.json")
-    monkeypatch.setattr(files, "FEATURES_DIR", tmp_path / "features")
-    monkeypatch.setitem(REFERENCES, TINY_TOY.name, TINY_TOY)
+    _ship_into(monkeypatch, tmp_path)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield tmp_path
     torch.set_num_threads(threads)
 
 
+@pytest.fixture(scope="session")
+def trained_toy_once(tmp_path_factory):
+    """The tiny toy run trained, exported, scored and recorded once per session, in a folder of its own."""
+    folder = tmp_path_factory.mktemp("trained_toy")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            _ship_into(patch, folder)
+            record = reference.train(TINY_TOY.name, progress=False, directory=folder / "checkpoints")
+    finally:
+        torch.set_num_threads(threads)
+    return folder, record
+
+
 @pytest.fixture
-def trained_toy(shipped):
-    """The tiny toy run trained, exported, scored and recorded (a few seconds)."""
-    record = reference.train(TINY_TOY.name, progress=False, directory=shipped / "checkpoints")
-    return shipped, record
+def trained_toy(shipped, trained_toy_once):
+    """The session's trained tiny toy run, copied into this test's tmp_path (tests tamper with the files).
+
+    Each test gets its own weights, manifest, checkpoints and record, as if it had trained the run
+    itself: what one test changes (a flipped byte, an edited score, a second session) no other sees.
+    """
+    folder, record = trained_toy_once
+    shutil.copytree(folder, shipped, dirs_exist_ok=True)
+    return shipped, copy.deepcopy(record)
 
 
 # --------------------------------------------------------------------------------------
@@ -380,6 +406,7 @@ def test_load_from_url_refuses_a_pickle_that_runs_code(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_shipped_model_verifies(monkeypatch):
     """CI: each file in the package's manifest has its hash, loads, and reproduces its n = 1,000 score.
 

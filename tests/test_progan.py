@@ -244,6 +244,7 @@ def test_adam_state_is_reset_when_a_phase_starts(blobs):
     assert max(s["step"].item() for s in kept.opt_g.state.values()) == 3
 
 
+@pytest.mark.slow
 def test_short_training_moves_samples_towards_mnist(real_root, monkeypatch):
     monkeypatch.setenv("GANCOURSE_DATA", str(real_root))
     cfg = tiny_cfg(fade_images=400, stable_images=800, batch_sizes=(16, 16), data_limit=2000, fmap_max=16)

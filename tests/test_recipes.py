@@ -41,6 +41,7 @@ def _mean_image_gap(trainer, real):
     return float((trainer.generate(256).mean(0) - real.mean(0)).norm())
 
 
+@pytest.mark.slow
 def test_wgan_gp_training_moves_the_samples_towards_the_data():
     cfg = WGANGPConfig(**SMALL, n_critic=2, lr_g=5e-4, lr_d=5e-4)
     trainer = train.wgan_gp(cfg, CPU)

@@ -49,6 +49,7 @@ def weights(trainer):
     return [p.detach().clone() for p in [*trainer.generator.parameters(), *trainer.discriminator.parameters()]]
 
 
+@pytest.mark.slow
 def test_toy_gan_learns_the_ring():
     cfg = ToyGANConfig(steps=1500, log_every=50)
     trainer = train.toy_gan(cfg, CPU)
