@@ -10,7 +10,6 @@ from gancourse import data, train
 from gancourse.config import Pix2PixConfig
 from gancourse.losses import Pix2PixObjective
 from gancourse.models import PatchDiscriminator, UNetGenerator, receptive_field, receptive_field_steps
-from gancourse.pretrained import generators
 
 CPU = torch.device("cpu")
 
@@ -241,7 +240,7 @@ def test_nan_or_out_of_range_inputs_are_refused_not_translated_to_nan(squares, b
         trainer.translate(edges)
     cfg = trainer.cfg
     with pytest.raises(ValueError, match=message.replace("condition", "inputs")):
-        generators.generate("pix2pix", cfg, trainer.generator, 2, inputs=edges)
+        train.RECIPES["pix2pix"].sample(cfg, trainer.generator, 2, inputs=edges)
 
 
 def test_test_time_dropout_draws_fresh_noise_without_touching_training(squares):
