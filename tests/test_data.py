@@ -283,7 +283,7 @@ def test_offline_fashion_uses_the_embedded_sample(tmp_path, no_downloads, capsys
 
 
 def test_embedded_fashion_is_the_real_data(real_root):
-    shipped, shipped_labels = data.mnist._embedded_fashion("test")
+    shipped, shipped_labels = data.mnist.embedded_fashion_mnist("test")
     full, full_labels, _ = data.load_arrays("fashion_mnist", "test", real_root)
     first = [np.flatnonzero(full_labels == c)[:100] for c in range(10)]
     keep = np.sort(np.concatenate(first))
@@ -374,9 +374,7 @@ def test_emoji_split_keeps_variants_with_their_base(real_root):
 
 def test_embedded_emoji_equals_the_sheets_at_32px(real_root):
     root = emoji_root(real_root)
-    from gancourse.assets import embedded_emoji
-
-    shipped, full = embedded_emoji(), data.emoji_set(32, root)
+    shipped, full = data.emoji.embedded_emoji(), data.emoji_set(32, root)
     assert np.array_equal(shipped.twemoji, full.twemoji) and np.array_equal(shipped.noto, full.noto)
     assert np.array_equal(shipped.labels, full.labels) and list(shipped.names) == list(full.names)
 
