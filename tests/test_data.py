@@ -554,7 +554,7 @@ def test_dataset_names_and_channels():
 
 
 # --------------------------------------------------------------------------------------
-# Hardening (issue 13): each test failed before its fix
+# Hardening: malformed files the readers refuse or read exactly (each test failed before its fix)
 # --------------------------------------------------------------------------------------
 
 
