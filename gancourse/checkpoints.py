@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from gancourse.cache import cache_dir
+
 FORMAT = "gancourse-checkpoint-v1"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # torch bolds part of its weights_only message
@@ -67,8 +69,6 @@ class NonFiniteState(CheckpointError):
 
 def checkpoint_dir() -> Path:
     """Where chapters keep their trained models: ``cache_dir() / 'checkpoints'``."""
-    from gancourse.data import cache_dir
-
     return cache_dir() / "checkpoints"
 
 

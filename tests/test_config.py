@@ -25,6 +25,19 @@ def test_run_mode_default_follows_hardware(monkeypatch):
     assert config.run_mode() == expected
 
 
+@pytest.mark.parametrize("cuda, mps", [(True, False), (False, True), (False, False)])
+def test_run_mode_and_pick_device_see_the_same_hardware(monkeypatch, cuda, mps):
+    import torch
+
+    from gancourse.device import pick_device
+
+    monkeypatch.delenv("GANCOURSE_MODE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert pick_device().type == ("cuda" if cuda else "mps" if mps else "cpu")
+    assert config.run_mode() == ("full" if cuda or mps else "quick")
+
+
 @pytest.mark.parametrize("bad", ["fast", "", 3])
 def test_unknown_mode_names_the_parameter(bad):
     with pytest.raises(ValueError, match="mode.*'quick' or 'full'"):

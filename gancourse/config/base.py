@@ -43,12 +43,22 @@ def run_mode(mode: str | None = None) -> str:
         mode = os.environ.get(MODE_ENV) or None
         source = f"environment variable {MODE_ENV}"
     if mode is None:
-        from gancourse.device import pick_device
-
-        return "full" if pick_device().type in ("cuda", "mps") else "quick"
+        return "full" if _gpu_present() else "quick"
     if not isinstance(mode, str) or mode.strip().lower() not in MODES:
         raise ValueError(f"{source} = {mode!r} is not a run mode: allowed values are 'quick' or 'full'")
     return mode.strip().lower()
+
+
+def _gpu_present() -> bool:
+    """Whether CUDA or Apple MPS is usable: the devices :func:`gancourse.device.pick_device` prefers to the CPU.
+
+    The same two checks as ``gancourse.device`` (tests/test_config.py holds them equal); made here because
+    config sits below device in the package's layers. torch is imported only when the mode is left open.
+    """
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or (bool(mps) and mps.is_available())
 
 
 def param(

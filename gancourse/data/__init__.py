@@ -15,6 +15,7 @@ module                 holds
 ``datasets``           every data set by name (:data:`DATASETS`), ``preload``, loaders
 ``paired``             (input, target) pairs: edges -> image, Twemoji -> Noto, A|B folders
 ``toy``                2-D Gaussian mixtures and the regression toy
+``build_embedded``     rebuilds the small copies in ``gancourse/assets/`` from a data root
 =====================  =======================================================================
 
 Where data comes from: the data root (``root`` argument, else ``$GANCOURSE_DATA``, else

