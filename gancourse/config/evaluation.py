@@ -68,7 +68,8 @@ class EvalConfig(Config):
     slow on a CPU. KID is unbiased and averaged over subsets of ``kid_subset_size``
     (Bińkowski et al. 2018: 100 subsets of 1,000). ``n`` cannot exceed the test split:
     the emoji test split holds 742 images (371 emoji by two designers), so emoji
-    evaluations set ``n`` to at most that.
+    evaluations set ``n`` to at most that. Improved precision and recall (Kynkäänniemi et al.
+    2019) are computed in the same features with k = ``pr_k``; they too depend on ``n``.
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {"n": 1000, "features": "classifier"}
@@ -82,5 +83,8 @@ class EvalConfig(Config):
     )
     kid_subsets: int = param(100, 1, 1000, help="KID: random subsets averaged (Bińkowski et al.: 100)")
     kid_subset_size: int = param(1000, 10, 10_000, help="KID: images per subset, at most n / 2 is used")
+    pr_k: int = param(
+        3, 1, 100, help="precision and recall: the k-th neighbour sets each ball's radius (Kynkäänniemi et al.: 3)"
+    )
     class_histogram: bool = param(True, help="also classify every image (mode-collapse check, conditional accuracy)")
     seed: int = param(0, 0, 2**31 - 1, help="seed of the real images drawn and of the KID subsets")

@@ -4,6 +4,8 @@
   :func:`frechet_distance`; streaming :class:`FeatureStatistics`;
 * :func:`kernel_inception_distance` (KID, Bińkowski et al. 2018), unbiased and
   so usable at small sample counts;
+* :func:`precision_recall` (Kynkäänniemi et al. 2019): fidelity and diversity as two
+  numbers, from k-nearest-neighbour manifolds in the same features;
 * :func:`inception_score` (IS, Salimans et al. 2016);
 * :func:`mode_coverage` on the 2-D mixtures (Srivastava et al. 2017) and
   :func:`class_coverage` on labelled image data;
@@ -66,6 +68,7 @@ from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, freche
 from gancourse.metrics.inception_score import inception_score
 from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
 from gancourse.metrics.neighbours import nearest_neighbours
+from gancourse.metrics.precision_recall import PrecisionRecall, in_manifold, knn_radii, precision_recall
 from gancourse.metrics.report import Evaluation, Score, evaluate
 from gancourse.metrics.scores import (
     fid_kid_floor,
@@ -88,6 +91,7 @@ __all__ = [
     "FeatureStatistics",
     "InceptionFeatures",
     "MeanStd",
+    "PrecisionRecall",
     "ModeCoverage",
     "Score",
     "TrainedClassifier",
@@ -109,10 +113,12 @@ __all__ = [
     "frechet_inception_distance",
     "held_out_rows",
     "image_batches",
+    "in_manifold",
     "inception_score",
     "kernel_inception_distance",
     "kid_from_features",
     "kl_from_uniform",
+    "knn_radii",
     "load_classifier",
     "load_feature_extractor",
     "load_or_train_classifier",
@@ -120,6 +126,7 @@ __all__ = [
     "mode_coverage",
     "nearest_neighbours",
     "polynomial_kernel",
+    "precision_recall",
     "real_floor",
     "real_images",
     "save_classifier",
