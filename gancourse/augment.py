@@ -42,9 +42,7 @@ from torch import nn
 #: The ops of DiffAugment in the order the paper's code applies them.
 OPS = ("color", "translation", "cutout")
 #: Every policy :func:`diff_augment` accepts: "" (off) and each non-empty subset of OPS, in OPS order.
-POLICIES = ("",) + tuple(
-    ",".join(op for i, op in enumerate(OPS) if mask >> i & 1) for mask in range(1, 2 ** len(OPS))
-)
+POLICIES = ("",) + tuple(",".join(op for i, op in enumerate(OPS) if mask >> i & 1) for mask in range(1, 2 ** len(OPS)))
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:

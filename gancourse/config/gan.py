@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gancourse.config.base import Config, param
+from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 
 #: The DiffAugment policies a GAN config accepts (Zhao et al. 2020): "" (off) and every combination of
 #: its three ops, in the order they are applied (the names of :data:`gancourse.augment.POLICIES`).
@@ -20,7 +21,6 @@ DIFF_AUGMENT_POLICIES = (
     "translation,cutout",
     "color,translation,cutout",
 )
-from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ from gancourse.config.gan import DCGAN_QUICK_NETWORKS, DCGANConfig
 
 
 def check_spectral_critic(cfg: DCGANConfig) -> None:
-    """A spectrally normalised critic has no normalisation layer: refuse ``spectral_norm`` with another ``critic_norm``."""
+    """A spectrally normalised critic has no normalisation layer: ``spectral_norm`` needs ``critic_norm = 'none'``."""
     if cfg.spectral_norm and cfg.critic_norm != "none":
         raise ValueError(
             f"{type(cfg).__name__}.spectral_norm = True with critic_norm = {cfg.critic_norm!r}: a normalisation layer "
@@ -185,8 +185,8 @@ class ResNetGANConfig(WGANGPConfig):
         super().check()
         if self.objective == "hinge" and self.gp_weight:
             raise ValueError(
-                f"ResNetGANConfig.objective = 'hinge' with gp_weight = {self.gp_weight}: the gradient penalty belongs to "
-                "the Wasserstein objective; set gp_weight = 0 (SNGAN keeps D Lipschitz with spectral_norm = True)"
+                f"ResNetGANConfig.objective = 'hinge' with gp_weight = {self.gp_weight}: the gradient penalty belongs "
+                "to the Wasserstein objective; set gp_weight = 0 (SNGAN keeps D Lipschitz with spectral_norm = True)"
             )
         if self.lr_decay_steps and self.lr_decay_steps < self.steps:
             raise ValueError(

@@ -70,7 +70,7 @@ class SpectralNorm(nn.Module):
             if self.training:
                 self.power_iteration(matrix.detach(), self.n_power_iterations)
             # clones: a later forward updates the buffers in place, while this forward's graph still needs them
-            u, v = self.u.clone(memory_format=torch.contiguous_format), self.v.clone(memory_format=torch.contiguous_format)
+            u, v = self.u.clone(), self.v.clone()
             sigma = u @ matrix @ v  # u^T W v, differentiable in W only
             return (weight.float() / sigma).to(weight.dtype)
 

@@ -186,7 +186,15 @@ def dcgan(cfg: DCGANConfig, device: torch.device | None = None, checkpoint_path=
     seed_everything(cfg.seed)
     channels = dataset_channels(cfg.dataset)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
-    discriminator = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, **_minibatch(cfg))
+    norm = "none" if cfg.spectral_norm else "batch"  # SNGAN's D has no batch norm
+    discriminator = DCGANDiscriminator(
+        cfg.base_channels,
+        cfg.image_size,
+        channels=channels,
+        norm=norm,
+        spectral_norm=cfg.spectral_norm,
+        **_minibatch(cfg),
+    )
     return GANTrainer(
         generator, discriminator, _images(cfg), cfg, device=device, checkpoint_path=checkpoint_path, **kwargs
     )
@@ -208,7 +216,9 @@ def wgan(
     seed_everything(cfg.seed)
     channels = dataset_channels(cfg.dataset)
     generator = DCGANGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
-    critic = DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, norm=cfg.critic_norm)
+    critic = DCGANDiscriminator(
+        cfg.base_channels, cfg.image_size, channels=channels, norm=cfg.critic_norm, spectral_norm=cfg.spectral_norm
+    )
     if isinstance(cfg, WGANGPConfig):
         objective = WassersteinObjective(gp_weight=cfg.gp_weight)
     else:
@@ -260,8 +270,11 @@ def resnet_gan(cfg: ResNetGANConfig, device: torch.device | None = None, checkpo
     seed_everything(cfg.seed)
     channels = dataset_channels(cfg.dataset)
     generator = ResNetGenerator(cfg.latent_dim, cfg.base_channels, cfg.image_size, channels=channels)
-    critic = ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm, channels=channels)
-    objective = WassersteinObjective(gp_weight=cfg.gp_weight)
+    critic = ResNetCritic(
+        cfg.base_channels, cfg.image_size, norm=cfg.critic_norm, channels=channels, spectral_norm=cfg.spectral_norm
+    )
+    # hinge (SN-ResNet, ResNetGANConfig.sngan): the trainer builds it from cfg.objective
+    objective = WassersteinObjective(gp_weight=cfg.gp_weight) if cfg.objective == "wasserstein" else None
     return GANTrainer(
         generator,
         critic,
