@@ -174,6 +174,9 @@ class ToyGANConfig(GANConfig):
     gp_weight: float = param(
         10.0, 0.0, 1000.0, step=0.5, help="lambda, the penalty's weight with objective='wasserstein_gp' (WGAN-GP: 10)"
     )
+    diff_augment: str = param(
+        "", choices=("",), help="off: DiffAugment transforms images, the toy GAN's data are points"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
