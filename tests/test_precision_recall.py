@@ -50,3 +50,23 @@ def test_bad_inputs_are_named():
         metrics.precision_recall(points(5, d=2), points(5, d=3))
     with pytest.raises(ValueError, match="NaN or infinite"):
         metrics.precision_recall(torch.full((4, 2), float("nan")), points(4, d=2))
+
+
+def test_evaluate_reports_precision_and_recall_beside_fid(real_root):
+    from gancourse.config import EvalConfig
+    from gancourse.metrics.classifier import TrainedClassifier
+    from gancourse.models.classifier import DomainClassifier
+
+    torch.manual_seed(0)
+    classifier_cfg = metrics.ClassifierConfig(channels=4, feature_dim=8)
+    model = DomainClassifier(classifier_cfg.channels, classifier_cfg.feature_dim).eval()
+    extractor = metrics.ClassifierFeatures(TrainedClassifier(model, classifier_cfg, 0.1, 0, 0.0, "test"))
+    cfg = EvalConfig(n=200, features="classifier", kid_subsets=10, kid_subset_size=50, class_histogram=False)
+    real_train = metrics.real_images("mnist", "train", 200, seed=7)
+    collapsed = real_train[:1].repeat(200, 1, 1, 1)  # one real digit, 200 times
+    result = metrics.evaluate({"real train": real_train, "collapsed": collapsed}, cfg, extractor=extractor)
+    real, one = result.scores["real train"].precision_recall, result.scores["collapsed"].precision_recall
+    assert real.k == cfg.pr_k == 3 and real.recall > 0.5 and real.precision > 0.5
+    assert one.recall < 0.05  # the collapse FID folds into one number, recall names
+    assert result.floor.precision_recall is not None
+    assert "recall" in str(result)
