@@ -16,6 +16,7 @@
 * :func:`degradation_scores`: FID and KID of real images blurred, noised or
   colour-shifted by known amounts, the check that a feature extractor ranks a
   better generator above a worse one;
+* :func:`fid_curve`: FID during training, against steps and training seconds;
 * :func:`evaluate`: all of the above for a set of generators, as every GAN chapter
   scores them (:class:`~gancourse.config.EvalConfig` says how);
 * :func:`real_floor` / :func:`fid_kid_floor`: the same metric between two real
@@ -47,6 +48,7 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
+from gancourse.metrics.curves import FIDCurve, fid_curve
 from gancourse.metrics.degradation import (
     DEGRADATIONS,
     DegradationScores,
@@ -88,6 +90,7 @@ __all__ = [
     "ConditionalAccuracy",
     "Evaluation",
     "FeatureExtractor",
+    "FIDCurve",
     "FeatureStatistics",
     "InceptionFeatures",
     "MeanStd",
@@ -107,6 +110,7 @@ __all__ = [
     "evaluate",
     "extract_features",
     "feature_statistics",
+    "fid_curve",
     "fid_from_statistics",
     "fid_kid_floor",
     "frechet_distance",
