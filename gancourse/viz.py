@@ -136,11 +136,11 @@ def plot_curves(
     title: str = "",
     ax: plt.Axes | None = None,
 ) -> Figure:
-    """Curves sharing one x axis, by name."""
+    """Curves sharing one x axis, by name; a curve given as ``(x, values)`` has its own x."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))
     for name, values in curves.items():
-        ax.plot(x, values, label=name)
+        ax.plot(*(values if isinstance(values, tuple) else (x, values)), label=name)
     return _label_line_plot(ax, xlabel, ylabel, title)
 
 

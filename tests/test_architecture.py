@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("config",),
     ("checks", "device", "cache", "checkpoints"),
     ("data", "assets"),
-    ("models", "losses", "latent"),
+    ("models", "losses", "latent", "augment"),
     ("train",),
     ("metrics", "experiments", "style"),
     ("viz", "alt_text"),

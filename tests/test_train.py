@@ -342,7 +342,7 @@ def test_resume_is_exact_with_every_stabilisation_option(tmp_path):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: ToyGANConfig(objective="hinge"), r"ToyGANConfig.objective = 'hinge' is not allowed"),
+        (lambda: ToyGANConfig(objective="relativistic"), r"ToyGANConfig.objective = .relativistic. is not allowed"),
         (lambda: DCGANConfig(objective="wasserstein_gp"), r"DCGANConfig.objective = 'wasserstein_gp' is not allowed"),
         (lambda: WGANConfig(objective="minimax"), r"WGANConfig.objective = 'minimax' is not allowed"),
         (lambda: ToyGANConfig(minibatch_kernels=-1), r"minibatch_kernels = -1 is out of range"),

@@ -29,7 +29,7 @@ from gancourse.config.basics import (
     RegressionConfig,
 )
 from gancourse.config.conditional import ConditionalGANConfig, ConditionalSampleConfig, Pix2PixConfig
-from gancourse.config.evaluation import ClassifierConfig, EvalConfig
+from gancourse.config.evaluation import ClassifierConfig, CurveConfig, EvalConfig
 from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig, MLPGANConfig, ToyGANConfig
 from gancourse.config.progan import ABLATIONS, ProGANConfig, ProGANPhase, ablation_configs
 from gancourse.config.stabilising import StabilisationConfig
@@ -50,6 +50,7 @@ __all__ = [
     "Config",
     "ConditionalGANConfig",
     "ConditionalSampleConfig",
+    "CurveConfig",
     "DCGANConfig",
     "DataConfig",
     "EvalConfig",

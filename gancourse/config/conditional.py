@@ -37,6 +37,11 @@ class ConditionalGANConfig(DCGANConfig):
 
     def check(self) -> None:
         super().check()
+        if self.spectral_norm:
+            raise ValueError(
+                "ConditionalGANConfig.spectral_norm = True is not supported: the conditional discriminator has no "
+                "spectral-norm option (the DCGAN and ResNet discriminators have); leave it False"
+            )
         if self.dataset not in LABELLED_DATASETS:
             raise ValueError(
                 f"ConditionalGANConfig.dataset = {self.dataset!r} has no class labels: choose one of "
@@ -111,6 +116,11 @@ class Pix2PixConfig(GANConfig):
     )
 
     def check(self) -> None:
+        if self.diff_augment:
+            raise ValueError(
+                f"Pix2PixConfig.diff_augment = {self.diff_augment!r} is not supported: D sees the input and the output "
+                "image together, and augmenting the output alone would break the pair; leave it ''"
+            )
         if self.dataset == "paired_folder" and not self.image_folder:
             raise ValueError(
                 "Pix2PixConfig.image_folder = '' but dataset = 'paired_folder': give the folder of A|B images"

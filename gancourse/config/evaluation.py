@@ -68,7 +68,8 @@ class EvalConfig(Config):
     slow on a CPU. KID is unbiased and averaged over subsets of ``kid_subset_size``
     (Bińkowski et al. 2018: 100 subsets of 1,000). ``n`` cannot exceed the test split:
     the emoji test split holds 742 images (371 emoji by two designers), so emoji
-    evaluations set ``n`` to at most that.
+    evaluations set ``n`` to at most that. Improved precision and recall (Kynkäänniemi et al.
+    2019) are computed in the same features with k = ``pr_k``; they too depend on ``n``.
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {"n": 1000, "features": "classifier"}
@@ -82,5 +83,26 @@ class EvalConfig(Config):
     )
     kid_subsets: int = param(100, 1, 1000, help="KID: random subsets averaged (Bińkowski et al.: 100)")
     kid_subset_size: int = param(1000, 10, 10_000, help="KID: images per subset, at most n / 2 is used")
+    pr_k: int = param(
+        3, 1, 100, help="precision and recall: the k-th neighbour sets each ball's radius (Kynkäänniemi et al.: 3)"
+    )
     class_histogram: bool = param(True, help="also classify every image (mode-collapse check, conditional accuracy)")
     seed: int = param(0, 0, 2**31 - 1, help="seed of the real images drawn and of the KID subsets")
+
+
+@dataclasses.dataclass(frozen=True)
+class CurveConfig(Config):
+    """How FID is followed during training (:func:`gancourse.metrics.fid_curve`): an FID every ``every``
+    generator steps on ``n`` samples, until ``seconds`` of training (evaluation not counted) or the run's end.
+
+    A wall-clock budget compares methods whose steps cost different amounts (a gradient
+    penalty's double backward against spectral normalisation's one matrix-vector product);
+    its step counts depend on the machine, so such runs are not reproducible step for step.
+    Quick mode: 12 s per run and 500 samples, with the domain classifier's features.
+    """
+
+    QUICK: ClassVar[Mapping[str, Any]] = {"seconds": 12.0, "every": 50, "n": 500}
+
+    seconds: float = param(600.0, 1.0, 86_400.0, step=1.0, help="training seconds per run (evaluation not counted)")
+    every: int = param(250, 1, 1_000_000, help="generator steps between two FIDs")
+    n: int = param(2000, 20, 10_000, help="generated and real test images per FID (same n for every point)")

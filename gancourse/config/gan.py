@@ -9,6 +9,19 @@ from typing import Any, ClassVar
 from gancourse.config.base import Config, param
 from gancourse.config.basics import IMAGE_DATASETS, check_image_folder
 
+#: The DiffAugment policies a GAN config accepts (Zhao et al. 2020): "" (off) and every combination of
+#: its three ops, in the order they are applied (the names of :data:`gancourse.augment.POLICIES`).
+DIFF_AUGMENT_POLICIES = (
+    "",
+    "color",
+    "translation",
+    "cutout",
+    "color,translation",
+    "color,cutout",
+    "translation,cutout",
+    "color,translation,cutout",
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class GANConfig(Config):
@@ -17,6 +30,10 @@ class GANConfig(Config):
     The stabilisation options of chapter 12 live here too: ``objective``, ``feature_matching``,
     ``minibatch_kernels`` and ``historical_averaging``. A recipe whose GAN cannot use one
     (a conditional discriminator has no minibatch discrimination) refuses it by name.
+    So do the regularisers every GAN can take: the R1 penalty on D (``r1_gamma``, lazily every
+    ``r1_every`` D steps; Mescheder et al. 2018, Karras et al. 2020) and DiffAugment
+    (``diff_augment``, Zhao et al. 2020), built around the objective by
+    :func:`gancourse.train.make_objective`.
 
     Defaults follow Radford et al. 2015 (Adam, lr 2e-4, beta1 0.5, batch 128) unless a
     subclass says otherwise. ``steps`` counts generator updates; each is preceded by
@@ -68,8 +85,30 @@ class GANConfig(Config):
     )
     objective: str = param(
         "minimax",
-        choices=("minimax", "least_squares"),
-        help="the losses: minimax (Goodfellow et al. 2014) or least squares (LSGAN, Mao et al. 2017: a = 0, b = c = 1)",
+        choices=("minimax", "least_squares", "hinge"),
+        help="the losses: minimax (Goodfellow et al. 2014), least squares (LSGAN, Mao et al. 2017: a = 0, b = c = 1) "
+        "or hinge (Lim & Ye 2017; SNGAN, Miyato et al. 2018, Eq. 16-17)",
+    )
+    r1_gamma: float = param(
+        0.0,
+        0.0,
+        1000.0,
+        step=0.1,
+        help="gamma of the R1 penalty gamma/2 E_real ||grad_x D(x)||^2 on D (Mescheder et al. 2018, Eq. 9; "
+        "StyleGAN2: 10 at 1024 px); 0 = off",
+    )
+    r1_every: int = param(
+        1,
+        1,
+        1000,
+        help="lazy R1: the penalty, times this factor, only every N discriminator steps (Karras et al. 2020, "
+        "Sec. 3.1: 16); 1 = every step",
+    )
+    diff_augment: str = param(
+        "",
+        choices=DIFF_AUGMENT_POLICIES,
+        help="DiffAugment policy: the same random colour, translation and/or cutout on every image D sees, real and "
+        "fake, in D's and G's steps (Zhao et al. 2020: all three for small data); '' = off",
     )
     feature_matching: bool = param(
         False, help="G matches the mean of D's last hidden layer on real data (Salimans et al. 2016, Sec. 3.1)"
@@ -128,11 +167,15 @@ class ToyGANConfig(GANConfig):
     checkpoint_every: int = param(0, 0, 10_000_000, help="save a checkpoint every N steps (0: only at the end)")
     objective: str = param(
         "minimax",
-        choices=("minimax", "least_squares", "wasserstein_gp"),
-        help="minimax GAN, least squares (LSGAN), or WGAN-GP (Gulrajani et al. 2017 trained on this ring too)",
+        choices=("minimax", "least_squares", "hinge", "wasserstein_gp"),
+        help="minimax GAN, least squares (LSGAN), hinge (SNGAN) or WGAN-GP (Gulrajani et al. 2017 trained on this "
+        "ring too)",
     )
     gp_weight: float = param(
         10.0, 0.0, 1000.0, step=0.5, help="lambda, the penalty's weight with objective='wasserstein_gp' (WGAN-GP: 10)"
+    )
+    diff_augment: str = param(
+        "", choices=("",), help="off: DiffAugment transforms images, the toy GAN's data are points"
     )
 
 
@@ -187,6 +230,11 @@ class DCGANConfig(GANConfig):
     base_channels: int = param(64, 4, 512, help="channels of the widest-resolution layer (paper: 128 at 64 px)")
     channels_last: bool = param(
         True, help="channels_last (NHWC) memory format on CUDA and CPU: faster convolutions (bench.train), same math"
+    )
+    spectral_norm: bool = param(
+        False,
+        help="spectral normalisation of every weight of D, by one power-iteration step per forward (Miyato et al. "
+        "2018); the DCGAN discriminator then has no batch norm, as SNGAN's has none",
     )
 
     def check(self) -> None:

@@ -10,6 +10,15 @@ from gancourse.config.base import param
 from gancourse.config.gan import DCGAN_QUICK_NETWORKS, DCGANConfig
 
 
+def check_spectral_critic(cfg: DCGANConfig) -> None:
+    """A spectrally normalised critic has no normalisation layer: ``spectral_norm`` needs ``critic_norm = 'none'``."""
+    if cfg.spectral_norm and cfg.critic_norm != "none":
+        raise ValueError(
+            f"{type(cfg).__name__}.spectral_norm = True with critic_norm = {cfg.critic_norm!r}: a normalisation layer "
+            "rescales by 1/std and undoes the spectral bound; set critic_norm = 'none' (Miyato et al. 2018)"
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class WGANConfig(DCGANConfig):
     """WGAN with weight clipping, Arjovsky et al. 2017, Alg. 1: RMSprop, alpha = 5e-5, c = 0.01, m = 64, n_critic = 5.
@@ -44,6 +53,10 @@ class WGANConfig(DCGANConfig):
     critic_norm: str = param(
         "batch", choices=("batch", "layer", "none"), help="normalisation in the critic (WGAN: DCGAN's batch norm)"
     )
+
+    def check(self) -> None:
+        super().check()
+        check_spectral_critic(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +94,10 @@ class WGANGPConfig(DCGANConfig):
         "layer", choices=("layer", "none"), help="normalisation in the critic (no batch norm with GP)"
     )
 
+    def check(self) -> None:
+        super().check()
+        check_spectral_critic(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class ResNetGANConfig(WGANGPConfig):
@@ -107,6 +124,12 @@ class ResNetGANConfig(WGANGPConfig):
         "sample_every": 50,
     }
 
+    objective: str = param(
+        "wasserstein",
+        choices=("wasserstein", "hinge"),
+        help="WGAN-GP's losses (Gulrajani et al. 2017), or the hinge loss of SNGAN (Miyato et al. 2018, Eq. 16-17; "
+        "with gp_weight = 0 and spectral_norm: :meth:`sngan`)",
+    )
     latent_dim: int = param(128, 1, 1024, help="size of z (WGAN-GP CIFAR ResNet: 128)")
     base_channels: int = param(128, 4, 512, help="channels of every residual block (WGAN-GP CIFAR ResNet: 128)")
     critic_norm: str = param("none", choices=("layer", "none"), help="normalisation in the critic (CIFAR ResNet: none)")
@@ -150,8 +173,23 @@ class ResNetGANConfig(WGANGPConfig):
         )
         return cls(**{**paper, **overrides})
 
+    @classmethod
+    def sngan(cls, mode: str | None = None, **overrides: Any) -> "ResNetGANConfig":
+        """SN-ResNet with the hinge loss (Miyato et al. 2018): this config in ``mode`` with a spectrally normalised
+        critic, the hinge objective and no gradient penalty; everything else (Adam, n_critic, widths) as the
+        WGAN-GP ResNet, so that the two differ only in how D is kept Lipschitz and in its loss. Miyato et al.
+        train their ResNets with the same Adam settings as Gulrajani et al. (2e-4, betas (0, 0.9), n_dis = 5).
+        """
+        sngan = {"objective": "hinge", "spectral_norm": True, "gp_weight": 0.0, "critic_norm": "none"}
+        return cls.for_mode(mode, **{**sngan, **overrides})
+
     def check(self) -> None:
         super().check()
+        if self.objective == "hinge" and self.gp_weight:
+            raise ValueError(
+                f"ResNetGANConfig.objective = 'hinge' with gp_weight = {self.gp_weight}: the gradient penalty belongs "
+                "to the Wasserstein objective; set gp_weight = 0 (SNGAN keeps D Lipschitz with spectral_norm = True)"
+            )
         if self.lr_decay_steps and self.lr_decay_steps < self.steps:
             raise ValueError(
                 f"ResNetGANConfig.lr_decay_steps = {self.lr_decay_steps} is below steps = {self.steps}: the learning "

@@ -11,12 +11,17 @@
 * :mod:`~gancourse.losses.least_squares`: LSGAN's losses, :class:`LeastSquaresObjective`;
 * :mod:`~gancourse.losses.pix2pix`: the cGAN loss plus lambda L1, :class:`Pix2PixObjective`;
 * :mod:`~gancourse.losses.stabilising`: feature matching and historical averaging
-  (Salimans et al. 2016).
+  (Salimans et al. 2016);
+* :mod:`~gancourse.losses.hinge`: the hinge loss of SNGAN (Lim & Ye 2017, Miyato et al.
+  2018), :class:`HingeObjective`;
+* :mod:`~gancourse.losses.r1`: the R1 penalty on real data (Mescheder et al. 2018), lazily
+  every k steps (Karras et al. 2020), :class:`R1Regularised` around any objective.
 
 Every public name is re-exported here, so ``losses.gradient_penalty`` and
 ``from gancourse.losses import gradient_penalty`` work as before the split.
 """
 
+from gancourse.losses.hinge import HingeObjective, hinge_discriminator_loss, hinge_generator_loss
 from gancourse.losses.least_squares import (
     LeastSquaresObjective,
     least_squares_discriminator_loss,
@@ -30,6 +35,7 @@ from gancourse.losses.minimax import (
     generator_loss_saturating,
 )
 from gancourse.losses.pix2pix import Pix2PixObjective
+from gancourse.losses.r1 import R1Regularised, r1_penalty
 from gancourse.losses.stabilising import (
     FeatureMatchingObjective,
     HistoricalAverage,
@@ -58,12 +64,14 @@ from gancourse.losses.wasserstein import (
 
 __all__ = [
     "FeatureMatchingObjective",
+    "HingeObjective",
     "HistoricalAverage",
     "HistoricallyAveraged",
     "LeastSquaresObjective",
     "MinimaxObjective",
     "Objective",
     "Pix2PixObjective",
+    "R1Regularised",
     "WassersteinObjective",
     "clip_weights",
     "discriminator_loss",
@@ -71,6 +79,8 @@ __all__ = [
     "generator_loss_non_saturating",
     "generator_loss_saturating",
     "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
     "jensen_shannon",
     "least_squares_discriminator_loss",
     "least_squares_generator_loss",
@@ -80,6 +90,7 @@ __all__ = [
     "optimal_discriminator",
     "optimal_value",
     "pearson_chi2",
+    "r1_penalty",
     "share_at_clip_bound",
     "value_function",
     "wasserstein_1d",

@@ -4,6 +4,8 @@
   :func:`frechet_distance`; streaming :class:`FeatureStatistics`;
 * :func:`kernel_inception_distance` (KID, Bińkowski et al. 2018), unbiased and
   so usable at small sample counts;
+* :func:`precision_recall` (Kynkäänniemi et al. 2019): fidelity and diversity as two
+  numbers, from k-nearest-neighbour manifolds in the same features;
 * :func:`inception_score` (IS, Salimans et al. 2016);
 * :func:`mode_coverage` on the 2-D mixtures (Srivastava et al. 2017) and
   :func:`class_coverage` on labelled image data;
@@ -14,6 +16,7 @@
 * :func:`degradation_scores`: FID and KID of real images blurred, noised or
   colour-shifted by known amounts, the check that a feature extractor ranks a
   better generator above a worse one;
+* :func:`fid_curve`: FID during training, against steps and training seconds;
 * :func:`evaluate`: all of the above for a set of generators, as every GAN chapter
   scores them (:class:`~gancourse.config.EvalConfig` says how);
 * :func:`score_run`: the scores of a finished run of a recipe next to its floor, one way for
@@ -47,6 +50,7 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
+from gancourse.metrics.curves import FIDCurve, fid_curve
 from gancourse.metrics.degradation import (
     DEGRADATIONS,
     DegradationScores,
@@ -68,6 +72,7 @@ from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, freche
 from gancourse.metrics.inception_score import inception_score
 from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
 from gancourse.metrics.neighbours import nearest_neighbours
+from gancourse.metrics.precision_recall import PrecisionRecall, in_manifold, knn_radii, precision_recall
 from gancourse.metrics.report import Evaluation, Score, evaluate
 from gancourse.metrics.runs import sample_stats, score_run, scores_table
 from gancourse.metrics.scores import (
@@ -88,9 +93,11 @@ __all__ = [
     "ConditionalAccuracy",
     "Evaluation",
     "FeatureExtractor",
+    "FIDCurve",
     "FeatureStatistics",
     "InceptionFeatures",
     "MeanStd",
+    "PrecisionRecall",
     "ModeCoverage",
     "Score",
     "TrainedClassifier",
@@ -109,16 +116,19 @@ __all__ = [
     "evaluate",
     "extract_features",
     "feature_statistics",
+    "fid_curve",
     "fid_from_statistics",
     "fid_kid_floor",
     "frechet_distance",
     "frechet_inception_distance",
     "held_out_rows",
     "image_batches",
+    "in_manifold",
     "inception_score",
     "kernel_inception_distance",
     "kid_from_features",
     "kl_from_uniform",
+    "knn_radii",
     "load_classifier",
     "load_feature_extractor",
     "load_or_train_classifier",
@@ -126,6 +136,7 @@ __all__ = [
     "mode_coverage",
     "nearest_neighbours",
     "polynomial_kernel",
+    "precision_recall",
     "real_floor",
     "real_images",
     "save_classifier",

@@ -1,6 +1,7 @@
 """One call that scores generators the way every GAN chapter does: :func:`evaluate`.
 
-For each generator: FID and KID against real test images, the class histogram under
+For each generator: FID, KID and improved precision and recall (Kynkäänniemi et al.
+2019, the last two in the same features) against real test images, the class histogram under
 the domain classifier (the mode-collapse check) and, for a class-conditional
 generator, the conditional accuracy; and once, the real-data floor, the same scores
 between real training and real test images at the same sample count. What is
@@ -32,6 +33,7 @@ from gancourse.metrics.features import (
     load_feature_extractor,
 )
 from gancourse.metrics.kid import MeanStd, kid_from_features
+from gancourse.metrics.precision_recall import PrecisionRecall, precision_recall
 from gancourse.metrics.scores import fid_kid_floor, frechet_inception_distance, real_images
 from gancourse.train.recipes import class_rows
 
@@ -48,6 +50,7 @@ class Score:
     kid: MeanStd | None
     coverage: ClassCoverage | None  # class histogram under the domain classifier
     accuracy: ConditionalAccuracy | None = None  # conditional generators only
+    precision_recall: PrecisionRecall | None = None  # Kynkäänniemi et al. 2019; None for the real test images
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,10 +74,11 @@ class Evaluation:
     def __str__(self) -> str:
         width = max(12, *(len(name) for name in self.scores))
         lines = [f"n = {self.config.n} generated and {self.config.n} real images each, features: {self.features}"]
-        lines.append(f"{'':{width}s} {'FID':>8s}   KID")
-        for name, s in self.scores.items():
-            lines.append(f"{name:{width}s} {s.fid:8.2f}   {s.kid}")
-        lines.append(f"{'real floor':{width}s} {self.floor.fid:8.2f}   {self.floor.kid}")
+        lines.append(f"{'':{width}s} {'FID':>8s}  {'prec.':>6s} {'recall':>6s}   KID")
+        for name, s in [*self.scores.items(), ("real floor", self.floor)]:
+            pr = s.precision_recall
+            columns = f"{pr.precision:6.3f} {pr.recall:6.3f}" if pr is not None else f"{'':6s} {'':6s}"
+            lines.append(f"{name:{width}s} {s.fid:8.2f}  {columns}   {s.kid}")
         for name, s in {"real test images": self.real, **self.scores}.items():
             if s.coverage is not None:
                 lines.append(f"{name}: {s.coverage}")
@@ -150,7 +154,14 @@ def evaluate(
     size = _image_size(fakes, dataset_channels(cfg.dataset), cfg.dataset)
     subset = min(cfg.kid_subset_size, cfg.n // 2)
     floor = fid_kid_floor(
-        extractor, cfg.dataset, cfg.n, subsets=cfg.kid_subsets, subset_size=subset, seed=cfg.seed, image_size=size
+        extractor,
+        cfg.dataset,
+        cfg.n,
+        subsets=cfg.kid_subsets,
+        subset_size=subset,
+        seed=cfg.seed,
+        image_size=size,
+        pr_k=cfg.pr_k,
     )
     real = real_images(cfg.dataset, "test", cfg.n, seed=cfg.seed, image_size=size)  # (n, C, S, S) in [-1, 1]
     real_features = extract_features(extractor, real)  # (n, d), shared by every score
@@ -171,12 +182,13 @@ def evaluate(
             ),
             coverage=coverage(fake),
             accuracy=accuracy,
+            precision_recall=precision_recall(real_features, fake_features, cfg.pr_k),
         )
     name = getattr(extractor, "name", type(extractor).__name__)
     return Evaluation(
         config=cfg,
         features=name,
-        floor=Score(fid=floor["fid"], kid=floor["kid"], coverage=None),
+        floor=Score(fid=floor["fid"], kid=floor["kid"], coverage=None, precision_recall=floor["precision_recall"]),
         real=Score(fid=None, kid=None, coverage=coverage(real)),
         scores=scores,
         classes=classes,

@@ -29,6 +29,7 @@ from gancourse.metrics.classifier import held_out_rows
 from gancourse.metrics.features import extract_features, feature_statistics
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics
 from gancourse.metrics.kid import MeanStd, kid_from_features
+from gancourse.metrics.precision_recall import precision_recall
 
 T = TypeVar("T")
 
@@ -166,8 +167,10 @@ def fid_kid_floor(
     seed: int = 0,
     root: str | os.PathLike | None = None,
     image_size: int = 32,
+    pr_k: int = 3,
 ) -> dict[str, Any]:
-    """``{"fid": float, "kid": MeanStd}`` between real train and real test images, n of each, one feature pass.
+    """``{"fid": float, "kid": MeanStd, "precision_recall": PrecisionRecall}`` between real train and real test
+    images, n of each, one feature pass (precision: test images on the training manifold, k = ``pr_k``).
 
     ``subset_size`` defaults to min(1000, n); images are ``image_size`` px, as the generator's.
     """
@@ -179,6 +182,7 @@ def fid_kid_floor(
         return {
             "fid": frechet_inception_distance(x, y),
             "kid": kid_from_features(x, y, subsets=subsets, subset_size=size, seed=seed),
+            "precision_recall": precision_recall(x, y, pr_k),
         }
 
     return real_floor(both, dataset, n, seed, root, image_size)

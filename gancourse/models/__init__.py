@@ -20,12 +20,14 @@ from gancourse.models.progan import (
     ProGenerator,
 )
 from gancourse.models.resnet import OptimizedBlock, ResBlock, ResidualBlock, ResNetCritic, ResNetGenerator
+from gancourse.models.spectral import SpectralNorm, apply_spectral_norm, spectral_norm, spectral_norms
 
 __all__ = [
     # chapters 4 and 5
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "TinyRegressor", "dcgan_init",
     # chapter 7
     "OptimizedBlock", "ResBlock", "ResidualBlock", "ResNetCritic", "ResNetGenerator",
+    "SpectralNorm", "apply_spectral_norm", "spectral_norm", "spectral_norms",
     # chapter 8
     "ConditionalDiscriminator", "ConditionalGenerator", "check_labels",
     "NoiseDropout", "PatchDiscriminator", "UNetGenerator", "receptive_field", "receptive_field_steps",

@@ -34,6 +34,7 @@ from torch import nn
 from gancourse.checks import check_positive_ints
 from gancourse.models.layers import NormLayer, has_shift, n_doublings, norm_layer
 from gancourse.models.minibatch import MinibatchDiscrimination
+from gancourse.models.spectral import apply_spectral_norm
 
 
 class DCGANGenerator(nn.Module):
@@ -82,6 +83,9 @@ class DCGANDiscriminator(nn.Module):
     callable ``channels -> nn.Module`` (:func:`gancourse.models.layers.norm_layer`).
     ``minibatch_kernels`` = B > 0 appends minibatch discrimination with B kernels of
     ``minibatch_kernel_dims`` = C dimensions to the last hidden layer (Salimans et al. 2016, Sec. 3.2).
+    ``spectral_norm=True`` divides every convolution's weight by its largest singular value
+    (Miyato et al. 2018, :mod:`gancourse.models.spectral`); it needs ``norm="none"``, since batch
+    or layer norm rescales by 1/std and so undoes the bound (SNGAN's discriminators have none).
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class DCGANDiscriminator(nn.Module):
         norm: str | NormLayer = "batch",
         minibatch_kernels: int = 0,
         minibatch_kernel_dims: int = 5,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         n = n_doublings(image_size)
@@ -119,6 +124,13 @@ class DCGANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.minibatch = _minibatch_layer(width * 4 * 4, minibatch_kernels, minibatch_kernel_dims)
         self.apply(dcgan_init)
+        if spectral_norm:
+            if norm != "none":
+                raise ValueError(
+                    f"spectral_norm = True with norm = {norm!r}: a normalisation layer rescales by 1/std and undoes "
+                    "the spectral bound; use norm = 'none' (Miyato et al. 2018: no normalisation in D)"
+                )
+            apply_spectral_norm(self.net)  # the convolutions; a minibatch layer (if any) stays unconstrained
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """f(x): the last hidden layer, (B, w * 4 * 4), the input of the final 4 x 4 convolution."""

@@ -37,6 +37,7 @@ from torch import nn
 
 from gancourse.checks import check_positive_ints
 from gancourse.models.layers import NormLayer, has_shift, n_doublings, norm_layer
+from gancourse.models.spectral import apply_spectral_norm
 
 #: Normalisations the residual blocks accept by name (see :func:`gancourse.models.layers.norm_layer`).
 NORMS = ("batch", "layer", "none")
@@ -155,10 +156,19 @@ class ResNetGenerator(nn.Module):
 
 
 class ResNetCritic(nn.Module):
-    """image (B, channels, image_size, image_size) -> score (B,); no batch norm (gradient penalty)."""
+    """image (B, channels, image_size, image_size) -> score (B,); no batch norm (gradient penalty).
+
+    ``spectral_norm=True``: the SN-ResNet discriminator of Miyato et al. 2018 (App. B.4), every weight
+    divided by its spectral norm (:mod:`gancourse.models.spectral`); it needs ``norm="none"``.
+    """
 
     def __init__(
-        self, base_channels: int = 128, image_size: int = 32, norm: str | NormLayer = "none", channels: int = 1
+        self,
+        base_channels: int = 128,
+        image_size: int = 32,
+        norm: str | NormLayer = "none",
+        channels: int = 1,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         check_positive_ints(base_channels=base_channels, channels=channels)
@@ -179,6 +189,13 @@ class ResNetCritic(nn.Module):
         blocks += [ResBlock(c, c, None, norm) for _ in range(2)]  # two more blocks at 8 x 8
         self.blocks = nn.Sequential(*blocks)
         self.linear = nn.Linear(c, 1)
+        if spectral_norm:  # SN-ResNet (Miyato et al. 2018, App. B.4): every convolution and the linear layer
+            if norm != "none":
+                raise ValueError(
+                    f"spectral_norm = True with norm = {norm!r}: layer norm rescales by 1/std and undoes the "
+                    "spectral bound; use norm = 'none' (Miyato et al. 2018: no normalisation in D)"
+                )
+            apply_spectral_norm(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = F.relu(self.blocks(x)).mean(dim=(2, 3))  # global mean pool: (B, C)

@@ -84,13 +84,19 @@ def dcgan_generator(cfg: DCGANConfig | WGANConfig) -> DCGANGenerator:
 
 def dcgan_discriminator(cfg: DCGANConfig) -> DCGANDiscriminator:
     channels = dataset_channels(cfg.dataset)
-    return DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, **_minibatch(cfg))
+    norm = "none" if cfg.spectral_norm else "batch"  # SNGAN's D has no batch norm
+    return DCGANDiscriminator(
+        cfg.base_channels, cfg.image_size, channels=channels, norm=norm, spectral_norm=cfg.spectral_norm,
+        **_minibatch(cfg),
+    )  # fmt: skip
 
 
 def wgan_critic(cfg: WGANConfig | WGANGPConfig) -> DCGANDiscriminator:
     """DCGAN's discriminator read without a sigmoid; WGAN-GP's has layer norm or none (``cfg.critic_norm``)."""
     channels = dataset_channels(cfg.dataset)
-    return DCGANDiscriminator(cfg.base_channels, cfg.image_size, channels=channels, norm=cfg.critic_norm)
+    return DCGANDiscriminator(
+        cfg.base_channels, cfg.image_size, channels=channels, norm=cfg.critic_norm, spectral_norm=cfg.spectral_norm
+    )
 
 
 def wgan_objective(cfg: WGANConfig | WGANGPConfig) -> WassersteinObjective:
@@ -109,11 +115,14 @@ def resnet_generator(cfg: ResNetGANConfig) -> ResNetGenerator:
 
 def resnet_critic(cfg: ResNetGANConfig) -> ResNetCritic:
     channels = dataset_channels(cfg.dataset)
-    return ResNetCritic(cfg.base_channels, cfg.image_size, norm=cfg.critic_norm, channels=channels)
+    return ResNetCritic(
+        cfg.base_channels, cfg.image_size, norm=cfg.critic_norm, channels=channels, spectral_norm=cfg.spectral_norm
+    )
 
 
-def gradient_penalty_objective(cfg: ResNetGANConfig) -> WassersteinObjective:
-    return WassersteinObjective(gp_weight=cfg.gp_weight)
+def gradient_penalty_objective(cfg: ResNetGANConfig) -> WassersteinObjective | None:
+    """WGAN-GP's critic loss; None for the hinge loss (SN-ResNet, ``ResNetGANConfig.sngan``), built from cfg."""
+    return WassersteinObjective(gp_weight=cfg.gp_weight) if cfg.objective == "wasserstein" else None
 
 
 # Chapter 8: the conditional GAN, pix2pix
