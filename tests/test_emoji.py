@@ -71,7 +71,7 @@ def test_emoji_split_keeps_variants_with_their_base(real_root):
 
 def test_embedded_emoji_equals_the_sheets_at_32px(real_root):
     root = emoji_root(real_root)
-    from gancourse.assets import embedded_emoji
+    from gancourse.data.emoji import embedded_emoji
 
     shipped, full = embedded_emoji(), data.emoji_set(32, root)
     assert np.array_equal(shipped.twemoji, full.twemoji) and np.array_equal(shipped.noto, full.noto)

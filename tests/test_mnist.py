@@ -80,7 +80,7 @@ def test_offline_fashion_uses_the_embedded_sample(tmp_path, no_downloads, capsys
 
 
 def test_embedded_fashion_is_the_real_data(real_root):
-    shipped, shipped_labels = data.mnist._embedded_fashion("test")
+    shipped, shipped_labels = data.mnist.embedded_fashion_mnist("test")
     full, full_labels, _ = data.load_arrays("fashion_mnist", "test", real_root)
     first = [np.flatnonzero(full_labels == c)[:100] for c in range(10)]
     keep = np.sort(np.concatenate(first))
