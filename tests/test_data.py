@@ -203,7 +203,7 @@ def test_paired_folder_split_and_direction(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------------------
-# Hardening (issue 13): each test failed before its fix
+# Hardening: each test failed before its fix
 # --------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Train, ship, load, show and verify the reference models (issue 15).
+"""Train, ship, load, show and verify the reference models.
 
 - :func:`train` runs a reference through the recipe's trainer and the checkpoint cache
   (an interrupted run resumes exactly), exports the generator's weights as fp16 to the

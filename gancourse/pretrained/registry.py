@@ -81,7 +81,7 @@ def _entries(*references: Reference) -> dict[str, Reference]:
     return {r.name: r for r in references}
 
 
-# Each run fits about 20 minutes of a 2-core CPU (issue 15): the chapter's quick settings, longer, with the
+# Each run fits about 20 minutes of a 2-core CPU: the chapter's quick settings, longer, with the
 # moving average of G's weights (``ema_decay``) where it is set; train() ships the average beside G and
 # scores it as the main model. What each run reached, and what was tried, is on the results page.
 

@@ -1,6 +1,6 @@
 """The metrics of a reference model, with the package's own metric code, next to the real-data floor.
 
-What each kind of GAN is scored by (issue 15; the chapters score their quick runs alike):
+What each kind of GAN is scored by (the chapters score their quick runs alike):
 
 - image GANs on MNIST or Fashion-MNIST: :func:`gancourse.metrics.evaluate`, FID and KID
   with the quick-mode domain classifier's features against real test images, the floor
