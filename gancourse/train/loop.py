@@ -355,7 +355,7 @@ class GANTrainer(Checkpointing, Generating):
         if not self._window:
             return {}
         names, table = self._checked_window()
-        check_weights(self._finite_networks(), self._finite_optimizers(), self.device, self.step, self._last_good())
+        check_weights(self.state.networks(), self.state.optimizers(), self.device, self.step, self._last_good())
         logged = {"step": float(self._window[-1][0] + 1), **dict(zip(names, table.mean(dim=0).tolist(), strict=True))}
         logged["lr_g"] = self.opt_g.param_groups[0]["lr"]
         for name, value in logged.items():
@@ -369,12 +369,6 @@ class GANTrainer(Checkpointing, Generating):
         except TrainingDiverged:
             self._window.clear()
             raise
-
-    def _finite_networks(self) -> dict[str, nn.Module]:
-        return {name: p.target() for name, p in self.state.parts.items() if p.kind == "module"}
-
-    def _finite_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {name: p.target for name, p in self.state.parts.items() if p.kind == "optimizer"}
 
     def finite_keys(self) -> tuple[str, ...]:
         """The state entries that must never hold NaN or inf (the averaged generator too, when kept)."""

@@ -127,11 +127,13 @@ class TrainerState:
         """The entries that must be finite before a checkpoint is written."""
         return tuple(name for name, part in self.parts.items() if part.finite)
 
-    def networks(self) -> list[nn.Module]:
-        return [part.target() for part in self.parts.values() if part.kind == "module"]
+    def networks(self) -> dict[str, nn.Module]:
+        """The registered networks by name, in restore order."""
+        return {name: part.target() for name, part in self.parts.items() if part.kind == "module"}
 
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [part.target for part in self.parts.values() if part.kind == "optimizer"]
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The registered optimisers by name, in restore order."""
+        return {name: part.target for name, part in self.parts.items() if part.kind == "optimizer"}
 
     # ---- checkpoints --------------------------------------------------------------------
 
@@ -149,9 +151,9 @@ class TrainerState:
     def _tensors(self) -> tuple[list[torch.Tensor], list[list[tuple[Any, dict[str, Any], list[str]]]]]:
         """The tensors a step updates in place (the networks' parameters and buffers, then the optimisers'
         per-parameter states) and, per optimiser, ``(parameter, non-tensor entries, tensor keys)``."""
-        tensors = [t for m in self.networks() for t in (*m.parameters(), *m.buffers())]
+        tensors = [t for m in self.networks().values() for t in (*m.parameters(), *m.buffers())]
         layouts = []
-        for optimizer in self.optimizers():
+        for optimizer in self.optimizers().values():
             layout = []
             for param, entry in optimizer.state.items():
                 keys = [k for k, v in entry.items() if isinstance(v, torch.Tensor)]
@@ -163,7 +165,7 @@ class TrainerState:
     def snapshot(self) -> dict[str, Any]:
         """Everything a step may change, copied (the tensors into reused buffers); put back by :meth:`undo`."""
         tensors, layouts = self._tensors()
-        optimizers = self.optimizers()
+        optimizers = self.optimizers().values()
         return {
             "tensors": self._copies.save(tensors),
             "n_module_tensors": len(tensors) - sum(len(keys) for layout in layouts for _, _, keys in layout),
@@ -179,14 +181,14 @@ class TrainerState:
     def undo(self, snapshot: dict[str, Any]) -> None:
         """Put back the state :meth:`snapshot` kept at the start of an interrupted step."""
         saved, n = snapshot["tensors"], snapshot["n_module_tensors"]
-        modules = [t for m in self.networks() for t in (*m.parameters(), *m.buffers())]
+        modules = [t for m in self.networks().values() for t in (*m.parameters(), *m.buffers())]
         if [(t.shape, t.dtype) for t in modules] != [(t.shape, t.dtype) for t in saved[:n]]:
             raise RuntimeError("atomic step: the networks' tensors changed shape during the step; cannot undo it")
         for tensor, kept in zip(modules, saved[:n], strict=True):  # in place: the optimisers hold these tensors
             tensor.copy_(kept)
         index = n
         for optimizer, layout, groups in zip(
-            self.optimizers(), snapshot["layouts"], snapshot["param_groups"], strict=True
+            self.optimizers().values(), snapshot["layouts"], snapshot["param_groups"], strict=True
         ):
             optimizer.state.clear()  # entries a step created (Adam's first step) go; the others come back
             for param, plain, keys in layout:
