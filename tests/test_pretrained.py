@@ -147,6 +147,44 @@ def test_loaded_generator_holds_the_trained_weights_rounded_to_fp16(trained_toy)
     assert torch.equal(a, b) and not torch.equal(a, reference.samples("tiny_toy", 50, seed=5))
 
 
+def test_the_exported_average_has_batch_norm_statistics_of_its_own_weights(shipped, monkeypatch):
+    """Not G's running statistics (computed for other weights): recomputed for the average, as it samples."""
+    from gancourse.config import DCGANConfig
+
+    tiny = Reference(
+        name="tiny_dcgan",
+        recipe="dcgan",
+        config_class=DCGANConfig,
+        overrides={"steps": 4, "base_channels": 8, "batch_size": 16, "ema_decay": 0.5, "data_limit": 256},
+        description="a tiny averaged DCGAN for the tests",
+        paper_differences="none: a test",
+    )
+    monkeypatch.setitem(REFERENCES, tiny.name, tiny)
+    monkeypatch.setattr(scores, "measure", lambda recipe, cfg, generators, n, seed=0: {k: {} for k in generators})
+    monkeypatch.setattr(scores, "ship_features", lambda dataset: None)
+    reference.train(tiny.name, progress=False, directory=shipped / "checkpoints")
+    plain, ema = files.split_state(files.read_weights(files.WEIGHTS_DIR / "tiny_dcgan.pt"))
+    running = [k for k in ema if k.endswith("running_mean") or k.endswith("running_var")]
+    assert running
+    # independently: the averaged weights in a fresh G, statistics as the plain mean over the trainer's inputs
+    cfg = tiny.config()
+    trainer = RECIPES["dcgan"].build(cfg, device=torch.device("cpu"))
+    fresh = RECIPES["dcgan"].build_generator(cfg)
+    fresh.load_state_dict(ema)
+    norms = [m for m in fresh.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    fresh.train()
+    with torch.no_grad():
+        for args in trainer.statistics_inputs():
+            fresh(*args)
+    for key in running:
+        # (the export rounds to fp16 after the recomputation on fp32 weights; here it ran on the rounded weights)
+        torch.testing.assert_close(ema[key].float(), fresh.state_dict()[key], rtol=2e-3, atol=2e-3)
+        assert not torch.equal(ema[key], plain[key])  # G's own statistics are not the average's
+
+
 def test_a_second_train_resumes_the_finished_run_and_exports_the_same_file(trained_toy, capsys):
     tmp, record = trained_toy
     again = reference.train("tiny_toy", progress=False, directory=tmp / "checkpoints")

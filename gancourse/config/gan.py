@@ -64,8 +64,9 @@ class GANConfig(Config):
     decay 0.999; Yazici et al. 2019 show that it helps GANs in general: the average
     smooths the generator's oscillation around the equilibrium). beta is warmed up as
     min(ema_decay, (1 + t) / (10 + t)) after t updates, so that the average of a short
-    run is not dominated by the random initialisation. Batch-norm statistics are copied
-    from G, not averaged.
+    run is not dominated by the random initialisation. Batch-norm running statistics are
+    not weights: before the average samples they are recomputed for its own weights on
+    fixed-seed noise (:meth:`gancourse.train.GeneratorAverage.recompute_batch_norm`).
     """
 
     steps: int = param(5000, 1, 10_000_000, help="generator updates")

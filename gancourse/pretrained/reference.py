@@ -154,8 +154,9 @@ def train(
         raise RuntimeError(f"{name}: training stopped at step {trainer.step} of {cfg.steps}; run it again to resume")
     threads = torch.get_num_threads()
     generator = copy.deepcopy(trainer.generator).cpu().float()
-    averaged = getattr(trainer, "generator_ema", None)
-    averaged = None if averaged is None else copy.deepcopy(averaged).cpu().float()
+    averaged = None
+    if getattr(trainer, "generator_ema", None) is not None:  # with batch-norm statistics of its own weights
+        averaged = copy.deepcopy(trainer.sampler(averaged=True)).cpu().float()
     weights_dir = Path(out) if out is not None else files.WEIGHTS_DIR
     manifest_path = weights_dir / "manifest.json" if out is not None else files.MANIFEST_PATH
     path = files.export_weights(generator, averaged, weights_dir / f"{name}.pt")
