@@ -11,6 +11,8 @@
   :func:`class_coverage` on labelled image data;
 * :func:`conditional_accuracy`: the share of a conditional generator's samples that the
   domain classifier assigns to the requested class;
+* :func:`within_class_diversity`: a conditional generator's variety within each class
+  against the data's (a row of identical digits scores near 0);
 * :func:`nearest_neighbours`: the closest training images of each sample, the
   visual check for memorisation (Goodfellow et al. 2014, Fig. 2);
 * :func:`degradation_scores`: FID and KID of real images blurred, noised or
@@ -58,6 +60,7 @@ from gancourse.metrics.degradation import (
     degrade,
     degraded_rows,
 )
+from gancourse.metrics.diversity import WithinClassDiversity, mean_pairwise_distance, within_class_diversity
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
@@ -85,6 +88,9 @@ from gancourse.metrics.scores import (
 )
 
 __all__ = [
+    "WithinClassDiversity",
+    "mean_pairwise_distance",
+    "within_class_diversity",
     "ClassCoverage",
     "ClassifierConfig",
     "ClassifierFeatures",
