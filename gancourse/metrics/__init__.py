@@ -11,8 +11,8 @@
   :func:`class_coverage` on labelled image data;
 * :func:`conditional_accuracy`: the share of a conditional generator's samples that the
   domain classifier assigns to the requested class;
-* :func:`within_class_diversity`: a conditional generator's variety within each class
-  against the data's (a row of identical digits scores near 0);
+* :func:`within_class_diversity` / :func:`conditional_diversity`: a conditional generator's
+  variety within each class against the data's (a row of identical digits scores near 0);
 * :func:`nearest_neighbours`: the closest training images of each sample, the
   visual check for memorisation (Goodfellow et al. 2014, Fig. 2);
 * :func:`degradation_scores`: FID and KID of real images blurred, noised or
@@ -60,7 +60,12 @@ from gancourse.metrics.degradation import (
     degrade,
     degraded_rows,
 )
-from gancourse.metrics.diversity import WithinClassDiversity, mean_pairwise_distance, within_class_diversity
+from gancourse.metrics.diversity import (
+    WithinClassDiversity,
+    conditional_diversity,
+    mean_pairwise_distance,
+    within_class_diversity,
+)
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
@@ -88,9 +93,6 @@ from gancourse.metrics.scores import (
 )
 
 __all__ = [
-    "WithinClassDiversity",
-    "mean_pairwise_distance",
-    "within_class_diversity",
     "ClassCoverage",
     "ClassifierConfig",
     "ClassifierFeatures",
@@ -107,6 +109,7 @@ __all__ = [
     "ModeCoverage",
     "Score",
     "TrainedClassifier",
+    "WithinClassDiversity",
     "class_coverage",
     "sample_stats",
     "score_run",
@@ -116,6 +119,7 @@ __all__ = [
     "classifier_dataset",
     "classifier_split",
     "conditional_accuracy",
+    "conditional_diversity",
     "degradation_scores",
     "degrade",
     "degraded_rows",
@@ -138,6 +142,7 @@ __all__ = [
     "load_classifier",
     "load_feature_extractor",
     "load_or_train_classifier",
+    "mean_pairwise_distance",
     "mmd2_unbiased",
     "mode_coverage",
     "nearest_neighbours",
@@ -147,6 +152,7 @@ __all__ = [
     "real_images",
     "save_classifier",
     "split_size",
+    "within_class_diversity",
     "classifier_accuracies",
     "train_classifier",
 ]
