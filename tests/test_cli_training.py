@@ -78,12 +78,24 @@ def test_a_full_disk_while_writing_a_grid(tmp_path, monkeypatch, capsys):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(sampling, "_save_grid", full)
+    save_grid = sampling._save_grid
+
+    def full_at_step_2(images, path, *args):
+        if path.name == "step_0000002.png":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return save_grid(images, path, *args)
+
+    monkeypatch.setattr(sampling, "_save_grid", full_at_step_2)
     out = tmp_path / "run"
     assert _train(out) == 1
-    line = _one_line(capsys.readouterr().err)
-    assert f"could not write the sample grid {out / 'samples' / 'step_0000001.png'}: the disk is full" in line
+    printed = capsys.readouterr()
+    line = _one_line(printed.err)
+    assert f"could not write the sample grid {out / 'samples' / 'step_0000002.png'}: the disk is full" in line
     assert "free some space, or choose another --out" in line
+    # the step that wrote it was undone; the one before is kept, and resumes
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 1 and "continue with:" in printed.out
+    monkeypatch.undo()
+    assert _train(out, "--resume") == 0 and load_checkpoint(out / "checkpoint.pt")["step"] == 2
 
 
 def test_debug_shows_the_traceback(tmp_path):

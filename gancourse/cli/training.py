@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from gancourse.cli import interrupts
 from gancourse.cli.options import (
     CHECKPOINT_NAME,
     RECIPE_NAMES,
+    CommandError,
     UsageError,
     add_config_options,
     changed_fields,
@@ -107,6 +109,10 @@ def train(name: str, args: argparse.Namespace) -> int:
             _run(name, args, cfg, mode, eval_cfg, out, launch, ready)
         except interrupts.Interrupted as stop:
             return _interrupted(stop, ready[0] if ready else None, name, args, mode, out)
+        except (CommandError, OSError):  # a grid or a record that could not be written: keep the steps trained
+            if ready and launch is None:
+                _save_before_failing(ready[0], name, args, mode, out)
+            raise
         finally:
             distributed.finish(launch)
     return 0
@@ -216,6 +222,19 @@ def _interrupted(
         flush=True,
     )
     return stop.status
+
+
+def _save_before_failing(trainer: Any, name: str, args: argparse.Namespace, mode: str, out: Path) -> None:
+    """Save a run that an error outside the trainer stops (the error itself is reported after this)."""
+    if trainer.step == 0:
+        return
+    try:
+        saved = trainer.save()  # an unfinished step was undone: the state after the last finished one
+    except RuntimeError as err:  # CheckpointError (the disk is full), TrainingDiverged (NaN: never saved)
+        print(f"the run could not be saved either: {err}", file=sys.stderr, flush=True)
+        return
+    command = interrupts.resume_command(name, getattr(args, "argv", None), mode, str(out))
+    print(f"saved {saved} at step {trainer.step}; once the error is fixed, continue with:\n  {command}", flush=True)
 
 
 class _GridWriter:
