@@ -262,6 +262,7 @@ def save_checkpoint(
             f"not saving {path}: NaN or inf in {shown}. The previous checkpoint there (if any) is unchanged"
         )
     tmp: str | None = None
+    writer: _Writes | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(path)
@@ -270,7 +271,8 @@ def save_checkpoint(
         # name records the writer, so that a killed writer's file can be recognised
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_writer_tag()}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as file:
-            torch.save({"format": FORMAT, **state}, file)
+            writer = _Writes(file)  # torch reports a failed write as "unexpected pos": keep the OSError
+            torch.save({"format": FORMAT, **state}, writer)
             file.flush()
             os.fsync(file.fileno())  # the bytes are on disk before the name points at them
         if verify:
@@ -281,14 +283,12 @@ def save_checkpoint(
         tmp = None
         _fsync_folder(path.parent)
     except OSError as err:
-        reason = "the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT) else (err.strerror or str(err))
-        raise CheckpointError(
-            f"could not write the checkpoint {path}: {reason}. Nothing was changed there; "
-            "free some space or save elsewhere (trainer.save(path))"
-        ) from err
+        raise _write_error(path, err) from err
     except CheckpointError:
         raise
     except Exception as err:  # e.g. an object torch cannot serialise, or a failed read-back
+        if writer is not None and writer.error is not None:  # torch's RuntimeError over a full disk
+            raise _write_error(path, writer.error) from err
         raise CheckpointError(f"could not write the checkpoint {path}: {type(err).__name__}: {err}") from err
     finally:
         if tmp is not None:
@@ -297,6 +297,39 @@ def save_checkpoint(
             except OSError:
                 pass
     return path
+
+
+class _Writes:
+    """A binary file for ``torch.save`` that keeps the ``OSError`` of a failed write (torch replaces it by its own)."""
+
+    def __init__(self, file: Any) -> None:
+        self.file, self.error = file, None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+#: errno values that mean "not allowed here": the advice is about permissions, not the file's contents
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _write_error(path: Path, err: OSError) -> CheckpointError:
+    """The :class:`CheckpointError` of a save that failed with ``err``: the reason, and what to do about it."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason, fix = "the disk is full", "free some space, or save elsewhere (trainer.save(path), --out)"
+    elif err.errno in _DENIED:
+        reason = "permission denied" if err.errno != errno.EROFS else "the file system is read-only"
+        fix = f"fix the permissions of {path.parent}, or save elsewhere (trainer.save(path), --out)"
+    else:
+        reason, fix = err.strerror or str(err), "save elsewhere (trainer.save(path), --out)"
+    return CheckpointError(f"could not write the checkpoint {path}: {reason}. Nothing was changed there; {fix}")
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -325,6 +358,13 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         )
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
+    except OSError as err:  # the file is there but cannot be read: its contents are not at fault
+        if err.errno in _DENIED:
+            raise CheckpointError(
+                f"{path} cannot be read: permission denied. Fix its permissions (chmod u+r {path}) or run as "
+                "the user who owns it; the file itself may be fine"
+            ) from err
+        raise CheckpointError(f"{path} cannot be read: {err.strerror or err}") from err
     except Exception as err:  # torch raises many types for a foreign, truncated or malicious file
         detail = _ANSI.sub("", str(err)).strip() or "no message"
         raise CheckpointError(

@@ -151,6 +151,57 @@ def test_disk_full_removes_the_temporary_file_and_names_the_path(tmp_path, monke
     assert checkpoints.load_checkpoint(path)["step"] == 1  # the previous checkpoint is intact
 
 
+class _FillsUp:
+    """A file on a disk with ``room`` bytes left: a write beyond them fails with ENOSPC, as a full disk's does."""
+
+    def __init__(self, file, room):
+        self.file, self.room = file, room
+
+    def write(self, data):
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+def test_disk_full_inside_torch_save_says_the_disk_is_full(tmp_path, monkeypatch):
+    path = checkpoints.save_checkpoint(tmp_path / "run.pt", {"step": 1})
+    fdopen = checkpoints.os.fdopen
+    monkeypatch.setattr(checkpoints.os, "fdopen", lambda fd, mode: _FillsUp(fdopen(fd, mode), room=4096))
+    # torch's writer turns the OSError into "RuntimeError: ... unexpected pos": the reason must survive
+    with pytest.raises(checkpoints.CheckpointError, match=r"run.pt: the disk is full\. Nothing was changed") as err:
+        checkpoints.save_checkpoint(path, {"step": 2, "weights": torch.zeros(100_000)})
+    assert "unexpected pos" not in str(err.value)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt"]
+    assert checkpoints.load_checkpoint(path)["step"] == 1
+
+
+def test_permission_denied_is_about_permissions_not_the_file(tmp_path, monkeypatch):
+    path = checkpoints.save_checkpoint(tmp_path / "run.pt", {"step": 1})
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(checkpoints.torch, "load", denied)  # (as root, chmod 000 would not stop the read)
+    with pytest.raises(checkpoints.CheckpointError, match="run.pt cannot be read: permission denied") as err:
+        checkpoints.load_checkpoint(path)
+    assert "chmod" in str(err.value) and "Delete it" not in str(err.value)
+    monkeypatch.setattr(checkpoints.tempfile, "mkstemp", denied)
+    with pytest.raises(checkpoints.CheckpointError, match="run.pt: permission denied.*fix the permissions") as err:
+        checkpoints.save_checkpoint(path, {"step": 2})
+    assert "free some space" not in str(err.value)
+
+
 def test_nonfinite_state_is_never_written(tmp_path):
     path = checkpoints.save_checkpoint(tmp_path / "run.pt", {"model": {"w": torch.ones(3)}}, finite=["model"])
     with pytest.raises(checkpoints.NonFiniteState, match=r"NaN or inf in model\.w"):

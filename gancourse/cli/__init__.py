@@ -17,7 +17,14 @@ config dataclass (:meth:`gancourse.config.Config.spec`): one ``--FIELD VALUE`` p
 field, with its help, range, paper default and quick-mode value; ``--set
 FIELD=VALUE`` does the same (tuples as ``32,32,16,16``). Values are checked by the
 config itself, so a bad one fails with the message Python gives, and the command
-exits with status 2. Torch is imported only once a command runs, so ``--help`` is fast.
+exits with status 2. What stops a command although its arguments are right (a full
+disk, a folder it may not write, a checkpoint that cannot be read) is one line naming
+the path and the fix, status 1; ``python -m gancourse --debug ...`` shows the traceback
+instead. Torch is imported only once a command runs, so ``--help`` is fast.
+
+Ctrl-C or SIGTERM during ``train`` saves the run as it was before the unfinished step
+(the trainer's steps are atomic), prints the ``--resume`` command that continues it
+exactly, and exits with status 130 or 143 (``interrupts.py``).
 
 ================  ======================================================
 ``options.py``    config fields as options, and the values they parse to
@@ -25,6 +32,7 @@ exits with status 2. Torch is imported only once a command runs, so ``--help`` i
 ``sampling.py``   ``sample`` (a grid from a checkpoint or a chapter's model)
 ``fid.py``        ``fid DIR_A DIR_B``
 ``stylize.py``    ``stylize CONTENT STYLE``
+``interrupts.py`` Ctrl-C and SIGTERM during ``train``: save, say how to resume
 ================  ======================================================
 """
 
@@ -34,10 +42,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gancourse.cli import fid, sampling, stylize, training
+from gancourse.cli import fid, options, sampling, stylize, training
 from gancourse.cli.options import (
     CHECKPOINT_NAME,
     RECIPE_NAMES,
+    CommandError,
     UsageError,
     add_config_options,
     changed_fields,
@@ -51,6 +60,7 @@ from gancourse.cli.training import evaluate, recipe_parser, train
 __all__ = [
     "CHECKPOINT_NAME",
     "RECIPE_NAMES",
+    "CommandError",
     "UsageError",
     "add_config_options",
     "build_parser",
@@ -71,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m gancourse",
         description="Train, sample and score the GANs of 'GANs with PyTorch, from zero to style transfer'.",
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = commands.add_parser(
@@ -136,7 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         "cifar10; default: none (InceptionV3)",
     )
     fid_parser.add_argument(
-        "-n", type=int, default=None, help="use the first n images of each folder; a model draws n (default: all)"
+        "-n",
+        type=int,
+        default=None,
+        help="images a side of each comparison: n of the other side (a model draws n) against n real images, and "
+        "the floor those n against n more, so the real folder gives its first 2n; two models: n each "
+        "(default: as many as the folders hold)",
     )
     fid_parser.add_argument(
         "--kid-subset", type=int, default=None, help="KID subset size (default min(1000, images a side) // 2)"
@@ -170,7 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2: a bad option or value, with the config's message)."""
+    """Run the command line; returns the exit status.
+
+    2: a bad option or value (the config's message); 1: the command could not do its work (a
+    full disk, a folder it may not write, a checkpoint it cannot read: one line naming the path
+    and the fix); 130 or 143: ``train`` interrupted by SIGINT or SIGTERM, the run saved.
+    ``--debug`` lets every error through with its traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -179,9 +201,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except Exception as err:  # noqa: BLE001 - sorted below: our errors are messages, anything else a bug
+        if args.debug:
+            raise
         if isinstance(err, ValueError):
             print(f"gancourse {args.command}: error: {err}", file=sys.stderr)
             return 2
+        if isinstance(err, CommandError):
+            print(f"gancourse {args.command}: error: {err}", file=sys.stderr)
+            return 1
+        if isinstance(err, OSError):  # a file the command reads or writes: the path, the reason, the fix
+            reason, fix = options.os_reason(err)
+            where = f"{err.filename}: " if err.filename else ""
+            print(f"gancourse {args.command}: error: {where}{reason}; {fix} (--debug shows where)", file=sys.stderr)
+            return 1
         if type(err).__module__.startswith("gancourse."):  # CheckpointError, DataError, TrainingDiverged
             print(f"gancourse {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
             return 1

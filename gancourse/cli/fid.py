@@ -55,15 +55,22 @@ def fid(args: argparse.Namespace) -> int:
         raise UsageError("two models: say how many samples to draw from each with -n")
     # the real images: the first folder (its halves give the floor); two models have no floor
     real = 0 if folders[0] else 1 if folders[1] else None
-    files = {i: ImageFiles((args.dir_a, args.dir_b)[i], 32) for i in (0, 1) if folders[i]}
-    count = {i: min(len(f), args.n) if args.n else len(f) for i, f in files.items()}
-    if args.n and any(len(f) < args.n for f in files.values()):
-        short = next(i for i, f in files.items() if len(f) < args.n)
-        raise UsageError(f"-n = {args.n} but {(args.dir_a, args.dir_b)[short]} holds only {len(files[short])} images")
+    names = (args.dir_a, args.dir_b)
+    files = {i: ImageFiles(names[i], 32) for i in (0, 1) if folders[i]}
+    count = {i: len(f) for i, f in files.items()}
+    if args.n is not None:  # n images a side: the real folder gives 2n (n against the other side, n for the floor)
+        needed = {i: 2 * args.n if i == real else args.n for i in files}
+        for i, f in files.items():
+            if len(f) < needed[i]:
+                role = " (n to compare, n more for the real-vs-real floor)" if i == real else ""
+                raise UsageError(
+                    f"-n = {args.n} needs {needed[i]} images of {names[i]}{role}, but it holds {len(f)}: "
+                    f"allowed n <= {len(f) // 2 if i == real else len(f)}"
+                )
+        count = {i: needed[i] for i in files}
     if real is not None:
-        model_count = count[real] // 2
-        fake_count = count.get(1 - real, args.n or model_count)
-        judge.check_counts(count[real], fake_count, (args.dir_a, args.dir_b)[real], (args.dir_a, args.dir_b)[1 - real])
+        fake_count = count.get(1 - real, args.n or count[real] // 2)
+        judge.check_counts(count[real], fake_count, names[real], names[1 - real])
     device = pick_device(args.device)
 
     models = {}
@@ -111,7 +118,6 @@ def fid(args: argparse.Namespace) -> int:
             yield fit(torch.stack([read[k][0] for k in range(start, stop)]))
 
     features = {i: extract_features(extractor, batches(i)) for i in (0, 1)}
-    names = (args.dir_a, args.dir_b)
     print(f"{names[0]}: {count[0]} images, {names[1]}: {count[1]} images; features: {extractor.name}")
     if real is None:
         n = min(count.values())

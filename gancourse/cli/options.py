@@ -30,7 +30,42 @@ CHECKPOINT_NAME = "checkpoint.pt"
 
 
 class UsageError(ValueError):
-    """A command-line mistake that is not a config value (a missing file, a conflicting flag)."""
+    """A command-line mistake that is not a config value (a missing file, a conflicting flag): exit status 2."""
+
+
+class CommandError(RuntimeError):
+    """What stops a command although its arguments are right (a full disk, a folder it may not write): status 1."""
+
+
+def os_reason(err: OSError) -> tuple[str, str]:
+    """``(what went wrong, what to do)`` for an ``OSError``, in words a user acts on."""
+    import errno
+
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full", "free some space, or write elsewhere"
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied", "fix its permissions, or write elsewhere"
+    if err.errno == errno.EROFS:
+        return "the file system is read-only", "write elsewhere"
+    if err.errno == errno.ENOENT:
+        return "no such file or folder (a folder that cannot be made here)", "check the path"
+    if err.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder", "check the path"
+    if err.errno == errno.EISDIR:
+        return "it is a folder", "give a file name"
+    return err.strerror or type(err).__name__, "check the path"
+
+
+def os_error(err: OSError, doing: str, option: str | None = None) -> CommandError:
+    """A :class:`CommandError` for ``err`` met while ``doing`` (e.g. "write the sample grid x.png").
+
+    ``option`` names the command-line option that chose the path (``--out``), so the fix can say "another --out".
+    """
+    reason, fix = os_reason(err)
+    if option is not None:
+        fix = fix.replace("write elsewhere", f"choose another {option}")
+    where = f" ({err.filename})" if err.filename and str(err.filename) not in doing else ""
+    return CommandError(f"could not {doing}{where}: {reason}; {fix}")
 
 
 def _init_fields(cls: type) -> list[dict[str, Any]]:

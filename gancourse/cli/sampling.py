@@ -7,12 +7,24 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from gancourse.cli.options import UsageError, pick_device
+from gancourse.cli.options import UsageError, os_error, pick_device
 
 
 def save_grid(images: Any, path: Path, nrow: int = 8, mixture: Any = None) -> Path:
-    """Images (N, C, H, W) in [-1, 1] as a PNG grid; 2-D points (N, 2) as a scatter plot over ``mixture``."""
+    """Images (N, C, H, W) in [-1, 1] as a PNG grid; 2-D points (N, 2) as a scatter plot over ``mixture``.
+
+    A file that cannot be written (a full disk, a folder that cannot be made) raises a
+    :class:`CommandError` naming it, the reason and the fix.
+    """
     path = Path(path)
+    try:
+        _save_grid(images, path, nrow, mixture)
+    except OSError as err:
+        raise os_error(err, f"write the sample grid {path}", "--out") from err
+    return path
+
+
+def _save_grid(images: Any, path: Path, nrow: int, mixture: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if images.ndim == 2:  # the toy GAN's points
         import matplotlib
@@ -26,13 +38,14 @@ def save_grid(images: Any, path: Path, nrow: int = 8, mixture: Any = None) -> Pa
         if fig is None:
             fig, ax = plt.subplots(figsize=(3.2, 3.2))
             ax.scatter(images[:, 0], images[:, 1], s=3)
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        plt.close(fig)
-        return path
+        try:
+            fig.savefig(path, dpi=120, bbox_inches="tight")
+        finally:
+            plt.close(fig)
+        return
     from torchvision.utils import save_image
 
     save_image(images.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1.0, 1.0), pad_value=1.0)
-    return path
 
 
 class Reference:
@@ -176,16 +189,31 @@ def write_samples(images: Any, folder: str | Path, seed: int, source: str, label
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--out-dir = {str(folder)!r} is a file: give a folder (it is made if missing)")
     prefix = f"seed{seed}"
-    write_image_folder(images.float().cpu().clamp(-1, 1), folder, prefix=prefix)
     paths = [folder / f"{prefix}_{i:05d}.png" for i in range(len(images))]
     record = {"source": source, "seed": seed, "n": len(images), "label": label, "files": [p.name for p in paths]}
-    (folder / f"{prefix}.json").write_text(json.dumps(record, indent=1))
+    try:
+        write_image_folder(images.float().cpu().clamp(-1, 1), folder, prefix=prefix)
+        (folder / f"{prefix}.json").write_text(json.dumps(record, indent=1))
+    except OSError as err:
+        raise os_error(err, f"write the samples into {folder}", "--out-dir") from err
     return paths
+
+
+#: The seeds a ``torch.Generator`` takes (``manual_seed`` refuses larger ones with "Overflow when unpacking long").
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: int, option: str = "--seed") -> int:
+    """``seed`` if a random-number generator takes it; a :class:`UsageError` naming the range otherwise."""
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"{option} = {seed} is out of range: allowed 0 <= seed <= 2**63 - 1 = {MAX_SEED}")
+    return seed
 
 
 def sample(args: argparse.Namespace) -> int:
     if args.n < 1 or args.nrow < 1:
         raise UsageError(f"-n = {args.n} and --nrow = {args.nrow} must both be >= 1")
+    check_seed(args.seed)
     out_dir = getattr(args, "out_dir", None)
     if out_dir is None:
         check_grid_path(args.out)  # before anything loads

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gancourse.cli.options import UsageError, config_overrides, make_config, pick_device
+from gancourse.cli.options import UsageError, config_overrides, make_config, os_error, pick_device
 
 
 def stylize(args: argparse.Namespace) -> int:
@@ -23,8 +23,11 @@ def stylize(args: argparse.Namespace) -> int:
     from torchvision.utils import save_image
 
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_image(run.image, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_image(run.image, out)
+    except OSError as err:
+        raise os_error(err, f"write the stylised image {out}", "--out") from err
     vgg = "ImageNet VGG19" if run.weights == "imagenet" else "random VGG19"
     print(
         f"wrote {out} ({run.image.shape[-1]} x {run.image.shape[-2]} px, {cfg.steps} {cfg.optimizer} steps, {vgg}; "

@@ -5,17 +5,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from gancourse.cli import interrupts
 from gancourse.cli.options import (
     CHECKPOINT_NAME,
     RECIPE_NAMES,
+    CommandError,
     UsageError,
     add_config_options,
     changed_fields,
     config_overrides,
     make_config,
+    os_error,
     pick_device,
 )
 from gancourse.cli.sampling import save_grid
@@ -65,7 +71,9 @@ def train_entry(args: argparse.Namespace) -> int:
         raise UsageError(f"recipe = {args.recipe!r} is not known: choose one of {', '.join(RECIPE_NAMES)}")
     parser = recipe_parser(args.recipe)
     rest = list(args.rest) + (["--help"] if args.help else [])
-    return train(args.recipe, parser.parse_args(rest))
+    parsed = parser.parse_args(rest)
+    parsed.argv = rest  # for the command that resumes an interrupted run
+    return train(args.recipe, parsed)
 
 
 def _say(launch, *parts: Any) -> None:
@@ -92,50 +100,141 @@ def train(name: str, args: argparse.Namespace) -> int:
         known = {"dataset": scored} if scored in LABELLED_DATASETS else {}
         eval_cfg = make_config(EvalConfig, mode, {**known, **config_overrides(args, EvalConfig, "eval_")})
     out = Path(args.out or Path("runs") / name)
-    path = out / CHECKPOINT_NAME
-    if path.exists() and not args.resume:
-        raise UsageError(f"{path} exists: pass --resume to continue that run, or choose another --out")
-
+    check_run_folder(out, args.resume)
     launch = distributed.init_from_env(args.device)
-    try:
-        device = launch.device if launch else pick_device(args.device)
-        trainer = recipe.build(cfg, device=device, checkpoint_path=path)
-        if launch:
-            distributed.distribute(trainer, launch)
-        where = f"{launch.world_size} processes ({launch.backend}, {device.type})" if launch else str(device)
-        _say(
-            launch,
-            f"{name} (chapter {recipe.chapter}), {mode} mode, on {where}; changed from the paper defaults: "
-            f"{changed_fields(cfg) or 'none'}",
-        )
-        if getattr(cfg, "dataset", None) == "folder" and (launch is None or launch.rank == 0):
-            from gancourse.data.folders import folder_report
-
-            for line in folder_report(cfg.image_folder).lines(getattr(cfg, "batch_size", None)):
-                print(line, flush=True)
-        if args.resume:
-            step = trainer.load()
-            _say(launch, f"resumed {path} at step {step} of {cfg.steps}")
-        target = args.stop_after or cfg.steps
-        grids = _GridWriter(out / "samples", trainer)
-        if launch is None or launch.rank == 0:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "config.json").write_text(
-                json.dumps({"recipe": name, "mode": mode, **dataclasses.asdict(cfg)}, indent=1)
-            )
-        trainer.train(target, progress=not args.no_progress, on_step=grids)
-        grids(trainer)
-        if launch is None or launch.rank == 0:
-            (out / "history.json").write_text(json.dumps(trainer.history))
-            _say(launch, f"step {trainer.step} of {cfg.steps}; checkpoint {path}; sample grids in {out / 'samples'}")
-            if trainer.step < cfg.steps:
-                _say(launch, f"stopped before the end: continue with --resume --out {out}")
-            elif not args.no_eval:
-                scores = evaluate(name, trainer, mode, eval_cfg)
-                (out / "scores.json").write_text(json.dumps(scores, indent=1))
-    finally:
-        distributed.finish(launch)
+    ready: list[Any] = []  # the trainer, once it holds a run worth saving
+    # a data-parallel run keeps the signals' defaults: its ranks may be a step apart, and a save is collective
+    with interrupts.interruptible(enabled=launch is None):
+        try:
+            _run(name, args, cfg, mode, eval_cfg, out, launch, ready)
+        except interrupts.Interrupted as stop:
+            return _interrupted(stop, ready[0] if ready else None, name, args, mode, out)
+        except (CommandError, OSError):  # a grid or a record that could not be written: keep the steps trained
+            if ready and launch is None:
+                _save_before_failing(ready[0], name, args, mode, out)
+            raise
+        finally:
+            distributed.finish(launch)
     return 0
+
+
+def check_run_folder(out: Path, resume: bool) -> Path:
+    """The checkpoint path of the run folder ``out``, once it is clear that the run may go there.
+
+    Without ``resume`` the folder must be missing or empty: one holding a checkpoint asks
+    for ``--resume``, one holding anything else is refused, naming the files (a run would
+    write over a ``config.json`` or sample grids that are not its own). With ``resume`` it
+    must hold a checkpoint. A folder that cannot be written is reported now, before the
+    data is read and the networks are built.
+    """
+    path = out / CHECKPOINT_NAME
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out = {str(out)!r} is a file: give a folder for the run (it is made if missing)")
+    if path.exists():
+        if not resume:
+            raise UsageError(f"{path} exists: pass --resume to continue that run, or choose another --out")
+    elif out.is_dir() or resume:
+        # the temporaries of a killed save are the run's own (the next save removes them)
+        own = (f".{CHECKPOINT_NAME}.", ".tmp")
+        held = sorted(p.name for p in out.iterdir() if not p.name.startswith(own[0]) or not p.name.endswith(own[1]))
+        shown = ", ".join(held[:6]) + (f" and {len(held) - 6} more" if len(held) > 6 else "")
+        if resume:
+            inside = f" (it holds {shown})" if held else ""
+            raise UsageError(
+                f"--resume: {out} holds no {CHECKPOINT_NAME}{inside}, so there is no run to continue: train without "
+                "--resume, or give the run's folder as --out"
+            )
+        if held:
+            raise UsageError(
+                f"--out = {str(out)!r} holds files but no {CHECKPOINT_NAME}: {shown}. A run would write over them: "
+                "choose another --out, or remove them"
+            )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise os_error(err, f"write the run into --out = {out}", "--out") from err
+    return path
+
+
+def _run(name: str, args: argparse.Namespace, cfg: Any, mode: str, eval_cfg: Any, out: Path, launch, ready) -> None:
+    """Build, resume if asked, train, write grids, history and scores; the trainer goes into ``ready`` once loaded."""
+    from gancourse.train import distributed
+    from gancourse.train.recipes import RECIPES
+
+    recipe = RECIPES[name]
+    path = out / CHECKPOINT_NAME
+    device = launch.device if launch else pick_device(args.device)
+    trainer = recipe.build(cfg, device=device, checkpoint_path=path)
+    if launch:
+        distributed.distribute(trainer, launch)
+    where = f"{launch.world_size} processes ({launch.backend}, {device.type})" if launch else str(device)
+    _say(
+        launch,
+        f"{name} (chapter {recipe.chapter}), {mode} mode, on {where}; changed from the paper defaults: "
+        f"{changed_fields(cfg) or 'none'}",
+    )
+    if getattr(cfg, "dataset", None) == "folder" and (launch is None or launch.rank == 0):
+        from gancourse.data.folders import folder_report
+
+        for line in folder_report(cfg.image_folder).lines(getattr(cfg, "batch_size", None)):
+            print(line, flush=True)
+    if args.resume:
+        step = trainer.load()
+        _say(launch, f"resumed {path} at step {step} of {cfg.steps}")
+    ready.append(trainer)  # from here on an interrupt saves it (a half-done load is never saved)
+    target = args.stop_after or cfg.steps
+    grids = _GridWriter(out / "samples", trainer)
+    if launch is None or launch.rank == 0:
+        (out / "config.json").write_text(
+            json.dumps({"recipe": name, "mode": mode, **dataclasses.asdict(cfg)}, indent=1)
+        )
+    trainer.train(target, progress=not args.no_progress, on_step=grids)
+    grids(trainer)
+    if launch is None or launch.rank == 0:
+        (out / "history.json").write_text(json.dumps(trainer.history))
+        _say(launch, f"step {trainer.step} of {cfg.steps}; checkpoint {path}; sample grids in {out / 'samples'}")
+        if trainer.step < cfg.steps:
+            _say(launch, f"stopped before the end: continue with --resume --out {out}")
+        elif not args.no_eval:
+            scores = evaluate(name, trainer, mode, eval_cfg)
+            (out / "scores.json").write_text(json.dumps(scores, indent=1))
+
+
+def _interrupted(
+    stop: interrupts.Interrupted, trainer: Any, name: str, args: argparse.Namespace, mode: str, out: Path
+) -> int:
+    """Save the run an interrupt stopped (as it was after its last finished step) and say how to resume it."""
+    command = interrupts.resume_command(name, getattr(args, "argv", None), mode, str(out))
+    if trainer is None:  # stopped while building or loading: nothing trained, nothing changed on disk
+        print(
+            f"\n{stop.name}: stopped before training began; nothing was written to {out / CHECKPOINT_NAME}", flush=True
+        )
+        return stop.status
+    saved = trainer.save()  # the step that was running has been undone: this is the state after the last one
+    (out / "history.json").write_text(json.dumps(trainer.history))
+    known = "" if getattr(args, "argv", None) is not None else " (with the config options of this run)"
+    print(
+        f"\n{stop.name}: stopped at step {trainer.step} of {trainer.cfg.steps}; saved {saved}, the state after the "
+        f"last finished step. Continue exactly with{known}:\n  {command}",
+        flush=True,
+    )
+    return stop.status
+
+
+def _save_before_failing(trainer: Any, name: str, args: argparse.Namespace, mode: str, out: Path) -> None:
+    """Save a run that an error outside the trainer stops (the error itself is reported after this)."""
+    if trainer.step == 0:
+        return
+    try:
+        saved = trainer.save()  # an unfinished step was undone: the state after the last finished one
+    except RuntimeError as err:  # CheckpointError (the disk is full), TrainingDiverged (NaN: never saved)
+        print(f"the run could not be saved either: {err}", file=sys.stderr, flush=True)
+        return
+    command = interrupts.resume_command(name, getattr(args, "argv", None), mode, str(out))
+    print(f"saved {saved} at step {trainer.step}; once the error is fixed, continue with:\n  {command}", flush=True)
 
 
 class _GridWriter:
