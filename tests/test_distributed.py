@@ -7,6 +7,7 @@ command line (module fixture ``torchrun_cli``).
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import subprocess
@@ -33,6 +34,9 @@ pytestmark = pytest.mark.slow  # each launch of 2 ranks takes seconds
 ROOT = Path(__file__).resolve().parent.parent
 B = 4  # batch per rank
 STEPS = 4
+#: the WGAN-GP of the raw-gradient comparison: layer-norm critic (per sample, as Gulrajani et al. need)
+GP = WGANGPConfig(image_size=16, base_channels=8, batch_size=B, steps=2, critic_norm="layer", checkpoint_every=0)
+PENALTY_SEED = 77  # rank r draws the penalty's eps with the global seed PENALTY_SEED + r
 MLP = MLPGANConfig(
     image_size=8,
     hidden=32,
@@ -48,6 +52,20 @@ MLP = MLPGANConfig(
 
 def _images() -> torch.Tensor:
     return torch.rand(64, 1, 8, 8, generator=torch.Generator().manual_seed(123)) * 2 - 1  # (64, 1, 8, 8)
+
+
+def _critic_batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """Fixed real and fake batches of 2B images (2B, 1, 16, 16): rank r takes rows r*B to (r+1)*B."""
+    g = torch.Generator().manual_seed(321)
+    return torch.rand(2 * B, 1, 16, 16, generator=g) * 2 - 1, torch.rand(2 * B, 1, 16, 16, generator=g) * 2 - 1
+
+
+def _critic_gradients(trainer, critic, real, fake) -> dict[str, torch.Tensor]:
+    """The critic's raw gradients of WGAN-GP's loss_d (with the penalty) on one batch, before any optimiser step."""
+    trainer.opt_d.zero_grad(set_to_none=True)
+    loss, _ = trainer.objective.loss_d(critic, real, fake)
+    loss.backward()
+    return {name: p.grad.detach().clone() for name, p in trainer.discriminator.named_parameters()}
 
 
 def _free_port() -> int:
@@ -147,6 +165,18 @@ def _worker(rank: int, world_size: int, port: int, out: str) -> None:
     _build(recipes.conditional_gan, cgan, launch).train(progress=False, on_step=check_identical("conditional_gan"))
     p2p = Pix2PixConfig(image_size=16, base_channels=8, d_layers=1, batch_size=2, steps=2, checkpoint_every=0)
     _build(recipes.pix2pix, p2p, launch).train(progress=False, on_step=check_identical("pix2pix"))
+    # 8. raw gradients of WGAN-GP's critic loss with the penalty, on this rank's half of a fixed 2B batch:
+    # through D's DDP wrapper (averaged over the ranks) and through the plain D (this rank's own)
+    recipes._images = lambda cfg: TensorSampler(images16)
+    critic_trainer = _build(recipes.wgan_gp, GP, launch)
+    real, fake = (t[rank * B : (rank + 1) * B] for t in _critic_batch())
+    torch.manual_seed(PENALTY_SEED + rank)
+    eps = torch.rand(B, 1, 1, 1)  # the penalty's eps, drawn again below from the same state
+    grads = {"eps": eps, "initial": copy.deepcopy(critic_trainer.discriminator.state_dict())}
+    for name, critic in (("averaged", critic_trainer.parallel.discriminator), ("own", critic_trainer.discriminator)):
+        torch.manual_seed(PENALTY_SEED + rank)  # the critic's forwards draw nothing: eps is the one above
+        grads[name] = _critic_gradients(critic_trainer, critic, real, fake)
+    result["gp_gradients"] = grads
     torch.save(result, out_dir / f"rank{rank}.pt")
     distributed.finish(launch)
 
@@ -186,6 +216,42 @@ def test_two_ranks_of_batch_b_equal_one_process_of_batch_2b(ddp_runs, monkeypatc
             torch.testing.assert_close(ddp[name], value, rtol=1e-4, atol=1e-5, msg=f"{net}.{name}")
     moved = (_flat(one.generator) - _flat(recipes.mlp_gan(MLP, device=torch.device("cpu")).generator)).abs().max()
     assert moved > 2e-3  # Adam moved weights by ~lr per step: the comparison is not between untrained networks
+
+
+def test_raw_critic_gradients_with_the_penalty_of_two_ranks_of_b_equal_one_process_of_2b(ddp_runs, monkeypatch):
+    """Loss and penalty are per-sample means, so DDP's average of 2 ranks' gradients is the 2B batch's gradient."""
+    from gancourse.losses import WassersteinObjective
+
+    _, results = ddp_runs
+    monkeypatch.setattr(recipes, "_images", lambda cfg: TensorSampler(torch.zeros(8, 1, 16, 16)))
+    one = recipes.wgan_gp(GP.replace(batch_size=2 * B), device=torch.device("cpu"))
+    for name, value in one.discriminator.state_dict().items():  # the same seed: the critic both runs started from
+        assert torch.equal(value, results[0]["gp_gradients"]["initial"][name]), name
+    real, fake = _critic_batch()
+    eps = torch.cat([result["gp_gradients"]["eps"] for result in results])  # (2B, 1, 1, 1): rank 0's rows first
+    rand = torch.rand
+
+    def penalty_eps(*shape, **kwargs):  # the penalty's one call: each rank's eps, side by side
+        assert shape == tuple(eps.shape), shape
+        return eps.to(kwargs.get("dtype") or eps.dtype)
+
+    monkeypatch.setattr(torch, "rand", penalty_eps)
+    expected = _critic_gradients(one, one.discriminator, real, fake)
+    one.objective = WassersteinObjective()  # the same loss without the penalty
+    without_penalty = _critic_gradients(one, one.discriminator, real, fake)
+    monkeypatch.setattr(torch, "rand", rand)
+    for result in results:
+        averaged = result["gp_gradients"]["averaged"]  # identical on both ranks: DDP averaged them
+        for name, value in expected.items():
+            torch.testing.assert_close(averaged[name], value, rtol=1e-4, atol=1e-6, msg=name)
+    for name, value in expected.items():  # the average of the ranks' own gradients, recomputed here
+        mean = (results[0]["gp_gradients"]["own"][name] + results[1]["gp_gradients"]["own"][name]) / 2
+        torch.testing.assert_close(mean, value, rtol=1e-4, atol=1e-6, msg=name)
+    # the comparison can fail: a rank's own half-batch gradient and the one without the penalty both differ
+    flat = lambda grads: torch.cat([g.flatten() for g in grads.values()])  # noqa: E731
+    scale = flat(expected).abs().max()
+    assert (flat(results[0]["gp_gradients"]["own"]) - flat(expected)).abs().max() > 1e-2 * scale
+    assert (flat(without_penalty) - flat(expected)).abs().max() > 1e-2 * scale
 
 
 def test_only_rank_0_writes_the_checkpoint_with_every_ranks_rng(ddp_runs):

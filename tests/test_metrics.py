@@ -75,6 +75,13 @@ def test_kid_spread_is_the_reference_std_of_the_subset_estimates():
     assert np.isnan(metrics.kid_from_features(x, y, subsets=1, subset_size=20).std)  # one estimate: no spread
 
 
+def test_kid_per_mille_is_1000_times_the_mmd2_written_out():
+    assert metrics.kid_per_mille(metrics.MeanStd(0.0123, 0.001)) == "12.3 ± 1"
+    assert metrics.kid_per_mille(metrics.MeanStd(161.4, 74.2)) == "161,000 ± 74,000"  # no 1.61e+05
+    assert metrics.kid_per_mille(metrics.MeanStd(-0.00042, 0.00031)) == "-0.42 ± 0.31"
+    assert metrics.kid_per_mille(0.0896) == "89.6"  # a bare mean, as the tables' columns hold it
+
+
 # --------------------------------------------------------------------------------------
 # Colour: degradations, the emoji classifier's ranking, evaluate on colour generators
 # --------------------------------------------------------------------------------------
@@ -99,13 +106,56 @@ def test_degrade_keeps_shape_and_range_and_does_what_it_says():
     assert 0.09 < noisy.std() < 0.11
     rows = metrics.degraded_rows(images)
     assert list(rows)[:2] == ["real", "blur 0.5"] and len(rows) == 1 + sum(map(len, metrics.DEGRADATIONS.values()))
-    assert "hue 0.5" not in metrics.degraded_rows(images[:, :1])  # grey images: no hue rows
+    grey_rows = metrics.degraded_rows(images[:, :1])
+    assert "hue 0.5" not in grey_rows and "desaturate 1" not in grey_rows  # grey images: no colour rows
     with pytest.raises(ValueError, match="kind = 'swirl' is not a degradation"):
         metrics.degrade(images, "swirl", 1.0)
     with pytest.raises(ValueError, match="strength = -1 is out of range"):
         metrics.degrade(images, "blur", -1)
     with pytest.raises(ValueError, match="'hue' needs colour images"):
         metrics.degrade(torch.zeros(1, 1, 8, 8), "hue", 0.1)
+
+
+def test_desaturate_fades_to_the_bt601_grey_and_keeps_grey_pixels():
+    g = torch.Generator().manual_seed(1)
+    images = torch.rand(3, 3, 8, 8, generator=g) * 2 - 1
+    rgb = (images + 1) / 2
+    luma = 0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]  # ITU-R BT.601, recomputed here
+    grey = (luma * 2 - 1).unsqueeze(1).expand_as(images)
+    torch.testing.assert_close(metrics.degrade(images, "desaturate", 1.0), grey, atol=1e-3, rtol=0)
+    half = metrics.degrade(images, "desaturate", 0.5)
+    torch.testing.assert_close(half, (images + grey) / 2, atol=1e-3, rtol=0)  # halfway to grey
+    spread = lambda x: (x.max(dim=1).values - x.min(dim=1).values).mean()  # noqa: E731  (0 for grey pixels)
+    assert spread(metrics.degrade(images, "desaturate", 0.25)) > spread(half) > 0
+    flat_grey = torch.linspace(-1, 1, 16).expand(1, 3, 16, 16)
+    torch.testing.assert_close(metrics.degrade(flat_grey, "desaturate", 1.0), flat_grey, atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match="strength = 1.5 is out of range for 'desaturate'"):
+        metrics.degrade(images, "desaturate", 1.5)
+    with pytest.raises(ValueError, match="'desaturate' needs colour images"):
+        metrics.degrade(torch.zeros(1, 1, 8, 8), "desaturate", 0.5)
+
+
+def _scores(floor_kid: float, kids: list[float]) -> metrics.DegradationScores:
+    """Made-up scores whose FID grows with the strength and whose KID means are ``kids``."""
+    strengths = (0.25, 0.5, 1.0)
+    return metrics.DegradationScores(
+        features="made up",
+        n=10,
+        floor_fid=1.0,
+        floor_kid=metrics.MeanStd(floor_kid, 0.1),
+        fid={"desaturate": dict(zip(strengths, (2.0, 3.0, 4.0), strict=True))},
+        kid={"desaturate": {s: metrics.MeanStd(k, 0.1) for s, k in zip(strengths, kids, strict=True)}},
+    )
+
+
+def test_degradation_verdicts_ask_fid_and_kid_separately():
+    blind = _scores(0.161, [0.15, 0.12, 0.096])  # KID falls below the floor: it cannot see the degradation
+    assert blind.monotonic("desaturate") and not blind.monotonic("desaturate", "kid")
+    assert "desaturate: FID grows with the strength; KID does NOT grow with the strength" in str(blind)
+    assert "KID x 10^3" in str(blind) and "161 ± 100" in str(blind)  # the floor, x 1000
+    assert _scores(0.1, [0.2, 0.3, 0.4]).monotonic("desaturate", "kid")
+    with pytest.raises(ValueError, match="metric = 'is' is not a score here"):
+        blind.monotonic("desaturate", "is")
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +196,27 @@ def test_emoji_features_rank_degraded_real_images(emoji_judge):
     floor = metrics.fid_kid_floor(emoji_judge, "emoji", n=400, subsets=10, subset_size=200)
     assert floor["fid"] == pytest.approx(result.floor_fid)  # strength 0 is the floor: same images
     assert "grows with the strength" in str(result) and emoji_judge.name in str(result)
+
+
+@pytest.mark.slow
+def test_the_shipped_emoji_judges_fid_sees_greyscale_and_its_kid_does_not():
+    # what chapter 11 says of the emoji KID: desaturated real emoji score at or below the floor
+    from gancourse.pretrained.scores import domain_features
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        judge = domain_features("emoji")  # the shipped classifier: the same features on every machine
+        n = metrics.split_size("emoji", "test")
+        result = metrics.degradation_scores(
+            judge, "emoji", n=n, degradations={"desaturate": (0.5, 1.0)}, kid_subsets=30
+        )
+    finally:
+        torch.set_num_threads(threads)
+    fid, kid = result.fid["desaturate"], result.kid["desaturate"]
+    assert result.monotonic("desaturate") and fid[1.0] > 1.5 * result.floor_fid, str(result)
+    assert kid[1.0].mean < result.floor_kid.mean and not result.monotonic("desaturate", "kid"), str(result)
+    assert "desaturate: FID grows with the strength; KID does NOT grow with the strength" in str(result)
 
 
 @pytest.mark.slow
@@ -207,6 +278,8 @@ def test_score_run_of_image_gans_against_the_floor_with_the_recipes_samples():
     assert score["sample_std"] == pytest.approx(drawn.std().item(), rel=1e-5)
     table = metrics.scores_table(result)
     assert "untrained" in table and "real floor" in table
+    row = next(line for line in table.splitlines() if line.startswith("untrained"))
+    assert "kid x 10^3" in table and f" {metrics.kid_per_mille(score['kid'][0])}" in row  # the stored MMD^2 x 1000
     bare = metrics.score_run("dcgan", cfg, {"untrained": generator}, 40, seed=3, features=lambda dataset: None)
     assert bare["features"] is None and "no FID for 'mnist'" in bare["note"]
     assert bare["untrained"] == {k: score[k] for k in ("sample_mean_abs", "sample_std")}

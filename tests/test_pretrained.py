@@ -223,6 +223,15 @@ def test_show_labels_the_reference_run_and_its_provenance(trained_toy, capsys):
     assert figure.axes and "reference run (loaded, not retrained)" in figure.axes[0].get_title()
 
 
+def test_summary_prints_the_manifests_mmd2_as_kid_times_1000_and_says_so():
+    record = reference.entry("dcgan_mnist")
+    score = next(iter(record["metrics"]["by_n"].values()))
+    kid = score[record["metrics"]["main"]]["kid"][0]  # stored: the raw MMD^2
+    text = reference.summary("dcgan_mnist")
+    printed = float(text.split("KID x 10^3 ", 1)[1].split(" vs ")[0].replace(",", ""))
+    assert printed == pytest.approx(1000 * kid, rel=5e-3), text  # 3 significant digits of 1000 x MMD^2
+
+
 def test_a_readers_retraining_goes_to_a_folder_and_is_compared(trained_toy, monkeypatch, capsys):
     tmp, record = trained_toy
     monkeypatch.setattr(reference, "training_dir", lambda: tmp / "checkpoints")

@@ -29,6 +29,8 @@ def test_evaluate_ranks_real_images_above_noise_and_reports_the_floor(real_root,
     assert all(abs(float(np.sum(s)) - 1) < 1e-6 for s in shares.values())
     text = str(result)
     assert "n = 200 generated and 200 real images each" in text and "real floor" in text
+    noise_row = next(line for line in text.splitlines() if line.startswith("noise"))
+    assert "KID x 10^3" in text and noise_row.endswith(metrics.kid_per_mille(result.scores["noise"].kid))
 
 
 def test_evaluate_conditional_asks_for_balanced_labels(real_root, untrained_classifier):

@@ -15,7 +15,7 @@
   variety within each class against the data's (a row of identical digits scores near 0);
 * :func:`nearest_neighbours`: the closest training images of each sample, the
   visual check for memorisation (Goodfellow et al. 2014, Fig. 2);
-* :func:`degradation_scores`: FID and KID of real images blurred, noised or
+* :func:`degradation_scores`: FID and KID of real images blurred, noised, desaturated or
   colour-shifted by known amounts, the check that a feature extractor ranks a
   better generator above a worse one;
 * :func:`fid_curve`: FID during training, against steps and training seconds;
@@ -78,7 +78,7 @@ from gancourse.metrics.features import (
 )
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, frechet_distance
 from gancourse.metrics.inception_score import inception_score
-from gancourse.metrics.kid import MeanStd, kid_from_features, mmd2_unbiased, polynomial_kernel
+from gancourse.metrics.kid import MeanStd, kid_from_features, kid_per_mille, mmd2_unbiased, polynomial_kernel
 from gancourse.metrics.neighbours import nearest_neighbours
 from gancourse.metrics.precision_recall import PrecisionRecall, in_manifold, knn_radii, precision_recall
 from gancourse.metrics.report import Evaluation, Score, evaluate
@@ -137,6 +137,7 @@ __all__ = [
     "inception_score",
     "kernel_inception_distance",
     "kid_from_features",
+    "kid_per_mille",
     "kl_from_uniform",
     "knn_radii",
     "load_classifier",

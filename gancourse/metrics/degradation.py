@@ -2,7 +2,7 @@
 
 A feature extractor is fit for FID and KID only if a better generator scores better.
 Real images degraded on purpose are "generators" whose ranking we know: the more
-blur, noise or colour shift, the worse. Heusel et al. (2017) justified FID this way,
+blur, noise, colour shift or loss of colour, the worse. Heusel et al. (2017) justified FID this way,
 showing that it grows with the strength of Gaussian noise, Gaussian blur, swirl,
 salt-and-pepper noise and other disturbances of real images. :func:`degradation_scores` repeats that check for any
 extractor (the domain classifier offline, InceptionV3 online): FID and KID between
@@ -17,7 +17,15 @@ Degradations (images in [-1, 1], (N, C, S, S)):
   [-1, 1] units of the images), clipped to [-1, 1];
 * ``hue``: the hue rotated by ``strength`` turns of the colour circle (0.5 = half a
   turn: red becomes cyan); colour images only. Grey and white pixels are unchanged, so
-  only a feature extractor that sees colour can notice it.
+  only a feature extractor that sees colour can notice it;
+* ``desaturate``: the colour faded towards the image's grey levels, a fraction
+  ``strength`` of the way (1 = greyscale; luma weights 0.299, 0.587, 0.114 of ITU-R
+  BT.601, as ``torchvision``'s ``rgb_to_grayscale``); colour images only. The shapes and
+  the brightness stay; only a judge that uses colour can tell.
+
+:meth:`DegradationScores.monotonic` asks the ranking question of FID or of KID's
+mean: a judge whose KID ranks a degradation at or below the floor cannot see it (at
+that ``n``: compare with the floor's spread).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from torchvision.transforms.v2 import functional as TF
 from gancourse.metrics.classifier import held_out_rows
 from gancourse.metrics.features import extract_features
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics
-from gancourse.metrics.kid import MeanStd, kid_from_features
+from gancourse.metrics.kid import MeanStd, kid_from_features, kid_per_mille
 from gancourse.metrics.scores import real_images
 
 #: The degradations and the strengths :func:`degradation_scores` uses by default (each grows the damage).
@@ -42,7 +50,10 @@ DEGRADATIONS: dict[str, tuple[float, ...]] = {
     "blur": (0.5, 1.0, 2.0),  # sigma in pixels (32 px images: 2 px blurs away most detail)
     "noise": (0.1, 0.2, 0.4),  # std in [-1, 1] units (0.2 = 10 % of the range)
     "hue": (0.15, 0.3, 0.5),  # turns of the colour circle (0.5: red -> cyan)
+    "desaturate": (0.25, 0.5, 1.0),  # share of the colour removed (1: greyscale)
 }
+#: the degradations that change only colour: colour images only
+COLOUR_ONLY = ("hue", "desaturate")
 
 
 def degrade(images: torch.Tensor, kind: str, strength: float, seed: int = 0) -> torch.Tensor:
@@ -63,7 +74,13 @@ def degrade(images: torch.Tensor, kind: str, strength: float, seed: int = 0) -> 
         noise = torch.randn(images.shape, generator=g).to(images.device)
         return (images + strength * noise).clamp(-1, 1)
     if images.shape[1] != 3:
-        raise ValueError(f"kind = 'hue' needs colour images (N, 3, S, S), got {tuple(images.shape)}")
+        raise ValueError(f"kind = {kind!r} needs colour images (N, 3, S, S), got {tuple(images.shape)}")
+    if kind == "desaturate":
+        if strength > 1:
+            raise ValueError(f"strength = {strength!r} is out of range for 'desaturate': allowed 0 <= strength <= 1")
+        rgb = (images + 1) / 2  # [0, 1], where the luma weights are defined
+        grey = TF.rgb_to_grayscale(rgb, num_output_channels=3)  # (N, 3, S, S), equal channels
+        return ((1 - strength) * rgb + strength * grey) * 2 - 1
     turn = (strength + 0.5) % 1.0 - 0.5  # adjust_hue takes a shift in [-0.5, 0.5] turns
     return TF.adjust_hue((images + 1) / 2, turn) * 2 - 1  # hue is defined on [0, 1] RGB
 
@@ -79,20 +96,32 @@ class DegradationScores:
     fid: dict[str, dict[float, float]]  # kind -> strength -> FID
     kid: dict[str, dict[float, MeanStd]]
 
-    def monotonic(self, kind: str) -> bool:
-        """Whether FID grows strictly with the strength of ``kind``, from the floor on."""
-        values = [self.floor_fid, *self.fid[kind].values()]
+    def monotonic(self, kind: str, metric: str = "fid") -> bool:
+        """Whether ``metric`` (``"fid"``, or ``"kid"``: its mean) grows strictly with the strength of ``kind``.
+
+        From the floor on: a degradation whose weakest strength scores at or below the
+        floor fails, as does one that scores lower at a higher strength.
+        """
+        if metric == "fid":
+            values = [self.floor_fid, *self.fid[kind].values()]
+        elif metric == "kid":
+            values = [self.floor_kid.mean, *(kid.mean for kid in self.kid[kind].values())]
+        else:
+            raise ValueError(f"metric = {metric!r} is not a score here: choose 'fid' or 'kid'")
         return all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
 
     def __str__(self) -> str:
         lines = [f"n = {self.n} degraded real training vs {self.n} real test images, features: {self.features}"]
-        lines.append(f"{'':22s} {'FID':>9s}   KID")
-        lines.append(f"{'real floor (none)':22s} {self.floor_fid:9.2f}   {self.floor_kid}")
+        lines.append(f"{'':22s} {'FID':>9s}   KID x 10^3 (MMD^2 x 1000, as papers print KID)")
+        lines.append(f"{'real floor (none)':22s} {self.floor_fid:9.2f}   {kid_per_mille(self.floor_kid)}")
         for kind, scores in self.fid.items():
             for strength, fid in scores.items():
-                lines.append(f"{f'{kind} {strength:g}':22s} {fid:9.2f}   {self.kid[kind][strength]}")
-            verdict = "grows with the strength" if self.monotonic(kind) else "does NOT grow with the strength"
-            lines.append(f"  -> {kind}: FID {verdict}")
+                lines.append(f"{f'{kind} {strength:g}':22s} {fid:9.2f}   {kid_per_mille(self.kid[kind][strength])}")
+            verdicts = [
+                f"{metric.upper()} {'grows' if self.monotonic(kind, metric) else 'does NOT grow'} with the strength"
+                for metric in ("fid", "kid")
+            ]
+            lines.append(f"  -> {kind}: {'; '.join(verdicts)}")
         return "\n".join(lines)
 
 
@@ -110,13 +139,13 @@ def degradation_scores(
     """FID and KID of real training images, degraded as ``degradations`` says, against real test images.
 
     ``degradations`` maps a kind of :data:`DEGRADATIONS` to its strengths (default: all
-    three kinds at their default strengths; ``hue`` only for colour data). The real test
+    kinds at their default strengths; ``hue`` and ``desaturate`` only for colour data). The real test
     features are computed once. ``kid_subset_size`` defaults to ``n // 2``.
     """
     train = real_images(dataset, "train", n, seed, root, image_size, held_out_rows(dataset, root))  # as the floor
     test = real_images(dataset, "test", n, seed + 1, root, image_size)
     if degradations is None:
-        degradations = {k: v for k, v in DEGRADATIONS.items() if k != "hue" or train.shape[1] == 3}
+        degradations = {k: v for k, v in DEGRADATIONS.items() if k not in COLOUR_ONLY or train.shape[1] == 3}
     size = kid_subset_size or n // 2
     test_features = extract_features(extractor, test)
     test_stats = FeatureStatistics.of(test_features)
@@ -142,7 +171,7 @@ def degraded_rows(
 ) -> dict[str, torch.Tensor]:
     """``{"real": images, "blur 0.5": ..., ...}``: the images under every degradation, for ``viz.compare_rows``."""
     if degradations is None:
-        degradations = {k: v for k, v in DEGRADATIONS.items() if k != "hue" or images.shape[1] == 3}
+        degradations = {k: v for k, v in DEGRADATIONS.items() if k not in COLOUR_ONLY or images.shape[1] == 3}
     rows = {"real": images}
     for kind, strengths in degradations.items():
         for strength in strengths:

@@ -36,7 +36,7 @@ from gancourse.data.files import offline
 from gancourse.metrics import features as _features
 from gancourse.metrics.classifier import classifier_dataset, load_or_train_classifier
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics
-from gancourse.metrics.kid import MeanStd, kid_from_features
+from gancourse.metrics.kid import MeanStd, kid_from_features, kid_per_mille
 
 #: Fewest images per side of a score (and per half of the floor): below it a covariance of 128 or 2048
 #: features from a handful of images is noise, and KID's subsets would hold one image.
@@ -214,11 +214,6 @@ class FolderScores:
             f"KID x 10^3 {kid_per_mille(self.kid)}   floor {kid_per_mille(self.floor_kid)}   "
             f"(MMD^2 x 1000, as papers print KID; subsets of {self.kid_subset})"
         )
-
-
-def kid_per_mille(kid: MeanStd) -> str:
-    """KID (an MMD^2, ~1e-3 for close sets) x 1000, the scale papers print it at (Binkowski et al. 2018)."""
-    return f"{1000 * kid.mean:.3g} ± {1000 * kid.std:.2g}"
 
 
 def check_counts(real: int, fake: int, real_name: str = "DIR_A", fake_name: str = "DIR_B") -> int:

@@ -32,7 +32,7 @@ from gancourse.metrics.features import (
     extract_features,
     load_feature_extractor,
 )
-from gancourse.metrics.kid import MeanStd, kid_from_features
+from gancourse.metrics.kid import MeanStd, kid_from_features, kid_per_mille
 from gancourse.metrics.precision_recall import PrecisionRecall, precision_recall
 from gancourse.metrics.scores import fid_kid_floor, frechet_inception_distance, real_images
 from gancourse.train.recipes import class_rows
@@ -74,11 +74,11 @@ class Evaluation:
     def __str__(self) -> str:
         width = max(12, *(len(name) for name in self.scores))
         lines = [f"n = {self.config.n} generated and {self.config.n} real images each, features: {self.features}"]
-        lines.append(f"{'':{width}s} {'FID':>8s}  {'prec.':>6s} {'recall':>6s}   KID")
+        lines.append(f"{'':{width}s} {'FID':>8s}  {'prec.':>6s} {'recall':>6s}   KID x 10^3 (MMD^2 x 1000, as papers)")
         for name, s in [*self.scores.items(), ("real floor", self.floor)]:
             pr = s.precision_recall
             columns = f"{pr.precision:6.3f} {pr.recall:6.3f}" if pr is not None else f"{'':6s} {'':6s}"
-            lines.append(f"{name:{width}s} {s.fid:8.2f}  {columns}   {s.kid}")
+            lines.append(f"{name:{width}s} {s.fid:8.2f}  {columns}   {kid_per_mille(s.kid)}")
         for name, s in {"real test images": self.real, **self.scores}.items():
             if s.coverage is not None:
                 lines.append(f"{name}: {s.coverage}")

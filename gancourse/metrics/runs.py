@@ -33,6 +33,7 @@ from gancourse.config import EvalConfig, GANConfig
 from gancourse.data import grid_of_gaussians, ring_of_gaussians
 from gancourse.metrics.coverage import mode_coverage
 from gancourse.metrics.features import FeatureExtractor
+from gancourse.metrics.kid import kid_per_mille
 from gancourse.metrics.report import evaluate
 from gancourse.metrics.scores import (
     fid_kid_floor,
@@ -57,6 +58,8 @@ TABLE_COLUMNS = (
     "high_quality_share",
     "dropout_spread",
 )
+#: column headers that differ from the key: KID is stored as MMD^2 and printed x 10^3, as papers print it
+TABLE_HEADERS = {"kid": "kid x 10^3"}
 #: how many test inputs pix2pix's dropout spread is measured on
 SPREAD_INPUTS = 200
 
@@ -256,17 +259,19 @@ def scores_table(result: Mapping[str, Any]) -> str:
     columns = [c for c in TABLE_COLUMNS if any(c in result[label] for label in labels)]
     width = max(len(label) for label in [*labels, "real floor"]) + 2
 
-    def cell(value: Any) -> str:
-        value = value[0] if isinstance(value, list) else value
-        return f"{value:>12.4g}" if value is not None else f"{'-':>12s}"
+    def cell(column: str, value: Any) -> str:
+        value = value[0] if isinstance(value, list) else value  # KID: [mean, std], the mean shown
+        if value is None:
+            return f"{'-':>12s}"
+        return f"{kid_per_mille(value):>12s}" if column == "kid" else f"{value:>12.4g}"
 
     lines = [f"n = {result['n']:,}; features: {result.get('features') or 'none'}"]
     if result.get("note"):
         lines.append(result["note"])
-    lines.append(" " * width + "".join(f"{c:>12s}" for c in columns))
+    lines.append(" " * width + " ".join(f"{TABLE_HEADERS.get(c, c):>12s}" for c in columns))
     for label in labels:
-        lines.append(f"{label:<{width}s}" + "".join(cell(result[label].get(c)) for c in columns))
+        lines.append(f"{label:<{width}s}" + " ".join(cell(c, result[label].get(c)) for c in columns))
     if "floor" in result:
         floor = result["floor"]
-        lines.append(f"{'real floor':<{width}s}" + "".join(cell(floor.get(c)) for c in columns))
+        lines.append(f"{'real floor':<{width}s}" + " ".join(cell(c, floor.get(c)) for c in columns))
     return "\n".join(lines)

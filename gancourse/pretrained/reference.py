@@ -35,6 +35,7 @@ from gancourse.checkpoints import cache_file, checkpoint_dir, config_record
 from gancourse.checks import check_positive_int
 from gancourse.config import GANConfig
 from gancourse.data import dataset_classes
+from gancourse.metrics.kid import kid_per_mille
 from gancourse.pretrained import files, scores
 from gancourse.pretrained.registry import REFERENCES, get
 from gancourse.train.cache import load_or_train
@@ -332,7 +333,8 @@ def summary_of(record: dict[str, Any]) -> str:
             floor = score["floor"]
             lines.append(
                 f"{head}: FID {mine['fid']:.2f} vs real floor {floor['fid']:.2f} ({mine['fid_over_floor']:.1f}x), "
-                f"KID {mine['kid'][0]:.4g} vs {floor['kid'][0]:.4g}; features: {score['features']}"
+                f"KID x 10^3 {kid_per_mille(mine['kid'][0])} vs {kid_per_mille(floor['kid'][0])}; "
+                f"features: {score['features']}"
             )
         elif "modes_captured" in mine:
             floor = score["floor"]
