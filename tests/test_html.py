@@ -283,17 +283,40 @@ def test_colab_links_open_notebooks_the_build_wrote(book):
         assert "{cite}" not in "".join(c.source for c in jupytext.read(notebook).cells if c.cell_type == "markdown")
 
 
-def test_pages_name_no_build_folder(book):
-    """The chapters print which data set they use, never the build machine's data folder.
+def image_alt_problems(page: str, text: str) -> list[str]:
+    """The ``<img>`` tags of a built page's figures (``_images/*.png``) whose alt does not say what they show."""
+    problems = []
+    for tag in re.findall(r"<img\b[^>]*>", text):
+        alt = (re.search(r'\salt="([^"]*)"', tag) or [None, ""])[1]
+        src = (re.search(r'\ssrc="([^"]*)"', tag) or [None, ""])[1]
+        if "_images/" in src and src.lower().endswith(".png"):
+            path_like = alt == src or "_images/" in alt or re.search(r"\.(png|jpe?g)$", alt, re.I)
+            if not alt.strip() or path_like or alt.startswith("Figure: a figure without"):
+                problems.append(f"{page}: {tag[:160]} has no alt text saying what it shows")
+    return problems
 
-    (Figure alt texts: ``gancourse.alt_text`` writes them into the PNGs a figure formatter
-    makes, but under the book's kernels the inline backend's formatter wins and the built
-    pages still have file names as alt texts; not checked here until that works.)
-    """
-    chapters = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
+
+def test_figures_have_alt_texts_and_pages_name_no_build_folder(book):
+    """Every figure's alt says what it shows (``gancourse.alt_text``), and no chapter prints the data folder."""
+    pages = built_pages()
+    chapters = [p for p in pages if re.match(r"book/\d\d_", p)]
     assert chapters
+    problems = [problem for page in pages for problem in image_alt_problems(page, (book / page).read_text())]
+    assert not problems, "\n".join(problems)
+    if any('<div class="cell_output' in (book / p).read_text() for p in chapters):  # executed: figures shown
+        assert any(re.search(r'<img alt="[^"]+" src="[^"]*_images/', (book / p).read_text()) for p in chapters)
     for page in chapters:
         assert "data root:" not in (book / page).read_text(), f"{page} prints the build machine's data folder"
+
+
+def test_the_alt_check_fails_on_file_names():
+    page = (
+        '<img alt="../_images/ab12.png" src="../_images/ab12.png" /><img src="../_images/cd.png">'
+        '<img alt="Figure: samples at step 100: a grid of 64 images" src="../_images/ef.png">'
+        '<img alt="Binder logo" src="../_static/images/logo_binder.svg">'
+    )
+    problems = image_alt_problems("x.html", page)
+    assert len(problems) == 2 and "ab12.png" in problems[0] and "cd.png" in problems[1]
 
 
 # ---------------------------------------------------------------------------------------------
