@@ -8,7 +8,10 @@ Here the words travel with the picture:
    function gave one, else its title, panel titles, axis labels and legend entries and
    what each panel holds (an image grid, curves, bars).
 2. :func:`register` (called by :func:`gancourse.notebook.start`) makes IPython render
-   every figure as a PNG whose ``Description`` text chunk holds that alt text.
+   every figure as a PNG whose ``Description`` text chunk holds that alt text. (MyST-NB
+   cannot carry it: it writes an output's PNG to a file and sets an ``alt`` only from the
+   cell's ``mystnb: image: alt`` metadata, never from the output's ``text/plain`` or
+   metadata; without one, docutils writes the file's path as the alt.)
 3. :func:`fill_alt_texts` (run by :mod:`gancourse.sphinxext` when the build finishes)
    writes each PNG's description into the ``alt`` of the pages' ``<img>`` tags.
 """
@@ -33,6 +36,18 @@ def set_alt(fig: Any, text: str) -> Any:
         raise ValueError(f"text = {text!r}: give a non-empty description of what the figure shows")
     setattr(fig, _ATTRIBUTE, " ".join(text.split()))
     return fig
+
+
+_FONT_COMMAND = re.compile(r"\\(?:math[a-z]+|operatorname|text[a-z]*)\b")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+
+def _plain(text: str) -> str:
+    """Matplotlib's mathtext as text a screen reader can say: ``$p_{data}(x)$`` -> ``p_data(x)``, ``\\mu`` -> ``mu``."""
+    if text.count("$") < 2 or text.count("$") % 2:  # matplotlib's rule for text with math in it
+        return text
+    text = _COMMAND.sub(r"\1", _FONT_COMMAND.sub("", text))
+    return text.replace("$", "").replace("{", "").replace("}", "").replace("\\", "")
 
 
 def _panel(ax: Any) -> str:
@@ -75,7 +90,7 @@ def alt_text(fig: Any) -> str:
         panels = [f"{len(panels)} panels of {panels[0]}"]
     body = "; ".join(dict.fromkeys(panels))  # repeated panels once, in order
     text = ": ".join(t for t in (suptitle, body) if t) or "a figure without titles or labels"
-    return ("Figure: " + " ".join(text.split()))[:MAX_CHARS]
+    return ("Figure: " + " ".join(_plain(text).split()))[:MAX_CHARS]
 
 
 def figure_png(fig: Any) -> bytes | None:
@@ -98,9 +113,15 @@ def register(shell: Any = None) -> bool:
         shell = get_ipython()
     if shell is None or not hasattr(shell, "display_formatter"):
         return False
-    import matplotlib.pyplot  # noqa: F401 - sets the inline backend up first, which would replace our formatter
+    import matplotlib
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
+    # Load the backend now. pyplot imports it only when the first figure is made, and the
+    # inline backend's import (matplotlib_inline's configure_inline_support, once per
+    # kernel) then puts IPython's own PNG formatter back over ours: every figure of the
+    # book would lose its alt text. Loaded first, it configures itself once, before us.
+    plt.switch_backend(matplotlib.get_backend())
     shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
     return True
 

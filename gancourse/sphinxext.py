@@ -12,7 +12,8 @@
   (:mod:`gancourse.players`) are the sliders of the static page.
 - Whole code lines: code cells, outputs and ``show_source`` listings wrap instead of
   scrolling sideways (``_static/gancourse.css``); on a phone they scroll instead (a
-  wrapped line there breaks mid-expression), and figures keep a readable width.
+  wrapped line there breaks mid-expression), and figures and players' frames keep
+  their pixel size (their labels readable), scrolling sideways in their output.
 - Alt texts: every figure's ``<img>`` gets the description its PNG carries
   (:mod:`gancourse.alt_text`), not its file path.
 - Colab: Jupyter Book's Colab button points at the chapter's ``.md``, which Colab cannot

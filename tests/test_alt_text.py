@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -18,6 +23,11 @@ def test_figures_say_what_they_show():
     ax.legend()
     assert alt_text.alt_text(fig) == "Figure: curves score against step for FID"
     assert "/" not in alt_text.alt_text(plt.figure())  # never a path
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], label=r"$p_{data}(x)$")
+    ax.plot([1, 0], label=r"$\mathcal{N}(\mu, \sigma^2)$")
+    ax.legend()
+    assert alt_text.alt_text(fig) == "Figure: curves for p_data(x), N(mu, sigma^2)"  # math as words, not TeX
     with pytest.raises(ValueError, match="non-empty description"):
         alt_text.set_alt(fig, "  ")
 
@@ -60,3 +70,35 @@ def test_register_replaces_the_inline_png_formatter():
 
     assert shell.display_formatter.formatters["image/png"][Figure] is alt_text.figure_png
     assert alt_text.register(None) is False  # outside IPython: nothing to do
+
+
+# What a kernel does: the inline backend is loaded by the first figure of a cell, shows the
+# figures after the cell (flush_figures), and sets IPython's own PNG formatter up when it loads.
+INLINE_SESSION = """
+import base64
+from IPython.core.displaypub import CapturingDisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+from gancourse import alt_text
+
+shell = InteractiveShell.instance()
+shell.display_pub = CapturingDisplayPublisher()
+assert alt_text.register(shell)
+shell.run_cell("import matplotlib.pyplot as plt\\nfig, ax = plt.subplots()\\nax.set_title('first')\\nax.plot([0, 1])")
+shell.run_cell("fig, ax = plt.subplots()\\nax.set_title('second')\\nax.plot([0, 1])")
+for out in shell.display_pub.outputs:
+    png = out["data"].get("image/png")
+    print(alt_text.png_description(base64.b64decode(png) if isinstance(png, str) else png))
+"""
+
+
+@pytest.mark.slow
+def test_figures_keep_their_alt_text_under_the_inline_backend():
+    """Registered before the cell that makes the first figure (as ``notebook.start`` does), our formatter stays."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", INLINE_SESSION], env=env, capture_output=True, text=True, timeout=120, cwd=root
+    )
+    assert done.returncode == 0, done.stderr
+    shown = [line for line in done.stdout.splitlines() if not line.startswith("Out[")]
+    assert shown == ["Figure: first (curves)", "Figure: second (curves)"], done.stdout

@@ -4,8 +4,9 @@
 blocked, so a page that needs a CDN fails. On every page: HTTP 200, every image decoded,
 every internal link and anchor resolves, MathJax rendered every formula without errors, no
 console error (beyond :data:`ALLOWED_CONSOLE`), and every player's slider changes the frame
-it shows. A screenshot of each page goes to ``_build/screenshots/``. A deliberately broken
-page proves that each check can fail.
+it shows. A screenshot of each page goes to ``_build/screenshots/``. At a phone's 390 px, no
+line of code wraps and no figure is shrunk below its pixel size. Deliberately broken pages
+prove that each check can fail.
 
 Needs Playwright (requirements.txt) and a Chromium: Debian's ``chromium`` (``.ci/run``
 installs it; Playwright's own browser download is not used), or ``$CHROMIUM``. Without a
@@ -204,6 +205,59 @@ def link_problems(root: Path, base: str, page: str, hrefs: list[str]) -> list[st
 
 
 # ---------------------------------------------------------------------------------------------
+# A phone's screen: code lines keep their shape, figures their size
+
+
+PHONE = {"width": 390, "height": 844}  # a common phone's CSS pixels
+
+INSPECT_PHONE = """() => {
+    const problems = [];
+    for (const pre of document.querySelectorAll("div.highlight pre, div.cell_output pre")) {
+        const shown = pre.clientHeight, before = pre.style.whiteSpace;
+        pre.style.whiteSpace = "pre";  // the same lines, unwrapped
+        const unwrapped = pre.clientHeight;
+        pre.style.whiteSpace = before;
+        const lines = pre.textContent.replace(/\\n$/, "").split("\\n").length;
+        if (shown > unwrapped + 1)
+            problems.push(`code wraps: ${lines} lines take ${shown} px, unwrapped ${unwrapped} px: `
+                          + pre.textContent.slice(0, 60));
+    }
+    for (const img of document.querySelectorAll("div.cell_output img, img.gcp-frame")) {
+        const shown = img.getBoundingClientRect().width;
+        if (shown > 0 && img.naturalWidth > 0 && shown < 0.98 * img.naturalWidth)
+            problems.push(`figure shrunk to ${Math.round(shown)} of its ${img.naturalWidth} px: `
+                          + (img.getAttribute("alt") || img.getAttribute("src") || "").slice(0, 60));
+    }
+    const wide = document.documentElement.scrollWidth;
+    if (wide > window.innerWidth + 1) problems.push(`the page scrolls sideways: ${wide} px wide`);
+    return problems;
+}"""
+
+
+def phone_problems(browser, root: Path, pages: list[str]) -> dict[str, list[str]]:
+    """Each page of ``root`` at :data:`PHONE`'s width: lines of code that wrap, figures shrunk below their pixel size.
+
+    A code block may scroll sideways (its scrollWidth above its clientWidth) and so may a
+    figure's output; the page itself may not.
+    """
+    server, base = serve(root)
+    results = {}
+    try:
+        context = browser.new_context(viewport=PHONE)
+        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+        for name in pages:
+            page = context.new_page()
+            page.goto(base + name, wait_until="load")
+            page.evaluate(WAIT_FOR_PAGE)
+            results[name] = page.evaluate(INSPECT_PHONE)
+            page.close()
+        context.close()
+    finally:
+        server.shutdown()
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
 # Fixtures
 
 
@@ -260,6 +314,13 @@ def test_the_book_has_players_that_move(browser, book):
     assert players >= 6
 
 
+@pytest.mark.slow
+def test_chapters_on_a_phone_keep_code_lines_whole_and_figures_readable(browser, book):
+    pages = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
+    bad = {page: problems for page, problems in phone_problems(browser, book, pages).items() if problems}
+    assert not bad, "\n".join(f"{page}:\n  " + "\n  ".join(problems) for page, problems in bad.items())
+
+
 def _config() -> dict:
     return yaml.safe_load((ROOT / "_config.yml").read_text())
 
@@ -283,17 +344,40 @@ def test_colab_links_open_notebooks_the_build_wrote(book):
         assert "{cite}" not in "".join(c.source for c in jupytext.read(notebook).cells if c.cell_type == "markdown")
 
 
-def test_pages_name_no_build_folder(book):
-    """The chapters print which data set they use, never the build machine's data folder.
+def image_alt_problems(page: str, text: str) -> list[str]:
+    """The ``<img>`` tags of a built page's figures (``_images/*.png``) whose alt does not say what they show."""
+    problems = []
+    for tag in re.findall(r"<img\b[^>]*>", text):
+        alt = (re.search(r'\salt="([^"]*)"', tag) or [None, ""])[1]
+        src = (re.search(r'\ssrc="([^"]*)"', tag) or [None, ""])[1]
+        if "_images/" in src and src.lower().endswith(".png"):
+            path_like = alt == src or "_images/" in alt or re.search(r"\.(png|jpe?g)$", alt, re.I)
+            if not alt.strip() or path_like or alt.startswith("Figure: a figure without"):
+                problems.append(f"{page}: {tag[:160]} has no alt text saying what it shows")
+    return problems
 
-    (Figure alt texts: ``gancourse.alt_text`` writes them into the PNGs a figure formatter
-    makes, but under the book's kernels the inline backend's formatter wins and the built
-    pages still have file names as alt texts; not checked here until that works.)
-    """
-    chapters = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
+
+def test_figures_have_alt_texts_and_pages_name_no_build_folder(book):
+    """Every figure's alt says what it shows (``gancourse.alt_text``), and no chapter prints the data folder."""
+    pages = built_pages()
+    chapters = [p for p in pages if re.match(r"book/\d\d_", p)]
     assert chapters
+    problems = [problem for page in pages for problem in image_alt_problems(page, (book / page).read_text())]
+    assert not problems, "\n".join(problems)
+    if any('<div class="cell_output' in (book / p).read_text() for p in chapters):  # executed: figures shown
+        assert any(re.search(r'<img alt="[^"]+" src="[^"]*_images/', (book / p).read_text()) for p in chapters)
     for page in chapters:
         assert "data root:" not in (book / page).read_text(), f"{page} prints the build machine's data folder"
+
+
+def test_the_alt_check_fails_on_file_names():
+    page = (
+        '<img alt="../_images/ab12.png" src="../_images/ab12.png" /><img src="../_images/cd.png">'
+        '<img alt="Figure: samples at step 100: a grid of 64 images" src="../_images/ef.png">'
+        '<img alt="Binder logo" src="../_static/images/logo_binder.svg">'
+    )
+    problems = image_alt_problems("x.html", page)
+    assert len(problems) == 2 and "ab12.png" in problems[0] and "cd.png" in problems[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,10 +453,44 @@ def test_the_checks_fail_on_a_broken_page(browser, tmp_path):
     assert results["absent.html"] == ["HTTP 404"]
 
 
-def test_phones_get_scrolling_code_and_figures_at_their_own_size():
-    css = (ROOT / "gancourse" / "_static" / "gancourse.css").read_text()
-    phone = css[css.index("@media (max-width: 600px)") :]
-    code, figures = phone.split("div.cell_output img", 1)
-    assert "white-space: pre;" in code and "overflow-x: auto" in code  # no mid-expression wraps on a phone
-    assert "max-width: none" in figures and "width: auto" in figures  # no shrinking below the figure's pixels
-    assert "overflow-wrap: anywhere" in css[: css.index("@media")]  # wide screens still wrap whole lines
+def _wide_png(width: int) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, 120), "white").save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+# MyST-NB's markup for a code cell, its output figure and a player frame, under the theme's own
+# rules for images (fit the column).
+PHONE_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>phone</title>
+<style>body {{ margin: 0 16px; }} img {{ max-width: 100%; height: auto; }}</style>{css}</head><body>
+<div class="cell"><div class="cell_input"><div class="highlight"><pre>{code}</pre></div></div>
+<div class="cell_output"><img alt="Figure: a wide figure" src="data:image/png;base64,{png}"></div></div>
+<div class="cell_output"><div class="gancourse-player"><div class="gcp-frames">
+<img class="gcp-frame" src="data:image/png;base64,{png}" alt="a" style="max-width:100%;height:auto"></div></div></div>
+{extra}</body></html>"""
+LONG_CODE = "samples = generator(torch.randn(64, config.latent_dim, device=session.device)).clamp(-1, 1)\nshow(samples)"
+
+
+@pytest.mark.slow
+def test_phones_get_scrolling_code_and_figures_at_their_own_size(browser, tmp_path):
+    """The book's CSS passes the phone check; the same page without it fails on each count."""
+    shutil.copy(ROOT / "gancourse" / "_static" / "gancourse.css", tmp_path)
+    book_css = '<link rel="stylesheet" href="gancourse.css">'
+    wrapping = "<style>pre { white-space: pre-wrap; }</style>"  # as the book's wide-screen rule
+    png = _wide_png(700)
+    (tmp_path / "book.html").write_text(PHONE_PAGE.format(css=book_css, code=LONG_CODE, png=png, extra=""))
+    (tmp_path / "plain.html").write_text(PHONE_PAGE.format(css=wrapping, code=LONG_CODE, png=png, extra=""))
+    wide = '<table style="width: 900px"><tr><td>a table wider than the screen</td></tr></table>'
+    (tmp_path / "wide.html").write_text(PHONE_PAGE.format(css=book_css, code="x", png=png, extra=wide))
+    results = phone_problems(browser, tmp_path, ["book.html", "plain.html", "wide.html"])
+    assert results["book.html"] == []
+    problems = "\n".join(results["plain.html"])
+    assert "code wraps: 2 lines take" in problems, problems
+    assert problems.count("figure shrunk to") == 2, problems  # the output's figure and the player's frame
+    assert len(results["wide.html"]) == 1 and "the page scrolls sideways: 9" in results["wide.html"][0]
