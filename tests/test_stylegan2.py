@@ -185,6 +185,11 @@ def test_the_recipe_is_the_papers_loss_with_lazy_r1(images):
     assert isinstance(trainer.objective.base, losses.MinimaxObjective)
     assert isinstance(trainer.generator, models.StyleGAN2Generator)
     assert trainer.opt_g.param_groups[0]["betas"] == (0.0, 0.99)
+    assert type(trainer) is train.StyleGAN2Trainer
+    with torch.no_grad():
+        trainer.generator.synthesis.to_rgb[-1].bias.fill_(5.0)  # a linear output far outside [-1, 1]
+    samples = trainer.generate(4, averaged=False)
+    assert samples.shape == (4, 3, 16, 16) and samples.max() == 1.0  # clipped, as ProGAN's
 
 
 def test_resume_is_exact_for_the_average_w_and_the_lazy_r1_count(tmp_path, images):

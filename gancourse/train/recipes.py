@@ -57,6 +57,7 @@ from gancourse.train import sampling
 from gancourse.train.loop import GANTrainer, RealSampler, RunData, SchedulerFactory, TensorSampler
 from gancourse.train.paired import Pix2PixTrainer
 from gancourse.train.progressive import ProgressiveTrainer
+from gancourse.train.styled import StyleGAN2Trainer
 
 # The data each recipe trains on; each may set the trainer options its data decides (n_fixed, fixed_condition)
 
@@ -308,7 +309,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "stylegan2": Recipe(
         StyleGAN2Config, 13, "stylegan2", "StyleGAN2: mapping, modulated convolutions, lazy R1 (Karras et al. 2020)",
-        parts.stylegan2_generator, parts.stylegan2_discriminator, clamp=True,
+        parts.stylegan2_generator, parts.stylegan2_discriminator, trainer=StyleGAN2Trainer, clamp=True,
     ),
 }  # fmt: skip
 
@@ -401,8 +402,10 @@ def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_pat
     return RECIPES["progan"].build(cfg, device, checkpoint_path, **kwargs)
 
 
-def stylegan2(cfg: StyleGAN2Config, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> GANTrainer:
-    """StyleGAN2 (Karras et al. 2020) on ``cfg.dataset``: the plain trainer, the non-saturating loss with lazy R1.
+def stylegan2(
+    cfg: StyleGAN2Config, device: torch.device | None = None, checkpoint_path=None, **kwargs
+) -> StyleGAN2Trainer:
+    """StyleGAN2 (Karras et al. 2020) on ``cfg.dataset``: the plain loop, the non-saturating loss with lazy R1.
 
     Style mixing and the average w live in the generator (training mode); the R1 step count in the
     objective (:class:`~gancourse.losses.R1Regularised`): both travel in the checkpoint.
