@@ -34,6 +34,8 @@ TINY = {
                 "image_size=16"],  # MNIST: the package ships a sample of it for machines without data
     "progan": ["data_limit=64", "latent_dim=16", "fmap_base=32", "fmap_max=16", "fade_images=16", "stable_images=16",
                "batch_sizes=8,8,8,8", "sample_every=1"],
+    "stylegan2": [*SMALL_IMAGES, "latent_dim=8", "w_dim=8", "mapping_layers=2", "fmap_base=32", "fmap_max=8",
+                  "image_size=16"],
 }  # fmt: skip
 
 

@@ -91,6 +91,7 @@ def test_the_builders_trainer_is_the_recipes(name, monkeypatch):
     monkeypatch.setattr(train.recipe_parts, "edge_pairs", lambda cfg, split, threshold: (images, images, None))
     recipe = train.RECIPES[name]
     small = {"toy_gan": {"hidden": 16}, "mlp_gan": {"hidden": 16, "image_size": 16}, "progan": {"fmap_base": 16}}
+    small["stylegan2"] = {"image_size": 16, "fmap_base": 16, "fmap_max": 8, "latent_dim": 8, "w_dim": 8}
     cfg = recipe.config(**small.get(name, {"image_size": 16, "base_channels": 4} if name != "pix2pix" else {}))
     if name == "pix2pix":
         cfg = cfg.replace(base_channels=4, d_layers=1, image_size=16)

@@ -25,6 +25,7 @@ RECIPE_NAMES = (
     "conditional_gan",
     "pix2pix",
     "progan",
+    "stylegan2",
 )
 CHECKPOINT_NAME = "checkpoint.pt"
 

@@ -14,6 +14,7 @@ The configs themselves live beside it, one file per group of chapters:
 ``style.py``       chapter 10: neural style transfer
 ``evaluation.py``  chapters 5-11: how generators are scored; the domain classifier
 ``stabilising.py`` chapter 12: the budget of the comparison of stabilisation tricks
+``stylegan2.py``   chapter 13: StyleGAN2
 =================  =============================================================
 
 Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
@@ -34,6 +35,7 @@ from gancourse.config.gan import DCGANConfig, GANConfig, LatentArithmeticConfig,
 from gancourse.config.progan import ABLATIONS, ProGANConfig, ProGANPhase, ablation_configs
 from gancourse.config.stabilising import StabilisationConfig
 from gancourse.config.style import CONTENT_LAYERS, STYLE_LAYERS, VGG19_LAYERS, StyleConfig
+from gancourse.config.stylegan2 import StyleGAN2Config
 from gancourse.config.wgan import ResNetGANConfig, WGANConfig, WGANGPConfig
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "StabilisationConfig",
     "ResNetGANConfig",
     "StyleConfig",
+    "StyleGAN2Config",
     "ToyGANConfig",
     "WGANConfig",
     "WGANGPConfig",

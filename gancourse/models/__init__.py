@@ -21,6 +21,13 @@ from gancourse.models.progan import (
 )
 from gancourse.models.resnet import OptimizedBlock, ResBlock, ResidualBlock, ResNetCritic, ResNetGenerator
 from gancourse.models.spectral import SpectralNorm, apply_spectral_norm, spectral_norm, spectral_norms
+from gancourse.models.stylegan2 import (
+    MappingNetwork,
+    ModulatedConv2d,
+    StyleGAN2Discriminator,
+    StyleGAN2Generator,
+    SynthesisNetwork,
+)
 
 __all__ = [
     # chapters 4 and 5
@@ -35,4 +42,6 @@ __all__ = [
     "EqualizedConv2d", "EqualizedLinear", "MinibatchStdDev", "PixelNorm", "ProDiscriminator", "ProGenerator",
     # chapter 12
     "MinibatchDiscrimination",
+    # chapter 13
+    "MappingNetwork", "ModulatedConv2d", "StyleGAN2Discriminator", "StyleGAN2Generator", "SynthesisNetwork",
 ]  # fmt: skip

@@ -18,6 +18,7 @@
 ``cache.py``          :func:`load_or_train`: the model cache (a longer run continues a shorter one)
 ``paired.py``         pix2pix's trainer (an input image instead of noise)
 ``progressive.py``    ProGAN's trainer (growing resolution, fade-in)
+``styled.py``         StyleGAN2's trainer (samples clipped to [-1, 1])
 ``supervised.py``     the plain supervised loop of the PyTorch-basics chapter
 ====================  ==================================================================================================
 
@@ -45,11 +46,13 @@ from gancourse.train.recipes import (
     recipe_for_config,
     resnet_gan,
     seconds_per_step,
+    stylegan2,
     toy_gan,
     wgan,
     wgan_gp,
 )
 from gancourse.train.samplers import RealSampler, RunData, TensorSampler
+from gancourse.train.styled import StyleGAN2Trainer
 from gancourse.train.supervised import RegressionRun, evaluate_regressor, train_regressor
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "RealSampler",
     "RegressionRun",
     "RunData",
+    "StyleGAN2Trainer",
     "SchedulerFactory",
     "TensorSampler",
     "TrainingDiverged",
@@ -82,6 +86,7 @@ __all__ = [
     "resnet_gan",
     "sampling",
     "seconds_per_step",
+    "stylegan2",
     "toy_gan",
     "train_regressor",
     "wgan",

@@ -19,6 +19,7 @@ from gancourse.config import (
     Pix2PixConfig,
     ProGANConfig,
     ResNetGANConfig,
+    StyleGAN2Config,
     ToyGANConfig,
     WGANConfig,
     WGANGPConfig,
@@ -37,6 +38,8 @@ from gancourse.models import (
     ProGenerator,
     ResNetCritic,
     ResNetGenerator,
+    StyleGAN2Discriminator,
+    StyleGAN2Generator,
     UNetGenerator,
 )
 
@@ -214,3 +217,18 @@ def progan_final_stage(generator: nn.Module, cfg: ProGANConfig) -> None:
     """ProGAN's G at the stage of its last training step (full resolution, alpha 1), as the trainer leaves it."""
     _, resolution, alpha, _ = cfg.stage(max(cfg.steps - 1, 0))
     generator.set_stage(resolution, alpha)
+
+
+# Chapter 13: StyleGAN2
+
+
+def stylegan2_generator(cfg: StyleGAN2Config) -> StyleGAN2Generator:
+    return StyleGAN2Generator(
+        cfg.latent_dim, cfg.w_dim, cfg.image_size, dataset_channels(cfg.dataset), cfg.fmap_base, cfg.fmap_max,
+        cfg.mapping_layers, cfg.mapping_lr_multiplier, cfg.mixing_prob, cfg.w_avg_beta,
+    )  # fmt: skip
+
+
+def stylegan2_discriminator(cfg: StyleGAN2Config) -> StyleGAN2Discriminator:
+    channels = dataset_channels(cfg.dataset)
+    return StyleGAN2Discriminator(cfg.image_size, channels, cfg.fmap_base, cfg.fmap_max, cfg.group_size)

@@ -21,6 +21,7 @@ builder                chapter     paper
 ``conditional_gan``    8           Mirza & Osindero 2014; Miyato & Koyama 2018
 ``pix2pix``            8           Isola et al. 2017
 ``progan``             9           Karras et al. 2018
+``stylegan2``          13          Karras et al. 2019, 2020
 =====================  ==========  ==============================================
 """
 
@@ -43,6 +44,7 @@ from gancourse.config import (
     Pix2PixConfig,
     ProGANConfig,
     ResNetGANConfig,
+    StyleGAN2Config,
     ToyGANConfig,
     WGANConfig,
     WGANGPConfig,
@@ -55,6 +57,7 @@ from gancourse.train import sampling
 from gancourse.train.loop import GANTrainer, RealSampler, RunData, SchedulerFactory, TensorSampler
 from gancourse.train.paired import Pix2PixTrainer
 from gancourse.train.progressive import ProgressiveTrainer
+from gancourse.train.styled import StyleGAN2Trainer
 
 # The data each recipe trains on; each may set the trainer options its data decides (n_fixed, fixed_condition)
 
@@ -304,6 +307,10 @@ RECIPES: dict[str, Recipe] = {
         parts.progan_generator, parts.progan_discriminator, progan_data, parts.progan_objective, ProgressiveTrainer,
         final_stage=parts.progan_final_stage, clamp=True,
     ),
+    "stylegan2": Recipe(
+        StyleGAN2Config, 13, "stylegan2", "StyleGAN2: mapping, modulated convolutions, lazy R1 (Karras et al. 2020)",
+        parts.stylegan2_generator, parts.stylegan2_discriminator, trainer=StyleGAN2Trainer, clamp=True,
+    ),
 }  # fmt: skip
 
 
@@ -393,6 +400,17 @@ def pix2pix(cfg: Pix2PixConfig, device: torch.device | None = None, checkpoint_p
 def progan(cfg: ProGANConfig, device: torch.device | None = None, checkpoint_path=None, **kwargs) -> ProgressiveTrainer:
     """ProGAN (Karras et al. 2018) on MNIST-family images or a folder, ``cfg``: ProGANConfig."""
     return RECIPES["progan"].build(cfg, device, checkpoint_path, **kwargs)
+
+
+def stylegan2(
+    cfg: StyleGAN2Config, device: torch.device | None = None, checkpoint_path=None, **kwargs
+) -> StyleGAN2Trainer:
+    """StyleGAN2 (Karras et al. 2020) on ``cfg.dataset``: the plain loop, the non-saturating loss with lazy R1.
+
+    Style mixing and the average w live in the generator (training mode); the R1 step count in the
+    objective (:class:`~gancourse.losses.R1Regularised`): both travel in the checkpoint.
+    """
+    return RECIPES["stylegan2"].build(cfg, device, checkpoint_path, **kwargs)
 
 
 def seconds_per_step(
