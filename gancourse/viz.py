@@ -136,12 +136,15 @@ def plot_curves(
     title: str = "",
     ax: plt.Axes | None = None,
     reference: Mapping[str, float] | None = None,
+    logy: bool = False,
 ) -> Figure:
     """Curves sharing one x axis, by name; a curve given as ``(x, values)`` has its own x.
 
     ``reference``: ``{name: value}`` drawn as dashed horizontal lines (the real-data floor)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))
+    if logy:
+        ax.set_yscale("log")
     for name, values in curves.items():
         ax.plot(*(values if isinstance(values, tuple) else (x, values)), label=name)
     for i, (name, value) in enumerate((reference or {}).items()):

@@ -73,3 +73,26 @@ def test_compare_fid_curves_refuses_runs_on_different_data():
         metrics.compare_fid_curves({"a": (train.dcgan, cfg), "b": (train.dcgan, cfg.replace(image_size=64))})
     with pytest.raises(ValueError, match="runs is empty"):
         metrics.compare_fid_curves({})
+
+
+def test_fid_curve_shortens_the_chunk_that_would_cross_the_budget(monkeypatch):
+    clock = [0.0]
+
+    class Trainer:  # each step costs 0.1 s on the fake clock
+        step = 0
+
+        def train(self, steps, progress=False):
+            clock[0] += 0.1 * (steps - self.step)
+            self.step = steps
+
+        def generate(self, n):
+            return torch.rand(n, 1, 32, 32) * 2 - 1
+
+    monkeypatch.setattr(metrics.curves.time, "perf_counter", lambda: clock[0])
+    cfg = config.DCGANConfig(steps=1000)
+    curve = config.CurveConfig(seconds=2.5, every=10, n=20)
+    result = metrics.fid_curve(
+        lambda cfg, device=None: Trainer(), cfg, curve, extractor=extractor(), real=torch.rand(20, 1, 32, 32) * 2 - 1
+    )
+    assert result.steps == (0, 10, 20, 25)  # 2.5 s at 0.1 s per step: the last chunk is 5 steps, not 10
+    assert result.seconds[-1] == pytest.approx(2.5)

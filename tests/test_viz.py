@@ -37,6 +37,8 @@ def test_plot_curves_draws_each_reference_as_a_labelled_horizontal_line():
     assert len(lines) == 2 and list(lines[0].get_xdata()) == [0, 5]
     assert list(lines[1].get_ydata()) == [2.5, 2.5] and lines[1].get_linestyle() == "--"
     assert "real floor: 2.5" in {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert fig.axes[0].get_yscale() == "linear"
+    assert viz.plot_curves([1, 2], {"a": [10, 1000]}, logy=True).axes[0].get_yscale() == "log"
 
 
 def test_gaussian_pair_curves():

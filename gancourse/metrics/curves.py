@@ -13,6 +13,7 @@ images in one feature space, so the points of one curve, and of curves with the 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -48,6 +49,10 @@ def fid_curve(
     """Train ``build(cfg)`` from scratch, scoring FID at step 0 and every ``curve.every`` steps, until
     ``curve.seconds`` of training time or ``cfg.steps``, whichever comes first.
 
+    The chunk that would cross the budget is shortened to the steps that the seconds per
+    step measured so far leave time for (at least one), so that runs with steps of different
+    cost end close to the same training time; its FID is the curve's last point, off the grid.
+
     ``curve`` defaults to ``CurveConfig.for_mode(mode)``. The features are the domain
     classifier's of ``cfg.dataset`` unless ``extractor`` is given; the real images are
     ``curve.n`` test images of ``cfg.dataset`` at the generator's size unless ``real`` is given.
@@ -70,9 +75,14 @@ def fid_curve(
         fids.append(frechet_inception_distance(real_features, extract_features(extractor, trainer.generate(curve.n))))
 
     score()
+    first = trainer.step
     while trainer.step < cfg.steps and spent < curve.seconds:
+        target = min(trainer.step + curve.every, cfg.steps)
+        if trainer.step > first:  # the last chunk stops at the budget (by the seconds per step so far), not after it
+            affordable = math.ceil((curve.seconds - spent) * (trainer.step - first) / spent)
+            target = min(target, trainer.step + max(1, affordable))
         start = time.perf_counter()
-        trainer.train(steps=min(trainer.step + curve.every, cfg.steps), progress=False)
+        trainer.train(steps=target, progress=False)
         spent += time.perf_counter() - start
         score()
     name = getattr(extractor, "name", type(extractor).__name__)
