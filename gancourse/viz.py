@@ -135,12 +135,20 @@ def plot_curves(
     ylabel: str = "",
     title: str = "",
     ax: plt.Axes | None = None,
+    reference: Mapping[str, float] | None = None,
+    logy: bool = False,
 ) -> Figure:
-    """Curves sharing one x axis, by name; a curve given as ``(x, values)`` has its own x."""
+    """Curves sharing one x axis, by name; a curve given as ``(x, values)`` has its own x.
+
+    ``reference``: ``{name: value}`` drawn as dashed horizontal lines (the real-data floor)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))
+    if logy:
+        ax.set_yscale("log")
     for name, values in curves.items():
         ax.plot(*(values if isinstance(values, tuple) else (x, values)), label=name)
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, color="grey", ls=("--", ":", "-.")[i % 3], lw=1, label=f"{name}: {value:.4g}")
     return _label_line_plot(ax, xlabel, ylabel, title)
 
 

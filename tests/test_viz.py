@@ -31,6 +31,16 @@ def test_plot_curves():
     assert len(fig.axes[0].get_lines()) == 2 and fig.axes[0].get_xlabel() == "x"
 
 
+def test_plot_curves_draws_each_reference_as_a_labelled_horizontal_line():
+    fig = viz.plot_curves((), {"a": ((0, 5), (9.0, 4.0))}, reference={"real floor": 2.5})
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 2 and list(lines[0].get_xdata()) == [0, 5]
+    assert list(lines[1].get_ydata()) == [2.5, 2.5] and lines[1].get_linestyle() == "--"
+    assert "real floor: 2.5" in {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert fig.axes[0].get_yscale() == "linear"
+    assert viz.plot_curves([1, 2], {"a": [10, 1000]}, logy=True).axes[0].get_yscale() == "log"
+
+
 def test_gaussian_pair_curves():
     c = viz.gaussian_pair_curves(GaussianPair1D(gen_mean=0.0, gen_std=1.0))
     assert c["value"] == pytest.approx(-math.log(4), abs=1e-9)

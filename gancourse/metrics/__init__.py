@@ -18,7 +18,8 @@
 * :func:`degradation_scores`: FID and KID of real images blurred, noised, desaturated or
   colour-shifted by known amounts, the check that a feature extractor ranks a
   better generator above a worse one;
-* :func:`fid_curve`: FID during training, against steps and training seconds;
+* :func:`fid_curve`: FID during training, against steps and training seconds; :func:`compare_fid_curves`
+  for several runs on one budget, with their floor;
 * :func:`evaluate`: all of the above for a set of generators, as every GAN chapter
   scores them (:class:`~gancourse.config.EvalConfig` says how);
 * :func:`score_run`: the scores of a finished run of a recipe next to its floor, one way for
@@ -52,7 +53,7 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
-from gancourse.metrics.curves import FIDCurve, fid_curve
+from gancourse.metrics.curves import FIDComparison, FIDCurve, compare_fid_curves, fid_curve
 from gancourse.metrics.degradation import (
     DEGRADATIONS,
     DegradationScores,
@@ -127,6 +128,8 @@ __all__ = [
     "extract_features",
     "feature_statistics",
     "fid_curve",
+    "compare_fid_curves",
+    "FIDComparison",
     "fid_from_statistics",
     "fid_kid_floor",
     "frechet_distance",
