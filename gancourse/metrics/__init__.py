@@ -61,12 +61,14 @@ from gancourse.metrics.degradation import (
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
+    FIDInceptionFeatures,
     InceptionFeatures,
     class_probabilities,
     extract_features,
     feature_statistics,
     image_batches,
     load_feature_extractor,
+    load_fid_inception,
 )
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, frechet_distance
 from gancourse.metrics.inception_score import inception_score
@@ -95,6 +97,7 @@ __all__ = [
     "FeatureExtractor",
     "FIDCurve",
     "FeatureStatistics",
+    "FIDInceptionFeatures",
     "InceptionFeatures",
     "MeanStd",
     "PrecisionRecall",
@@ -131,6 +134,7 @@ __all__ = [
     "knn_radii",
     "load_classifier",
     "load_feature_extractor",
+    "load_fid_inception",
     "load_or_train_classifier",
     "mmd2_unbiased",
     "mode_coverage",
