@@ -50,7 +50,7 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
-from gancourse.metrics.curves import FIDCurve, fid_curve
+from gancourse.metrics.curves import FIDCurve, fid_curve, fid_probe
 from gancourse.metrics.degradation import (
     DEGRADATIONS,
     DegradationScores,
@@ -120,6 +120,7 @@ __all__ = [
     "extract_features",
     "feature_statistics",
     "fid_curve",
+    "fid_probe",
     "fid_from_statistics",
     "fid_kid_floor",
     "frechet_distance",
