@@ -88,7 +88,7 @@ def test_fid_probe_scores_samples_against_fixed_real_features():
 
 @pytest.mark.slow
 def test_the_command_lines_tensorboard_option_logs_an_fid(tmp_path, monkeypatch, capsys):
-    from tests.test_cli import SMALL_IMAGES, TinyFeatures, _sets
+    from test_cli import SMALL_IMAGES, TinyFeatures, _sets
 
     monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
     argv = ["train", "dcgan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(tmp_path / "run")]
