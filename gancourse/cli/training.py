@@ -55,6 +55,13 @@ def recipe_parser(name: str) -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: the best available)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-eval", action="store_true", help="skip the final scores")
+    parser.add_argument(
+        "--tensorboard",
+        default=None,
+        metavar="DIR",
+        help="log losses, D's outputs, sample grids and an FID (1,000 samples, at each grid's step) to DIR "
+        "for TensorBoard (tensorboard --logdir DIR)",
+    )
     add_config_options(parser, recipe.config, name)
     from gancourse.config import EvalConfig
 
@@ -191,7 +198,10 @@ def _run(name: str, args: argparse.Namespace, cfg: Any, mode: str, eval_cfg: Any
         (out / "config.json").write_text(
             json.dumps({"recipe": name, "mode": mode, **dataclasses.asdict(cfg)}, indent=1)
         )
-    trainer.train(target, progress=not args.no_progress, on_step=grids)
+    board = None
+    if args.tensorboard and (launch is None or launch.rank == 0):
+        board = tensorboard_logger(name, trainer, mode, eval_cfg, Path(args.tensorboard))
+    trainer.train(target, progress=not args.no_progress, on_step=grids, tensorboard=board)
     grids(trainer)
     if launch is None or launch.rank == 0:
         (out / "history.json").write_text(json.dumps(trainer.history))
@@ -251,6 +261,32 @@ class _GridWriter:
             if step not in self.written:
                 save_grid(images, self.folder / f"step_{step:07d}.png", mixture=trainer.data.mixture)
                 self.written.add(step)
+
+
+def tensorboard_logger(name: str, trainer: Any, mode: str, eval_cfg: Any, folder: Path) -> Any:
+    """``--tensorboard DIR``: a TensorBoardLogger with an FID on 1,000 samples (at most ``eval_n``) every grid.
+
+    The FID's features are the final scores' (``--eval-features``, the recipe's scored data
+    set); a run without final scores (``--no-eval``) or without such a data set logs no FID.
+    """
+    from gancourse import metrics
+    from gancourse.config import LABELLED_DATASETS
+    from gancourse.train.recipes import RECIPES
+    from gancourse.train.tensorboard import TensorBoardLogger
+
+    dataset = RECIPES[name].features(trainer.cfg)
+    if eval_cfg is None or dataset not in LABELLED_DATASETS:
+        print(f"TensorBoard logs in {folder}: losses, D's outputs and sample grids (no FID: no scored data set)")
+        return TensorBoardLogger(folder)
+    extractor = metrics.load_feature_extractor(dataset, kind=eval_cfg.features, mode=mode, device=trainer.device)
+    real = metrics.real_images(dataset, "test", min(1000, eval_cfg.n), seed=eval_cfg.seed)
+
+    def sample(trainer: Any, n: int):
+        return RECIPES[name].sample(trainer.cfg, trainer.sampler(), n, eval_cfg.seed)
+
+    fid = metrics.fid_probe(real, extractor, sample)
+    print(f"TensorBoard logs in {folder}: losses, D's outputs, sample grids, FID of {len(real)} in {fid.features}")
+    return TensorBoardLogger(folder, fid, trainer.cfg.sample_every, features=fid.features)
 
 
 def evaluate(name: str, trainer: Any, mode: str, eval_cfg: Any) -> dict[str, Any]:

@@ -79,7 +79,8 @@ class EvalConfig(Config):
     features: str = param(
         "auto",
         choices=("auto", "inception", "classifier"),
-        help="InceptionV3 ('auto': if its weights load, else the domain classifier) or the domain classifier",
+        help="InceptionV3 (full and paper mode: pytorch-fid's FID Inception; 'auto': if its weights load, else "
+        "the domain classifier) or the domain classifier",
     )
     kid_subsets: int = param(100, 1, 1000, help="KID: random subsets averaged (Bińkowski et al.: 100)")
     kid_subset_size: int = param(1000, 10, 10_000, help="KID: images per subset, at most n / 2 is used")

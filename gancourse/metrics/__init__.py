@@ -53,7 +53,7 @@ from gancourse.metrics.coverage import (
     kl_from_uniform,
     mode_coverage,
 )
-from gancourse.metrics.curves import FIDComparison, FIDCurve, compare_fid_curves, fid_curve
+from gancourse.metrics.curves import FIDComparison, FIDCurve, compare_fid_curves, fid_curve, fid_probe
 from gancourse.metrics.degradation import (
     DEGRADATIONS,
     DegradationScores,
@@ -70,12 +70,14 @@ from gancourse.metrics.diversity import (
 from gancourse.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
+    FIDInceptionFeatures,
     InceptionFeatures,
     class_probabilities,
     extract_features,
     feature_statistics,
     image_batches,
     load_feature_extractor,
+    load_fid_inception,
 )
 from gancourse.metrics.fid import FeatureStatistics, fid_from_statistics, frechet_distance
 from gancourse.metrics.inception_score import inception_score
@@ -104,6 +106,7 @@ __all__ = [
     "FeatureExtractor",
     "FIDCurve",
     "FeatureStatistics",
+    "FIDInceptionFeatures",
     "InceptionFeatures",
     "MeanStd",
     "PrecisionRecall",
@@ -130,6 +133,7 @@ __all__ = [
     "fid_curve",
     "compare_fid_curves",
     "FIDComparison",
+    "fid_probe",
     "fid_from_statistics",
     "fid_kid_floor",
     "frechet_distance",
@@ -145,6 +149,7 @@ __all__ = [
     "knn_radii",
     "load_classifier",
     "load_feature_extractor",
+    "load_fid_inception",
     "load_or_train_classifier",
     "mean_pairwise_distance",
     "mmd2_unbiased",

@@ -156,3 +156,31 @@ def compare_fid_curves(
 
     floor = real_floor(fid, dataset, curve.n, image_size=size)
     return FIDComparison(curves, floor, getattr(extractor, "name", type(extractor).__name__), curve.n)
+
+
+def fid_probe(
+    real: torch.Tensor,
+    extractor: FeatureExtractor,
+    sample: Callable[[Any, int], torch.Tensor] | None = None,
+) -> Callable[[Any], float]:
+    """``fid(trainer) -> float``: the FID of ``len(real)`` samples of a training run against ``real``.
+
+    The real images' features are computed once, here; each call draws ``len(real)``
+    samples with ``sample(trainer, n)`` (default ``trainer.generate(n)``, from the
+    trainer's inference stream, which leaves the training run as it was) and scores them
+    in the same features, resized (bilinear, antialiased) to the real images' size where
+    they differ, as the final scores resize a 64 px generator's samples to the 32 px test
+    images. What a :class:`gancourse.train.tensorboard.TensorBoardLogger` logs as its
+    periodic FID; the function's ``features`` attribute names the network.
+    """
+    real_features = extract_features(extractor, real)
+    n = len(real)
+
+    def fid(trainer: Any) -> float:
+        fake = trainer.generate(n) if sample is None else sample(trainer, n)
+        if fake.shape[-2:] != real.shape[-2:]:
+            fake = torch.nn.functional.interpolate(fake, size=real.shape[-2:], mode="bilinear", antialias=True)
+        return frechet_inception_distance(real_features, extract_features(extractor, fake))
+
+    fid.features = getattr(extractor, "name", type(extractor).__name__)  # type: ignore[attr-defined]
+    return fid

@@ -9,7 +9,9 @@ FID, KID and the Inception Score see images only through a network:
   ``IMAGENET1K_V1`` weights. Published FIDs use the TensorFlow Inception weights
   of Heusel et al. (in PyTorch: pytorch-fid's ``pt_inception`` weights, Seitzer
   2020), which give different numbers: FIDs from torchvision's weights are
-  comparable only among themselves.
+  comparable only among themselves. In full and paper mode, FID and KID use the
+  **FID Inception** network instead (:class:`FIDInceptionFeatures`): pytorch-fid's
+  port of the TensorFlow graph, whose numbers compare with published ones.
 * **The domain classifier** (:mod:`gancourse.metrics.classifier`), trained by
   gancourse on MNIST, Fashion-MNIST, emoji (category x designer) or CIFAR-10:
   128-d penultimate activations and the data set's class probabilities. It is used
@@ -39,15 +41,18 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from gancourse.checks import check_positive_int
+from gancourse.config import run_mode
 from gancourse.data import ImageTensorDataset
 from gancourse.metrics.classifier import TrainedClassifier, classifier_classes, load_or_train_classifier
 from gancourse.metrics.fid import FeatureStatistics
+from gancourse.metrics.fid_inception import FID_CLASSES, fid_inception_v3, load_fid_weights
 from gancourse.models.classifier import IMAGE_SIZE
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 INCEPTION_SIZE = 299
 KINDS = ("auto", "inception", "classifier")
+FID_INCEPTION_NAME = "FID Inception (pytorch-fid pt_inception-2015-12-05, the TensorFlow graph of Heusel et al. 2017)"
 
 
 class FeatureExtractor(nn.Module):
@@ -145,6 +150,49 @@ class InceptionFeatures(FeatureExtractor):
         return F.softmax(self.fc(self(images)), dim=1)
 
 
+class FIDInceptionFeatures(FeatureExtractor):
+    """The FID Inception network (:mod:`gancourse.metrics.fid_inception`): 2048-d pool features, 1008 class outputs.
+
+    What pytorch-fid's ``InceptionV3([3])`` computes, with its resizing: images are
+    resized to 299 x 299 (bilinear, ``align_corners=False``) and scaled to [-1, 1], the
+    TensorFlow graph's input range; grey is repeated to three channels. The class
+    probabilities are the softmax of the graph's 1008 logits (the Inception Score of
+    Salimans et al. 2016 used the same). ``state_dict=None`` keeps random weights
+    (shape tests only: its features mean nothing).
+    """
+
+    def __init__(self, state_dict: dict[str, torch.Tensor] | None = None) -> None:
+        super().__init__()
+        net = fid_inception_v3()
+        if state_dict is not None:
+            net.load_state_dict(state_dict)  # strict: a file of another layout is refused, naming the keys
+        self.fc = net.fc  # 2048 -> 1008 logits
+        net.fc = nn.Identity()  # forward ends at the flattened average pool: (B, 2048)
+        self.net = net.eval()
+        self.name = FID_INCEPTION_NAME if state_dict is not None else "FID Inception (random weights)"
+        self.dim, self.num_classes = 2048, FID_CLASSES
+        self.eval()
+
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 1 or 3, H, W) in [-1, 1] -> (B, 3, 299, 299) in [-1, 1], resized as pytorch-fid resizes."""
+        if images.ndim != 4 or images.shape[1] not in (1, 3):
+            raise ValueError(f"images must have shape (B, 1 or 3, H, W), got {tuple(images.shape)}")
+        x = ((images + 1) / 2).expand(-1, 3, -1, -1)  # pytorch-fid's input range [0, 1]; grey -> RGB
+        x = F.interpolate(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", align_corners=False)
+        return 2 * x - 1  # pytorch-fid's normalize_input: [0, 1] -> [-1, 1]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(self.preprocess(images))
+
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        return F.softmax(self.fc(self(images)), dim=1)
+
+
+def load_fid_inception() -> FIDInceptionFeatures:
+    """The FID Inception network with its weights (downloaded sha256-checked on first use, then cached)."""
+    return FIDInceptionFeatures(load_fid_weights())
+
+
 def load_inception() -> InceptionFeatures:
     """InceptionV3 with torchvision's ImageNet weights (downloaded on first use, then cached by torch hub)."""
     return InceptionFeatures("IMAGENET1K_V1")
@@ -158,21 +206,26 @@ def load_feature_extractor(
 ) -> FeatureExtractor:
     """The feature extractor for ``dataset``: ``"inception"``, ``"classifier"``, or ``"auto"``.
 
-    ``"auto"`` tries InceptionV3's ImageNet weights and, if they cannot be loaded
-    (offline, no cached copy), prints one line saying so and uses the domain
-    classifier of ``dataset`` (see :func:`load_or_train_classifier`).
+    ``"inception"`` is the FID Inception network of pytorch-fid (:class:`FIDInceptionFeatures`,
+    comparable with published FIDs) in full and paper mode, and torchvision's ImageNet
+    InceptionV3 in quick mode (``mode`` as :func:`gancourse.config.run_mode` resolves it).
+    ``"auto"`` tries that network's weights and, if they cannot be loaded (offline, no
+    cached copy), prints one line saying so and uses the domain classifier of ``dataset``
+    (see :func:`load_or_train_classifier`). The extractor's ``name`` says which network it is.
     """
     if kind not in KINDS:
         raise ValueError(f"kind = {kind!r} is not allowed: choose one of {', '.join(map(repr, KINDS))}")
     if kind in ("auto", "inception"):
+        fid_network = run_mode(mode) != "quick"
+        what = "the FID Inception weights (pytorch-fid)" if fid_network else "InceptionV3 ImageNet weights"
         try:
-            extractor = load_inception()
+            extractor = load_fid_inception() if fid_network else load_inception()
         except Exception as err:  # URLError, HTTPError, OSError, a corrupt file: all mean "no weights"
             if kind == "inception":
-                raise RuntimeError(f"InceptionV3 ImageNet weights could not be loaded: {err}") from err
+                raise RuntimeError(f"{what} could not be loaded: {err}") from err
             reason = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
             print(
-                f"InceptionV3 ImageNet weights unavailable ({reason}): using the gancourse domain classifier "
+                f"{what} unavailable ({reason}): using the gancourse domain classifier "
                 f"for {dataset} as the feature extractor instead (its scores are not comparable to published ones)."
             )
         else:

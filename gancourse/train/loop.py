@@ -49,6 +49,7 @@ from gancourse.train.guards import TrainingDiverged, check_weights, checked_wind
 from gancourse.train.objectives import build_objective, make_optimizer
 from gancourse.train.parallel import OneProcess
 from gancourse.train.samplers import RealSampler, RunData, TensorSampler
+from gancourse.train.tensorboard import TensorBoardLogger, with_tensorboard
 from gancourse.train.updates import MixedPrecision, frozen
 
 __all__ = ["GANTrainer", "RealSampler", "RunData", "SchedulerFactory", "TensorSampler", "TrainingDiverged"]
@@ -276,7 +277,11 @@ class GANTrainer(Checkpointing, Generating):
         return values
 
     def train(
-        self, steps: int | None = None, progress: bool = True, on_step: Callable[[GANTrainer], None] | None = None
+        self,
+        steps: int | None = None,
+        progress: bool = True,
+        on_step: Callable[[GANTrainer], None] | None = None,
+        tensorboard: str | os.PathLike | TensorBoardLogger | None = None,
     ) -> dict[str, list[float]]:
         """Train until ``steps`` generator updates in total (default ``cfg.steps``); returns the history.
 
@@ -284,7 +289,9 @@ class GANTrainer(Checkpointing, Generating):
         ``cfg.sample_every`` steps, both also at ``cfg.steps``; values of steps not yet
         logged wait (and travel in a checkpoint), so a run stopped anywhere and
         resumed records exactly what an uninterrupted run does. ``on_step(trainer)`` is called
-        after every step (the command line writes sample grids with it). In a data-parallel run
+        after every step (the command line writes sample grids with it). ``tensorboard``, a folder or a
+        :class:`~gancourse.train.tensorboard.TensorBoardLogger`, also logs the losses, D's outputs and the
+        sample grids there after every step (``tensorboard --logdir FOLDER`` shows them). In a data-parallel run
         only rank 0 shows progress and keeps samples.
 
         Every step is atomic: the state at its start is kept in memory (:class:`TrainerState`),
@@ -302,6 +309,9 @@ class GANTrainer(Checkpointing, Generating):
         (``trainer.save(other_path)``).
         """
         target = self.cfg.steps if steps is None else _check_steps(steps)
+        logger = None
+        if tensorboard is not None:
+            on_step, logger = with_tensorboard(tensorboard, on_step)
         if self.checkpoint_path and self.step < target:
             check_writable(self.checkpoint_path)  # before hours of training, not at the final save
         bar = None
@@ -336,6 +346,8 @@ class GANTrainer(Checkpointing, Generating):
         finally:
             if bar is not None:
                 bar.close()
+            if logger is not None:
+                logger.close()
         if self.checkpoint_path and self._saved_step != self.step:  # a loaded, finished run is not rewritten
             try:
                 self.save()
