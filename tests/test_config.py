@@ -194,6 +194,7 @@ def test_smoke_caps_full_and_paper_mode_but_not_quick(monkeypatch):
     for mode in ("full", "paper"):
         cfg = DCGANConfig.for_mode(mode, steps=10_000)  # caps win over overrides
         assert cfg.steps == 2 and cfg.batch_size == 4 and cfg.base_channels == 8
+        assert cfg.data_limit == 256 and cfg.checkpoint_every == 0  # 0 = all images is capped; 0 = off stays
         assert all(p.steps == 1 for p in ProGANConfig.for_mode(mode).phases())  # every stage still runs
         assert EvalConfig.for_mode(mode, n=700).n == 50 and EvalConfig.for_mode(mode).features == "classifier"
         assert ResNetGANConfig.cifar10(mode).steps == 2

@@ -84,13 +84,15 @@ def smoke() -> bool:
 
 
 def _cap(value: Any, cap: Any) -> Any:
-    """``min(value, cap)``, item by item for a tuple; a string cap replaces the value (features)."""
+    """``min(value, cap)``, item by item for a tuple; a string cap replaces the value (features); 0 ("all") -> cap."""
     if isinstance(cap, str):
         return cap
     if isinstance(value, tuple):
         return tuple(min(v, cap) for v in value)
     if cap == 0:  # 0 means off (checkpoint_every, lr_decay_steps)
         return 0
+    if value == 0:  # 0 means all (data_limit, limit): the cap is the limit
+        return cap
     return min(value, cap)
 
 
