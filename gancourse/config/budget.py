@@ -139,7 +139,7 @@ def _runs(chapter: int, mode: str) -> list[tuple[str, Config]]:
             ("cGAN, MNIST", cgan),
             ("cGAN, Fashion-MNIST", cgan),
             ("cGAN, emoji", cgan),
-            *[(f"pix2pix run {i + 1} of 5", p2p) for i in range(5)],
+            *[(f"pix2pix {data}, {loss}", p2p) for data in ("edges", "emoji") for loss in ("L1 + cGAN", "L1", "cGAN")],
         ],
         9: [
             ("ProGAN, MNIST to 32 px", progan),

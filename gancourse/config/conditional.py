@@ -82,7 +82,7 @@ class Pix2PixConfig(GANConfig):
         "sample_every": 100,
     }
     #: full mode: 20,000 pairs at batch 4 (the paper's batch 1 launches one tiny step per image; batch norm at
-    #: batch 4 is no longer instance norm), so that chapter 8's five pix2pix runs fit a T4's minutes
+    #: batch 4 is no longer instance norm), so that chapter 8's six pix2pix runs fit a T4's minutes
     FULL: ClassVar[Mapping[str, Any]] = {"steps": 5000, "batch_size": 4}
     SMOKE: ClassVar[Mapping[str, Any]] = {"base_channels": 8}
 
