@@ -64,3 +64,15 @@ def test_duration_and_scaling():
     # the estimate is linear in steps, and the counted FLOPs scale with the batch
     assert budget.t4_seconds(cfg, 200) == pytest.approx(2 * budget.t4_seconds(cfg, 100))
     assert budget.gflop_per_step(cfg.replace(batch_size=64)) == pytest.approx(budget.gflop_per_step(cfg) / 2)
+
+
+def test_a_trainer_with_its_progress_bar_shows_the_estimate(capsys):
+    from gancourse.config import ToyGANConfig
+    from gancourse.train.recipes import RECIPES
+
+    trainer = RECIPES["toy_gan"].build(ToyGANConfig(steps=3, log_every=1))
+    trainer.train(progress=True)
+    assert trainer.step == 3
+    captured = capsys.readouterr()
+    assert "training ToyGAN: 3 steps, expected about" in captured.err  # in the bar (tqdm writes to stderr)
+    assert "to shorten it" not in captured.out  # a short run prints no advice
