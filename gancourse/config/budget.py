@@ -4,7 +4,7 @@ The estimate of one generator step is arithmetic plus a fixed cost::
 
     seconds per step = FLOPs per step / (T4_FLOPS * T4_UTILISATION) + STEP_OVERHEAD
 
-- **FLOPs per step** were counted once on the CPU (``python -m gancourse.bench.budget RECIPE``: ``FlopCounterMode``
+- **FLOPs per step** were counted once on the CPU with ``FlopCounterMode`` (``python -m gancourse.bench.budget``)
   around one ``trainer.advance()`` of each recipe at its paper settings (``MEASURED``, GFLOP; the
   counter cannot follow the gradient penalty's double backward, so penalised critics were counted
   without it and multiplied by ``GRADIENT_PENALTY_FACTOR``). Other settings scale the count by batch,
