@@ -40,7 +40,7 @@ def test_run_mode_and_pick_device_see_the_same_hardware(monkeypatch, cuda, mps):
 
 @pytest.mark.parametrize("bad", ["fast", "", 3])
 def test_unknown_mode_names_the_parameter(bad):
-    with pytest.raises(ValueError, match="mode.*'quick' or 'full'"):
+    with pytest.raises(ValueError, match="mode.*'quick', 'full' or 'paper'"):
         config.run_mode(bad)
 
 
@@ -172,3 +172,31 @@ def test_empty_batch_sizes_is_named_clearly():
     for name in ("fade_images", "stable_images"):
         with pytest.raises(ValueError, match=f"ProGANConfig.{name} = \\(\\) has 0 entries"):
             config.ProGANConfig(**{name: ()})
+
+
+def test_paper_mode_is_the_defaults_and_full_mode_applies_full(monkeypatch):
+    from gancourse.config import DCGANConfig, ProGANConfig
+
+    monkeypatch.delenv("GANCOURSE_SMOKE", raising=False)
+    assert config.run_mode("Paper") == "paper"
+    assert DCGANConfig.for_mode("paper") == DCGANConfig()
+    full = DCGANConfig.for_mode("full")
+    assert full == DCGANConfig().replace(**DCGANConfig.FULL) and full.steps < DCGANConfig().steps
+    assert ProGANConfig.for_mode("full").steps < ProGANConfig.for_mode("paper").steps
+    assert DCGANConfig.for_mode("quick") == DCGANConfig().quick()  # quick mode unchanged
+
+
+def test_smoke_caps_full_and_paper_mode_but_not_quick(monkeypatch):
+    from gancourse.config import DCGANConfig, EvalConfig, ProGANConfig, ResNetGANConfig
+
+    monkeypatch.setenv("GANCOURSE_SMOKE", "1")
+    assert DCGANConfig.for_mode("quick") == DCGANConfig().quick()
+    for mode in ("full", "paper"):
+        cfg = DCGANConfig.for_mode(mode, steps=10_000)  # caps win over overrides
+        assert cfg.steps == 2 and cfg.batch_size == 4 and cfg.base_channels == 8
+        assert cfg.data_limit == 256 and cfg.checkpoint_every == 0  # 0 = all images is capped; 0 = off stays
+        assert all(p.steps == 1 for p in ProGANConfig.for_mode(mode).phases())  # every stage still runs
+        assert EvalConfig.for_mode(mode, n=700).n == 50 and EvalConfig.for_mode(mode).features == "classifier"
+        assert ResNetGANConfig.cifar10(mode).steps == 2
+    monkeypatch.setenv("GANCOURSE_SMOKE", "0")
+    assert DCGANConfig.for_mode("paper").steps == 5000

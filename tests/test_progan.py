@@ -319,7 +319,9 @@ def test_ablation_configs_switch_off_one_trick_each_on_a_shorter_schedule():
     assert runs["no pixel norm"] == base.replace(pixel_norm=False)
     assert runs["no minibatch std"] == base.replace(minibatch_std=False)
     full = config.ablation_configs(cfg, "full")["all three"]
-    assert full.images("stabilise", 4) == cfg.images("stabilise", 4) // 8
+    assert full.images("stabilise", 4) == cfg.images("stabilise", 4) // 4
+    paper = config.ablation_configs(cfg, "paper")["all three"]
+    assert paper.images("stabilise", 4) == cfg.images("stabilise", 4) // 8
     sixteen = cfg.replace(image_size=16, batch_sizes=(32, 32, 16), fade_images=3000, stable_images=3000)
     with pytest.raises(ValueError, match="image_size = 32 is not allowed"):
         config.ablation_configs(sixteen, "quick", 32)

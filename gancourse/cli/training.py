@@ -38,7 +38,7 @@ def recipe_parser(name: str) -> argparse.ArgumentParser:
         "defaults are the paper's, quick mode replaces the fields marked 'quick mode'.",
     )
     parser.add_argument(
-        "--mode", choices=("quick", "full"), default=None, help="default: $GANCOURSE_MODE, else full on a GPU"
+        "--mode", choices=("quick", "full", "paper"), default=None, help="default: $GANCOURSE_MODE, else full on a GPU"
     )
     parser.add_argument("--set", action="append", metavar="FIELD=VALUE", help="set a config field (repeatable)")
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""Hyperparameters as frozen dataclasses, and the quick/full run mode.
+"""Hyperparameters as frozen dataclasses, and the quick/full/paper run mode.
 
 Every experiment in the book is described by one frozen dataclass derived from
 :class:`Config` (``base.py``, the machinery: fields declared with :func:`param`
@@ -15,12 +15,14 @@ The configs themselves live beside it, one file per group of chapters:
 ``evaluation.py``  chapters 5-11: how generators are scored; the domain classifier
 ``stabilising.py`` chapter 12: the budget of the comparison of stabilisation tricks
 ``stylegan2.py``   chapter 13: StyleGAN2
+``budget.py``      how long each chapter trains in full and paper mode on a T4 (one table)
 =================  =============================================================
 
 Everything is re-exported here: ``from gancourse.config import DCGANConfig``.
 """
 
-from gancourse.config.base import MODE_ENV, MODES, Config, param, run_mode, sweep
+from gancourse.config import budget
+from gancourse.config.base import MODE_ENV, MODES, SMOKE_ENV, Config, param, run_mode, smoke, sweep
 from gancourse.config.basics import (
     DATASETS,
     IMAGE_DATASETS,
@@ -46,6 +48,7 @@ __all__ = [
     "LABELLED_DATASETS",
     "MODES",
     "MODE_ENV",
+    "SMOKE_ENV",
     "STYLE_LAYERS",
     "VGG19_LAYERS",
     "ClassifierConfig",
@@ -72,7 +75,9 @@ __all__ = [
     "WGANConfig",
     "WGANGPConfig",
     "ablation_configs",
+    "budget",
     "param",
     "run_mode",
+    "smoke",
     "sweep",
 ]

@@ -6,14 +6,22 @@ range (or the allowed choices) that validation and the widgets both use, so a
 slider can never offer a value that the code would reject. Field defaults are
 the values of the paper a chapter follows (cited next to each field); the
 ``QUICK`` mapping of a class lists the fields that quick mode shrinks so that a
-chapter runs in about a minute on a 2-core CPU.
+chapter runs in about a minute on a 2-core CPU, and its ``FULL`` mapping the fields
+that full mode changes so that a chapter trains in at most about 15 minutes on an
+NVIDIA T4 (Colab's GPU; the estimates: :mod:`gancourse.config.budget`). Paper mode
+is the defaults themselves: the papers' schedules, often hours.
+
+``GANCOURSE_SMOKE=1`` caps full and paper mode for CI (:meth:`Config.smoked`): a few
+steps per training phase, narrow networks, metrics at small n, the domain classifier
+as features. It runs every full- and paper-mode code path on a CPU in seconds; its
+numbers mean nothing.
 
 Overrides go through :meth:`Config.replace` (a checked ``dataclasses.replace``);
 there are no module-level settings.
 
 The run mode is chosen by, in this order: an explicit argument, the environment
 variable ``GANCOURSE_MODE``, and otherwise ``"full"`` when a GPU (CUDA or Apple
-MPS) is present and ``"quick"`` when not.
+MPS) is present and ``"quick"`` when not. ``"paper"`` is only ever chosen explicitly.
 """
 
 from __future__ import annotations
@@ -28,12 +36,33 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-MODES = ("quick", "full")
+MODES = ("quick", "full", "paper")
 MODE_ENV = "GANCOURSE_MODE"
+SMOKE_ENV = "GANCOURSE_SMOKE"
+
+#: The caps of a smoke run (``GANCOURSE_SMOKE=1``), applied as ``min(value, cap)`` to every field of these
+#: names a config has, after the mode's values and the overrides; a class adds its own in ``SMOKE``.
+SMOKE_CAPS: Mapping[str, Any] = {
+    "steps": 2,  # generator updates (ProGAN's steps are derived: its phases are capped instead)
+    "batch_size": 4,
+    "data_limit": 256,
+    "limit": 256,  # the domain classifier's training images
+    "epochs": 1,
+    "log_every": 1,
+    "sample_every": 1,
+    "checkpoint_every": 0,
+    "n": 50,  # images per FID / KID
+    "kid_subset_size": 25,
+    "seeds": 1,
+    "n_samples": 100,
+    "seconds": 2.0,
+    "every": 1,
+    "lr_decay_steps": 0,
+}
 
 
 def run_mode(mode: str | None = None) -> str:
-    """Return ``"quick"`` or ``"full"``: the argument, else ``$GANCOURSE_MODE``, else by hardware.
+    """Return ``"quick"``, ``"full"`` or ``"paper"``: the argument, else ``$GANCOURSE_MODE``, else by hardware.
 
     >>> run_mode("QUICK")
     'quick'
@@ -45,8 +74,26 @@ def run_mode(mode: str | None = None) -> str:
     if mode is None:
         return "full" if _gpu_present() else "quick"
     if not isinstance(mode, str) or mode.strip().lower() not in MODES:
-        raise ValueError(f"{source} = {mode!r} is not a run mode: allowed values are 'quick' or 'full'")
+        raise ValueError(f"{source} = {mode!r} is not a run mode: allowed values are 'quick', 'full' or 'paper'")
     return mode.strip().lower()
+
+
+def smoke() -> bool:
+    """Whether ``$GANCOURSE_SMOKE`` asks for a smoke run (any value but '', '0', 'false', 'no')."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _cap(value: Any, cap: Any) -> Any:
+    """``min(value, cap)``, item by item for a tuple; a string cap replaces the value (features); 0 ("all") -> cap."""
+    if isinstance(cap, str):
+        return cap
+    if isinstance(value, tuple):
+        return tuple(min(v, cap) for v in value)
+    if cap == 0:  # 0 means off (checkpoint_every, lr_decay_steps)
+        return 0
+    if value == 0:  # 0 means all (data_limit, limit): the cap is the limit
+        return cap
+    return min(value, cap)
 
 
 def _gpu_present() -> bool:
@@ -159,6 +206,10 @@ class Config:
 
     #: Field values that quick mode uses instead of the (paper) defaults.
     QUICK: ClassVar[Mapping[str, Any]] = {}
+    #: Field values that full mode uses instead of the (paper) defaults: sized for ~15 min a chapter on a T4.
+    FULL: ClassVar[Mapping[str, Any]] = {}
+    #: Caps of a smoke run beyond :data:`SMOKE_CAPS` (``min(value, cap)``; a string replaces the value).
+    SMOKE: ClassVar[Mapping[str, Any]] = {}
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -184,11 +235,25 @@ class Config:
 
     @classmethod
     def for_mode(cls, mode: str | None = None, **overrides: Any):
-        """The config for a run mode (see :func:`run_mode`), with ``overrides`` applied last."""
+        """The config for a run mode (see :func:`run_mode`), with ``overrides`` applied last.
+
+        Quick mode applies the class's ``QUICK`` values, full mode its ``FULL`` values, paper mode
+        neither. In full and paper mode ``$GANCOURSE_SMOKE`` then caps the result (:meth:`smoked`).
+        """
+        chosen = run_mode(mode)
         cfg = cls()
-        if run_mode(mode) == "quick":
-            cfg = cfg.quick()
-        return cfg.replace(**overrides)
+        if chosen == "quick":
+            return cfg.quick().replace(**overrides)
+        if chosen == "full":
+            cfg = cfg.replace(**cls.FULL)
+        cfg = cfg.replace(**overrides)
+        return cfg.smoked() if smoke() else cfg
+
+    def smoked(self):
+        """This config with the smoke caps (:data:`SMOKE_CAPS` and the class's ``SMOKE``) on the fields it has."""
+        settable = {f.name for f in dataclasses.fields(self) if f.init}
+        caps = {**SMOKE_CAPS, **self.SMOKE}
+        return self.replace(**{k: _cap(getattr(self, k), cap) for k, cap in caps.items() if k in settable})
 
     def quick(self):
         """This config with the class's quick-mode values."""

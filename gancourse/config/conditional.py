@@ -31,6 +31,9 @@ class ConditionalGANConfig(DCGANConfig):
         "sample_every": 50,
         "embed_dim": 20,
     }
+    #: full mode: DCGAN's settings with G's moving average, 3,000 steps: chapter 8's three cGANs beside pix2pix
+    FULL: ClassVar[Mapping[str, Any]] = {"steps": 3000, "ema_decay": 0.999}
+    SMOKE: ClassVar[Mapping[str, Any]] = {"base_channels": 8}
 
     embed_dim: int = param(
         50, 1, 512, help="size of the label embedding e(y) (Mirza & Osindero map y to 1000 units, z to 200)"
@@ -80,6 +83,10 @@ class Pix2PixConfig(GANConfig):
         "data_limit": 10_000,
         "sample_every": 100,
     }
+    #: full mode: 20,000 pairs at batch 4 (the paper's batch 1 launches one tiny step per image; batch norm at
+    #: batch 4 is no longer instance norm), so that chapter 8's six pix2pix runs fit a T4's minutes
+    FULL: ClassVar[Mapping[str, Any]] = {"steps": 5000, "batch_size": 4}
+    SMOKE: ClassVar[Mapping[str, Any]] = {"base_channels": 8}
 
     dataset: str = param(
         "fashion_mnist",

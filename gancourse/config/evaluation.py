@@ -51,7 +51,7 @@ class ClassifierConfig(Config):
     def for_dataset(cls, dataset: str, mode: str | None = None, **overrides: Any) -> ClassifierConfig:
         """The config of ``dataset``'s classifier in ``mode``: :meth:`for_mode` with the data set's epochs."""
         mode = run_mode(mode)
-        epochs = cls.DATASET_EPOCHS.get(dataset, {}).get(mode)
+        epochs = cls.DATASET_EPOCHS.get(dataset, {}).get("full" if mode == "paper" else mode)
         extra = {} if epochs is None else {"epochs": epochs}
         return cls.for_mode(mode, dataset=dataset, **{**extra, **overrides})
 
@@ -73,6 +73,8 @@ class EvalConfig(Config):
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {"n": 1000, "features": "classifier"}
+    #: a smoke run is offline: 'auto' would fall back to the domain classifier there, so it uses that directly
+    SMOKE: ClassVar[Mapping[str, Any]] = {"features": "classifier"}
 
     dataset: str = param("mnist", choices=LABELLED_DATASETS, help="the real images the samples are compared with")
     n: int = param(10_000, 20, 10_000, help="generated and real images per score (Heusel et al.: >= 10,000)")

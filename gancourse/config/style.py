@@ -54,6 +54,7 @@ class StyleConfig(Config):
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {"image_size": 128, "steps": 40}
+    SMOKE: ClassVar[Mapping[str, Any]] = {"image_size": 64}
 
     image_size: int = param(512, 16, 2048, help="side of the square output image in pixels (paper: 512)")
     keep_aspect: bool = param(

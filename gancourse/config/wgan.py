@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from gancourse.config.base import param
+from gancourse.config.base import param, run_mode, smoke
 from gancourse.config.gan import DCGAN_QUICK_NETWORKS, DCGANConfig
 
 
@@ -44,6 +44,10 @@ class WGANConfig(DCGANConfig):
     )
     lr_g: float = param(5e-5, 1e-6, 1.0, log=True, help="generator learning rate (WGAN: 5e-5)")
     lr_d: float = param(5e-5, 1e-6, 1.0, log=True, help="critic learning rate (WGAN: 5e-5)")
+    #: full mode: Alg. 1 with G's moving average, 8,000 generator steps (chapter 6 with WGAN-GP: ~12 T4 minutes)
+    FULL: ClassVar[Mapping[str, Any]] = {"steps": 8000, "ema_decay": 0.999}
+    SMOKE: ClassVar[Mapping[str, Any]] = {"base_channels": 8}
+
     batch_size: int = param(64, 1, 4096, help="samples per update (WGAN: 64)")
     n_critic: int = param(5, 1, 100, help="critic updates per generator update (WGAN: 5)")
     objective: str = param(
@@ -84,6 +88,10 @@ class WGANGPConfig(DCGANConfig):
     lr_d: float = param(1e-4, 1e-6, 1.0, log=True, help="critic Adam learning rate (WGAN-GP: 1e-4)")
     beta1: float = param(0.0, 0.0, 0.999, step=0.05, help="Adam beta1 (WGAN-GP: 0)")
     beta2: float = param(0.9, 0.0, 0.9999, step=0.001, help="Adam beta2 (WGAN-GP: 0.9)")
+    #: full mode: Alg. 1 with G's moving average, 8,000 generator steps (chapter 6 with WGAN: ~12 T4 minutes)
+    FULL: ClassVar[Mapping[str, Any]] = {"steps": 8000, "ema_decay": 0.999}
+    SMOKE: ClassVar[Mapping[str, Any]] = {"base_channels": 8}
+
     batch_size: int = param(64, 1, 4096, help="samples per update (WGAN-GP: 64)")
     n_critic: int = param(5, 1, 100, help="critic updates per generator update (WGAN-GP: 5)")
     gp_weight: float = param(10.0, 0.0, 1000.0, step=0.5, help="lambda, the gradient penalty's weight (WGAN-GP: 10)")
@@ -124,6 +132,10 @@ class ResNetGANConfig(WGANGPConfig):
         "sample_every": 50,
     }
 
+    #: full mode: half the width (a quarter of the FLOPs), 1,200 steps, G's moving average: chapter 7's
+    #: ResNet, its WGAN-GP comparison and the CIFAR-10 setting within a T4's ~15 minutes (gancourse.config.budget)
+    FULL: ClassVar[Mapping[str, Any]] = {"steps": 1200, "base_channels": 64, "ema_decay": 0.999}
+
     objective: str = param(
         "wasserstein",
         choices=("wasserstein", "hinge"),
@@ -142,14 +154,16 @@ class ResNetGANConfig(WGANGPConfig):
     )
 
     @classmethod
-    def cifar10(cls, **overrides: Any) -> "ResNetGANConfig":
+    def cifar10(cls, mode: str | None = None, **overrides: Any) -> "ResNetGANConfig":
         """The CIFAR-10 setting of Gulrajani et al. 2017 (App. F and their released ``gan_cifar_resnet.py``).
 
         ResNet of width 128, z in R^128, WGAN-GP with lambda = 10 and n_critic = 5, Adam
         2e-4 with betas (0, 0.9) for G and critic, both rates decayed linearly to 0 over
         100,000 generator steps, batch 64, 32 x 32 colour images. It needs the network
         the first time (CIFAR-10 through torchvision) and a GPU (100k steps of five critic
-        updates each). This is a full-mode setting: no QUICK values are applied.
+        updates each). This is the paper-mode setting: no QUICK values are applied. With
+        ``mode="full"`` it takes the class's ``FULL`` changes (width 64, 1,200 steps, the decay
+        over those steps) to fit a T4's minutes; in full and paper mode ``$GANCOURSE_SMOKE`` caps it.
         Not followed from the released script: G's batch of 2 x 64 (here the critic's 64)
         and the U(0, 1/128) dequantisation noise added to the real images (none here).
         """
@@ -171,7 +185,10 @@ class ResNetGANConfig(WGANGPConfig):
             sample_every=2_000,
             checkpoint_every=2_000,
         )
-        return cls(**{**paper, **overrides})
+        if mode is not None and run_mode(mode) == "full":  # the same FULL changes, the decay over the shorter run
+            paper.update(cls.FULL, lr_decay_steps=cls.FULL["steps"])
+        cfg = cls(**{**paper, **overrides})
+        return cfg.smoked() if mode is not None and run_mode(mode) != "quick" and smoke() else cfg
 
     @classmethod
     def sngan(cls, mode: str | None = None, **overrides: Any) -> "ResNetGANConfig":

@@ -48,6 +48,7 @@ from gancourse.train.generation import Generating
 from gancourse.train.guards import TrainingDiverged, check_weights, checked_window, last_good
 from gancourse.train.objectives import build_objective, make_optimizer
 from gancourse.train.parallel import OneProcess
+from gancourse.train.progress import RunTimer
 from gancourse.train.samplers import RealSampler, RunData, TensorSampler
 from gancourse.train.tensorboard import TensorBoardLogger, with_tensorboard
 from gancourse.train.updates import MixedPrecision, frozen
@@ -320,6 +321,7 @@ class GANTrainer(Checkpointing, Generating):
 
             name = type(self.cfg).__name__.removesuffix("Config")
             bar = tqdm(total=target, initial=self.step, desc=f"training {name}", leave=False, mininterval=1.0)
+            timer = RunTimer(self.cfg, self.step, target, self.device.type, name, show=bar.set_description_str)
         try:
             while self.step < target:
                 before = self.state.snapshot() if self.atomic_steps else None
@@ -343,6 +345,7 @@ class GANTrainer(Checkpointing, Generating):
                     raise
                 if bar is not None:
                     bar.update(1)
+                    timer.update(self.step)
         finally:
             if bar is not None:
                 bar.close()
