@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 
 from gancourse import config
-from gancourse.config import DataConfig, GaussianPair1D, RegressionConfig
+from gancourse.config import DataConfig, DCGANConfig, GaussianPair1D, RegressionConfig
 
 
 @pytest.mark.parametrize("value, expected", [("quick", "quick"), ("FULL", "full"), (" quick ", "quick")])
@@ -200,3 +200,12 @@ def test_smoke_caps_full_and_paper_mode_but_not_quick(monkeypatch):
         assert ResNetGANConfig.cifar10(mode).steps == 2
     monkeypatch.setenv("GANCOURSE_SMOKE", "0")
     assert DCGANConfig.for_mode("paper").steps == 5000
+
+
+def test_diff_augment_runs_train_on_a_tenth_of_the_emoji_outside_quick_mode(monkeypatch):
+    monkeypatch.delenv("GANCOURSE_SMOKE", raising=False)
+    full, paper = DCGANConfig.diff_augment("full", 6830), DCGANConfig.diff_augment("paper", 6830)
+    assert (full.dataset, full.data_limit, full.image_size, full.steps) == ("emoji", 683, 32, 2000)
+    assert (paper.data_limit, paper.image_size, paper.steps) == (683, 64, DCGANConfig().steps)
+    quick = DCGANConfig.diff_augment("quick", 6830)
+    assert (quick.dataset, quick.data_limit, quick.steps) == ("emoji", DCGANConfig.QUICK["data_limit"], 100)

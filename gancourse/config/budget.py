@@ -32,9 +32,11 @@ from typing import Any
 
 from gancourse.config.base import Config, run_mode
 from gancourse.config.conditional import ConditionalGANConfig, Pix2PixConfig
+from gancourse.config.evaluation import CurveConfig
 from gancourse.config.gan import DCGANConfig, MLPGANConfig, ToyGANConfig
 from gancourse.config.progan import ProGANConfig, ablation_configs
 from gancourse.config.style import StyleConfig
+from gancourse.config.stylegan2 import StyleGAN2Config
 from gancourse.config.wgan import ResNetGANConfig, WGANConfig, WGANGPConfig
 
 T4_FLOPS = 8.1e12  # float32
@@ -52,9 +54,12 @@ MEASURED: Mapping[type, tuple[float, int, int, int]] = {
     DCGANConfig: (52.53, 128, 64, 32),
     ConditionalGANConfig: (79.83, 128, 64, 32),
     WGANConfig: (87.29, 64, 64, 32),
-    WGANGPConfig: (87.29 * GRADIENT_PENALTY_FACTOR, 64, 64, 32),
-    ResNetGANConfig: (1532.8 * GRADIENT_PENALTY_FACTOR, 64, 128, 32),
+    WGANGPConfig: (87.29, 64, 64, 32),
+    ResNetGANConfig: (1532.8, 64, 128, 32),
     Pix2PixConfig: (1.085, 1, 64, 32),
+    # G and D forward counted, a step taken as 4 G + 9 D forwards (D on reals and fakes, backward = 2 forwards);
+    # lazy R1's double backward every 16 D steps is left out
+    StyleGAN2Config: (5364.2, 32, 512, 32),
 }
 #: ProGAN: GFLOP per real image at each resolution with 64 channels everywhere, without the penalty
 PROGAN_PER_IMAGE_64: Mapping[int, float] = {4: 0.296 / 16, 8: 2.110 / 16, 16: 9.362 / 16, 32: 38.37 / 16}
@@ -68,9 +73,10 @@ def gflop_per_step(cfg: Config) -> float:
             break
     else:
         raise ValueError(f"{type(cfg).__name__} has no FLOP count in gancourse.config.budget.MEASURED")
-    own_width = getattr(cfg, "base_channels", getattr(cfg, "hidden", width))
+    own_width = getattr(cfg, "base_channels", getattr(cfg, "hidden", getattr(cfg, "fmap_max", width)))
     own_size = getattr(cfg, "image_size", size) if size > 1 else 1
-    return gflop * cfg.batch_size / batch * (own_width / width) ** 2 * (own_size / size) ** 2
+    penalty = GRADIENT_PENALTY_FACTOR if getattr(cfg, "gp_weight", 0) else 1.0  # counted without it
+    return gflop * penalty * cfg.batch_size / batch * (own_width / width) ** 2 * (own_size / size) ** 2
 
 
 def progan_gflop(cfg: ProGANConfig) -> float:
@@ -116,11 +122,19 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _for_seconds(cfg: Config, seconds: float) -> Config:
+    """``cfg`` with the steps a T4 trains in ``seconds`` (a run on a time budget, chapter 7's comparison)."""
+    return cfg.replace(steps=max(1, int(seconds / t4_seconds(cfg, 1))), lr_decay_steps=0)
+
+
 def _runs(chapter: int, mode: str) -> list[tuple[str, Config]]:
     """What chapter ``chapter`` trains in ``mode`` (full or paper): (label, config) pairs."""
     dcgan, cgan = DCGANConfig.for_mode(mode), ConditionalGANConfig.for_mode(mode)
     p2p, progan = Pix2PixConfig.for_mode(mode), ProGANConfig.for_mode(mode)
-    style = StyleConfig.for_mode(mode)
+    style, resnet = StyleConfig.for_mode(mode), ResNetGANConfig.for_mode(mode)
+    curve_seconds = CurveConfig.for_mode(mode).seconds
+    diff_augment = DCGANConfig.diff_augment(mode, train_images=1000)  # a step's cost does not depend on the count
+    same_as_resnet = ("steps", "batch_size", "n_critic", "gp_weight", "dataset", "image_size", "data_limit")
     runs: dict[int, list[tuple[str, Config]]] = {
         4: [("toy GAN", ToyGANConfig.for_mode(mode)), ("MLP GAN", MLPGANConfig.for_mode(mode))],
         5: [
@@ -128,11 +142,14 @@ def _runs(chapter: int, mode: str) -> list[tuple[str, Config]]:
             ("DCGAN, Fashion-MNIST", dcgan),
             ("DCGAN, emoji 64 px", dcgan.replace(dataset="emoji", image_size=64)),
             ("DCGAN, your folder 64 px", dcgan.replace(dataset="emoji", image_size=64)),
+            *[(f"DiffAugment: {arm}", diff_augment) for arm in ("none", "both", "reals only")],
         ],
         6: [("WGAN", WGANConfig.for_mode(mode)), ("WGAN-GP", WGANGPConfig.for_mode(mode))],
         7: [
-            ("ResNet WGAN-GP", ResNetGANConfig.for_mode(mode)),
-            ("DCGAN WGAN-GP", WGANGPConfig.for_mode(mode)),
+            ("ResNet WGAN-GP", resnet),
+            ("DCGAN WGAN-GP", WGANGPConfig.for_mode(mode, **{k: getattr(resnet, k) for k in same_as_resnet})),
+            ("ResNet WGAN-GP on a time budget", _for_seconds(resnet, curve_seconds)),
+            ("SN-ResNet, hinge on a time budget", _for_seconds(ResNetGANConfig.sngan(mode), curve_seconds)),
             ("CIFAR-10 setting", ResNetGANConfig.cifar10(mode)),
         ],
         8: [
@@ -147,6 +164,7 @@ def _runs(chapter: int, mode: str) -> list[tuple[str, Config]]:
             *[(f"ablation: {name}", cfg) for name, cfg in ablation_configs(progan, mode).items()],
         ],
         10: [("style transfer, 5 styles", style.replace(steps=5 * style.steps))],
+        13: [("StyleGAN2, emoji 32 px", StyleGAN2Config.for_mode(mode))],
     }
     return runs.get(chapter, [])
 

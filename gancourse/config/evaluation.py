@@ -101,10 +101,12 @@ class CurveConfig(Config):
     A wall-clock budget compares methods whose steps cost different amounts (a gradient
     penalty's double backward against spectral normalisation's one matrix-vector product);
     its step counts depend on the machine, so such runs are not reproducible step for step.
-    Quick mode: 12 s per run and 500 samples, with the domain classifier's features.
+    Quick mode: 12 s per run and 500 samples; full mode 120 s and 1,000; paper mode 600 s and 2,000.
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {"seconds": 12.0, "every": 50, "n": 500}
+    #: full mode: two minutes a run, so that chapter 7's comparison fits its T4 minutes (gancourse.config.budget)
+    FULL: ClassVar[Mapping[str, Any]] = {"seconds": 120.0, "every": 100, "n": 1000}
 
     seconds: float = param(600.0, 1.0, 86_400.0, step=1.0, help="training seconds per run (evaluation not counted)")
     every: int = param(250, 1, 1_000_000, help="generator steps between two FIDs")
