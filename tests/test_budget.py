@@ -23,7 +23,9 @@ def test_a_penalty_free_critic_is_not_charged_for_the_gradient_penalty():
     from gancourse.config import ResNetGANConfig
 
     penalised, spectral = ResNetGANConfig(), ResNetGANConfig.sngan("paper")
-    assert budget.gflop_per_step(penalised) == pytest.approx(budget.GRADIENT_PENALTY_FACTOR * budget.gflop_per_step(spectral))
+    assert budget.gflop_per_step(penalised) == pytest.approx(
+        budget.GRADIENT_PENALTY_FACTOR * budget.gflop_per_step(spectral)
+    )
 
 
 def test_the_stylegan2_count_scales_with_its_widest_layer():

@@ -244,6 +244,21 @@ def test_corrupt_cached_weights_name_the_file_to_delete(tmp_path, monkeypatch, c
     assert "RANDOM" not in capsys.readouterr().out  # no silent fallback to random weights
 
 
+def test_offline_never_tries_the_download_and_says_why(tmp_path, monkeypatch, capsys):
+    from torchvision.models import VGG19_Weights
+
+    def download(*args, **kwargs):
+        raise AssertionError("a download was tried with $GANCOURSE_OFFLINE=1")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    monkeypatch.setattr(type(VGG19_Weights.IMAGENET1K_V1), "get_state_dict", download)
+    net = vgg.vgg19_features(["conv1_1"], weights="imagenet")
+    out = capsys.readouterr().out
+    assert net.weights == "random"
+    assert f"downloads are off ($GANCOURSE_OFFLINE) and {vgg.cached_weights_path()} does not exist" in out
+
+
 # --------------------------------------------------------------------------------------
 # Images
 # --------------------------------------------------------------------------------------

@@ -240,4 +240,6 @@ def test_a_short_run_moves_samples_towards_the_data(monkeypatch):
 def test_quick_mode_trains_on_emoji_at_32_px():
     cfg = StyleGAN2Config.for_mode("quick")
     assert (cfg.dataset, cfg.image_size) == ("emoji", 32)
-    assert config.StyleGAN2Config.for_mode("full") == StyleGAN2Config()
+    assert config.StyleGAN2Config.for_mode("paper") == StyleGAN2Config()
+    full = config.StyleGAN2Config.for_mode("full")
+    assert (full.fmap_max, full.image_size, full.mapping_layers) == (128, 32, StyleGAN2Config().mapping_layers)

@@ -36,6 +36,7 @@ from torch import nn
 
 from gancourse.checks import check_int
 from gancourse.config.style import VGG19_LAYERS
+from gancourse.data.files import offline
 
 #: Output channels of each VGG19 convolution, "M" marking a 2x2 pooling (configuration E).
 VGG19_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
@@ -208,6 +209,8 @@ def _imagenet_state_dict() -> Mapping[str, torch.Tensor]:
 
     cached = cached_weights_path()
     was_cached = cached.is_file()
+    if not was_cached and offline():
+        raise FileNotFoundError(f"downloads are off ($GANCOURSE_OFFLINE) and {cached} does not exist")
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(_DOWNLOAD_TIMEOUT_S)
     try:
