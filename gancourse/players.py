@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from gancourse import latent, viz
+from gancourse.alt_text import alt_text
 
 _ids = itertools.count()
 
@@ -40,7 +41,7 @@ _ids = itertools.count()
 _SHOW = (
     "var p=this.closest('.gancourse-player'),f=p.querySelectorAll('.gcp-frame'),i=+this.value;"
     "for(var k=0;k<f.length;k++){f[k].style.display=k===i?'block':'none';}"
-    "p.querySelector('.gcp-label').textContent=f[i].alt;"
+    "p.querySelector('.gcp-label').textContent=f[i].dataset.label;"
 )
 _PLAY = (
     "var p=this.closest('.gancourse-player'),s=p.querySelector('.gcp-slider'),b=this;"
@@ -62,6 +63,8 @@ class Frame:
     data: bytes
     mime: str
     label: str
+    #: what the frame shows in words (the figure's alt text); the frame's alt attribute adds title and label
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, (bytes, bytearray)):
@@ -130,8 +133,10 @@ class Player:
         for i, frame in enumerate(self.frames):
             src = f"data:{html.escape(frame.mime)};base64,{base64.b64encode(frame.data).decode()}"  # mime checked
             shown = "block" if i == self.start else "none"
+            alt = ", ".join(t for t in (self.title, frame.label) if t)
+            alt += f": {frame.description}" if frame.description else ""
             images.append(
-                f'<img class="gcp-frame" src="{src}" alt="{html.escape(frame.label)}" '
+                f'<img class="gcp-frame" src="{src}" alt="{html.escape(alt)}" data-label="{html.escape(frame.label)}" '
                 f'style="display:{shown};max-width:100%;height:auto;margin:0 auto">'
             )
         title = f'<div class="gcp-title" style="font-weight:600">{html.escape(self.title)}</div>' if self.title else ""
@@ -193,9 +198,10 @@ def player(
             raise TypeError(f"draw must return a matplotlib Figure, got {type(fig).__name__}")
         try:
             data, mime = encode_figure(fig, dpi)
+            description = alt_text(fig)
         finally:
             plt.close(fig)
-        frames.append(Frame(data, mime, labels[i]))
+        frames.append(Frame(data, mime, labels[i], description))
     result = Player(frames, title, start, interval_ms)
     size_kb = result.nbytes / 1000
     if size_kb > max_kb:

@@ -220,6 +220,9 @@ class TinyFeatures(FeatureExtractor):
 
 
 def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeypatch, capsys):
+    from gancourse.pretrained import scores as shipped
+
+    monkeypatch.setattr(shipped, "domain_features", lambda dataset: None)  # as if no classifier shipped
     monkeypatch.setattr(metrics, "load_feature_extractor", lambda *args, **kwargs: TinyFeatures())
     out = tmp_path / "dcgan"
     argv = ["train", "dcgan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(out)]
@@ -229,6 +232,17 @@ def test_training_ends_with_fid_and_kid_next_to_the_real_floor(tmp_path, monkeyp
     assert "features: tiny random projection" in printed and "real floor" in printed and "dcgan" in printed
     scores = json.loads((out / "scores.json").read_text())
     assert scores["n"] == 40 and scores["dcgan"]["fid"] > scores["floor"]["fid"] >= 0
+
+
+def test_training_is_judged_by_the_shipped_classifier_as_fid_is(tmp_path, monkeypatch, capsys):
+    def trained_here(*args, **kwargs):
+        raise AssertionError("train's final scores trained or loaded a classifier of this machine")
+
+    monkeypatch.setattr(metrics, "load_feature_extractor", trained_here)
+    argv = ["train", "dcgan", "--mode", "quick", "--no-progress", "--device", "cpu", "--out", str(tmp_path / "r")]
+    argv += ["--eval_n", "40", "--eval_class_histogram", "false"]
+    assert cli.main([*argv, *_sets([*SMALL_IMAGES, "base_channels=8"])]) == 0
+    assert "the copy shipped with gancourse.pretrained" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -19,9 +19,13 @@ def test_one_image_per_frame_and_only_the_start_frame_visible():
     p = players.player([-1.0, 0.0, 1.0], line, labels=["a", "b", "c"], title="demo", start=1)
     page = p._repr_html_()
     frames = re.findall(
-        r'<img class="gcp-frame" src="data:image/png;base64,[^"]+" alt="([^"]*)" style="display:(\w+)', page
+        r'<img class="gcp-frame" src="data:image/png;base64,[^"]+" alt="([^"]*)" data-label="([^"]*)" '
+        r'style="display:(\w+)',
+        page,
     )
-    assert frames == [("a", "none"), ("b", "block"), ("c", "none")]
+    assert [(label, shown) for _, label, shown in frames] == [("a", "none"), ("b", "block"), ("c", "none")]
+    # the alt text says what the frame shows, beyond the slider's label
+    assert all(alt.startswith(f"demo, {label}: Figure") for alt, label, _ in frames), frames
     assert 'max="2"' in page and 'value="1"' in page and ">b</output>" in page
     assert "<script" not in page  # inline handlers only: works where HTML is inserted as innerHTML
     assert len({f.data for f in p.frames}) == 3  # three different pictures

@@ -295,14 +295,21 @@ def evaluate(name: str, trainer: Any, mode: str, eval_cfg: Any) -> dict[str, Any
     :func:`gancourse.metrics.score_run` on the trainer's sampling generator (the average
     where there is one), ``eval_cfg.n`` samples drawn with ``eval_cfg.seed``, the features
     ``eval_cfg.features`` says for the recipe's scored data set (none for a data set without
-    a domain classifier: then only the sample statistics).
+    a domain classifier: then only the sample statistics). The classifier is the one shipped
+    with the package where one ships, the judge of ``fid --dataset``, so that the two commands'
+    numbers compare.
     """
     from gancourse import metrics
     from gancourse.config import LABELLED_DATASETS
+    from gancourse.pretrained.scores import domain_features
 
     def features(dataset: str):
         if dataset not in LABELLED_DATASETS:
             return None
+        if eval_cfg.features == "classifier":  # the judge `fid --dataset` uses: the shipped classifier where one ships
+            shipped = domain_features(dataset)
+            if shipped is not None:
+                return shipped
         return metrics.load_feature_extractor(dataset, kind=eval_cfg.features, mode=mode, device=trainer.device)
 
     result = metrics.score_run(
@@ -315,9 +322,10 @@ def evaluate(name: str, trainer: Any, mode: str, eval_cfg: Any) -> dict[str, Any
         eval_cfg=eval_cfg,
         device=trainer.device,
     )
-    print(metrics.scores_table(result))
-    if getattr(trainer.cfg, "dataset", None) == "folder":
+    if getattr(trainer.cfg, "dataset", None) == "folder":  # no domain classifier: the held-out images judge
         result["held_out"] = _held_out(name, trainer, eval_cfg)
+    else:
+        print(metrics.scores_table(result))
     return result
 
 

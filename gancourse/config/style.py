@@ -56,7 +56,9 @@ class StyleConfig(Config):
     QUICK: ClassVar[Mapping[str, Any]] = {"image_size": 128, "steps": 40}
     SMOKE: ClassVar[Mapping[str, Any]] = {"image_size": 64}
 
-    image_size: int = param(512, 16, 2048, help="side of the square output image in pixels (paper: 512)")
+    image_size: int = param(
+        512, 16, 2048, help="output size in pixels: the square's side, or with keep_aspect the longer side (paper: 512)"
+    )
     keep_aspect: bool = param(
         False, help="keep the content photo's aspect ratio, image_size its longer side (False: its centre square)"
     )
