@@ -204,8 +204,8 @@ def test_smoke_caps_full_and_paper_mode_but_not_quick(monkeypatch):
 
 def test_diff_augment_runs_train_on_a_tenth_of_the_emoji_outside_quick_mode(monkeypatch):
     monkeypatch.delenv("GANCOURSE_SMOKE", raising=False)
-    full, paper = DCGANConfig.diff_augment("full", 6830), DCGANConfig.diff_augment("paper", 6830)
+    full, paper = DCGANConfig.diff_augment_runs("full", 6830), DCGANConfig.diff_augment_runs("paper", 6830)
     assert (full.dataset, full.data_limit, full.image_size, full.steps) == ("emoji", 683, 32, 2000)
     assert (paper.data_limit, paper.image_size, paper.steps) == (683, 64, DCGANConfig().steps)
-    quick = DCGANConfig.diff_augment("quick", 6830)
+    quick = DCGANConfig.diff_augment_runs("quick", 6830)
     assert (quick.dataset, quick.data_limit, quick.steps) == ("emoji", DCGANConfig.QUICK["data_limit"], 100)

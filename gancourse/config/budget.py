@@ -133,7 +133,7 @@ def _runs(chapter: int, mode: str) -> list[tuple[str, Config]]:
     p2p, progan = Pix2PixConfig.for_mode(mode), ProGANConfig.for_mode(mode)
     style, resnet = StyleConfig.for_mode(mode), ResNetGANConfig.for_mode(mode)
     curve_seconds = CurveConfig.for_mode(mode).seconds
-    diff_augment = DCGANConfig.diff_augment(mode, train_images=1000)  # a step's cost does not depend on the count
+    diff_augment = DCGANConfig.diff_augment_runs(mode, train_images=1000)  # a step's cost does not depend on the count
     same_as_resnet = ("steps", "batch_size", "n_critic", "gp_weight", "dataset", "image_size", "data_limit")
     runs: dict[int, list[tuple[str, Config]]] = {
         4: [("toy GAN", ToyGANConfig.for_mode(mode)), ("MLP GAN", MLPGANConfig.for_mode(mode))],

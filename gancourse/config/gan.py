@@ -244,7 +244,7 @@ class DCGANConfig(GANConfig):
     )
 
     @classmethod
-    def diff_augment(cls, mode: str | None = None, train_images: int = 0) -> "DCGANConfig":
+    def diff_augment_runs(cls, mode: str | None = None, train_images: int = 0) -> "DCGANConfig":
         """Chapter 5's DiffAugment runs (Zhao et al. 2020) on the emoji, before the policy is set.
 
         Full and paper mode train on the first tenth of the ``train_images`` training emoji, the

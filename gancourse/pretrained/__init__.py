@@ -1,6 +1,6 @@
 """Reference models: GANs trained by the book's own code on a CPU, shipped with the package, verified in CI.
 
-Issue 15: every chapter's own run is a one-minute quick run; next to it the chapter
+Every chapter's own run is a one-minute quick run; next to it the chapter
 shows the *reference* run of the same GAN, trained once for up to about 20 minutes by
 ``python -m gancourse.pretrained train NAME`` and shipped as fp16 generator weights
 (``weights/NAME.pt``) with a manifest (``manifest.json``: sha256, config, provenance,

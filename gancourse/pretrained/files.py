@@ -1,6 +1,6 @@
 """The shipped files: generator weights (fp16, ``weights_only``-loadable), their manifest, and downloads by hash.
 
-Issue 15 ships the reference generators inside the package, so that a reader on
+The package ships the reference generators inside the package, so that a reader on
 Colab or a laptop gets them with ``pip install``. What this module guarantees:
 
 - a weights file holds only the generator's ``state_dict`` (and, under keys prefixed

@@ -21,7 +21,6 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Iterable
@@ -37,6 +36,7 @@ from gancourse.config import GANConfig
 from gancourse.data import dataset_classes
 from gancourse.metrics.kid import kid_per_mille
 from gancourse.pretrained import files, scores
+from gancourse.pretrained.provenance import CurveRecorder, add_wall_time, device_line, git_commit
 from gancourse.pretrained.registry import REFERENCES, get
 from gancourse.train.cache import load_or_train
 from gancourse.train.recipes import RECIPES, class_rows
@@ -58,56 +58,6 @@ def training_dir() -> Path:
 # --------------------------------------------------------------------------------------
 # Training and export
 # --------------------------------------------------------------------------------------
-
-
-def _git_commit() -> str:
-    """``git rev-parse HEAD`` of the package's checkout (with ``+dirty`` for uncommitted changes), or "unknown"."""
-    folder = Path(__file__).resolve().parent
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "") if head else "unknown"
-
-
-def _device_line(device: torch.device) -> str:
-    """The device in words: ``cpu (x86_64, Intel(R) Xeon(R) ...)`` or the CUDA device's name."""
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{device.type} ({', '.join(x for x in (platform.machine(), model or platform.processor()) if x)})"
-
-
-def _add_wall_time(ledger: Path, seconds: float) -> dict[str, float]:
-    """Add one session's seconds to a run's time ledger (a JSON file beside its checkpoint); returns the totals."""
-    totals = {"seconds": 0.0, "sessions": 0}
-    if ledger.exists():
-        try:
-            totals.update(json.loads(ledger.read_text()))
-        except (OSError, ValueError):
-            pass
-    totals["seconds"] += seconds
-    totals["sessions"] += 1
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    ledger.write_text(json.dumps(totals))
-    return totals
 
 
 def train(
@@ -142,15 +92,21 @@ def train(
     if force:  # a forced run has its own ledger until it replaces the finished run
         ledger = ledger.with_name(ledger.name.replace(".time.json", ".retrain.time.json"))
         ledger.unlink(missing_ok=True)
+    curve_path = ledger.with_name(ledger.name.replace(".time.json", ".curve.json"))
+    if force:
+        curve_path.unlink(missing_ok=True)  # a forced run's curve starts again, as its ledger does
+    curve = CurveRecorder(reference.recipe, cfg, curve_path)
     start = time.perf_counter()
     try:
         trainer = load_or_train(
-            name, cfg, recipe.build, force=force, directory=directory, device=device, progress=progress
+            name, cfg, recipe.build, force=force, directory=directory, device=device, progress=progress, on_step=curve
         )
     finally:
-        wall = _add_wall_time(ledger, time.perf_counter() - start)
+        wall = add_wall_time(ledger, time.perf_counter() - start)
     if force:
         os.replace(ledger, ledger.with_name(ledger.name.replace(".retrain.time.json", ".time.json")))
+        if curve.path.exists():
+            os.replace(curve.path, curve.path.with_name(curve.path.name.replace(".retrain.curve.json", ".curve.json")))
     if trainer.step < cfg.steps:
         raise RuntimeError(f"{name}: training stopped at step {trainer.step} of {cfg.steps}; run it again to resume")
     threads = torch.get_num_threads()
@@ -170,6 +126,8 @@ def train(
         scores.ship_features(dataset)  # the first reference on this data set ships the classifier that scores it
     counts, notes = scores.sample_counts(reference.recipe, cfg)
     metrics: dict[str, Any] = {"main": main, "notes": notes, "by_n": {}}
+    if curve.points:  # FID against training time, scored while it trained (a run loaded finished has none new)
+        metrics["curve"] = {"n": curve.n, "generator": main, "points": curve.points}
     for n in counts:
         print(f"{name}: scoring at n = {n:,} ...", flush=True)
         metrics["by_n"][str(n)] = scores.measure(reference.recipe, cfg, networks, n, SAMPLE_SEED)
@@ -201,12 +159,12 @@ def train(
             "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
             "torch": str(torch.__version__),
             "python": platform.python_version(),
-            "device": _device_line(trainer.device),
+            "device": device_line(trainer.device),
             "torch_threads": threads,
             "wall_time_s": round(wall["seconds"], 1),
             "sessions": int(wall["sessions"]),
             "steps": int(trainer.step),
-            "git_commit": _git_commit(),
+            "git_commit": git_commit(),
         },
         "metrics": metrics,
         "check": check,

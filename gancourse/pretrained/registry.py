@@ -1,6 +1,6 @@
 """The reference runs: one entry per GAN the book trains, its recipe, config and how it differs from the paper.
 
-Issue 15: every chapter shows a *reference* model next to its own one-minute quick run,
+Every chapter shows a *reference* model next to its own one-minute quick run,
 trained by the book's own code on a CPU and shipped with the package. This file is
 the one place that says which runs those are. Each :class:`Reference` names
 

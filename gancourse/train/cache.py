@@ -33,6 +33,7 @@ def load_or_train(
     directory: str | os.PathLike | None = None,
     device: torch.device | None = None,
     progress: bool = True,
+    on_step: Callable[[GANTrainer], None] | None = None,
 ) -> GANTrainer:
     """A trained trainer for ``cfg``: loaded from the checkpoint cache when one exists, else trained.
 
@@ -46,6 +47,7 @@ def load_or_train(
     and replaces the finished checkpoint only when the new run has finished: an
     interrupted retrain leaves the old result in place. If only the final save fails
     (a full disk), the message says where, and the trained trainer is returned.
+    ``on_step(trainer)`` is called after every step trained here (:meth:`GANTrainer.train`).
     """
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
@@ -73,7 +75,7 @@ def load_or_train(
     else:
         print(f"{name}: training {cfg.steps} steps on {trainer.device} (checkpoint: {path})")
     try:
-        trainer.train(progress=progress)
+        trainer.train(progress=progress, on_step=on_step)
     except CheckpointError as err:
         if trainer.step < cfg.steps:
             raise  # stopped before the end: the error is about more than the final save
