@@ -52,6 +52,9 @@ class RegressionConfig(Config):
     """
 
     QUICK: ClassVar[Mapping[str, Any]] = {"steps": 300}
+    #: a smoke run keeps quick mode's steps and batch: the tiny regressor trains in a second, and chapter 3
+    #: checks that its loss falls
+    SMOKE: ClassVar[Mapping[str, Any]] = {"steps": 300, "batch_size": 64}
 
     hidden: int = param(20, 1, 512, help="width of the hidden layer")
     lr: float = param(1e-2, 1e-5, 1.0, log=True, help="Adam learning rate (paper default 1e-3)")
