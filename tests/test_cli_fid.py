@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from gancourse import cli
 from gancourse.data.folders import write_image_folder
 from gancourse.metrics import MeanStd, judge
 from gancourse.metrics import classifier as classifier_module
-from gancourse.metrics.features import FeatureExtractor
-
-
-class Projection(FeatureExtractor):
-    """A fixed random projection of 32 x 32 grey images: features for the plumbing (its scores mean nothing)."""
-
-    name = "fixed random projection (test only)"
-    dim = 8
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = torch.nn.Linear(32 * 32, 8)
-        torch.nn.init.normal_(self.proj.weight, generator=torch.Generator().manual_seed(0))
-
-    def forward(self, images):
-        grey = torch.nn.functional.interpolate(images.mean(dim=1, keepdim=True), size=32)
-        return self.proj(grey.flatten(1))
 
 
 def colour_folder(path, n, seed=0):
@@ -36,13 +18,14 @@ def colour_folder(path, n, seed=0):
 
 @pytest.fixture
 def projection(monkeypatch):
-    """The judge InceptionV3 would be, replaced by :class:`Projection`; no classifier may be trained."""
+    """The judge InceptionV3 would be, replaced by test_cli's fixed random projection; no classifier may be trained."""
+    from test_cli import TinyFeatures
 
     def refuse(*args, **kwargs):
         raise AssertionError("a classifier was trained or loaded")
 
     monkeypatch.setattr(judge, "inception_unavailable", lambda: None)
-    monkeypatch.setattr(judge, "load_judge", lambda *args, **kwargs: Projection())
+    monkeypatch.setattr(judge, "load_judge", lambda *args, **kwargs: TinyFeatures())
     monkeypatch.setattr(judge, "load_or_train_classifier", refuse)
     monkeypatch.setattr(classifier_module, "train_classifier", refuse)
 
