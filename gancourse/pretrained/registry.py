@@ -32,6 +32,7 @@ from gancourse.config import (
     Pix2PixConfig,
     ProGANConfig,
     ResNetGANConfig,
+    StyleGAN2Config,
     ToyGANConfig,
     WGANConfig,
     WGANGPConfig,
@@ -337,6 +338,28 @@ REFERENCES: dict[str, Reference] = _entries(
         description="chapter 9: progressive growing 4 -> 32 px on the colour emoji, averaged G",
         paper_differences="Karras et al. 2018: 800k images per phase, 512 channels, up to 1024 px (CelebA-HQ); "
         "here the MNIST reference's schedule (8k-32k images per phase), 32 channels, 32 px emoji, lr 2e-3",
+    ),
+    Reference(
+        name="stylegan2_emoji",
+        recipe="stylegan2",
+        config_class=StyleGAN2Config,
+        overrides={
+            "dataset": "emoji",
+            "latent_dim": 64,
+            "w_dim": 64,
+            "fmap_base": 512,  # 64 channels at 4 to 16 px, 32 at 32 px
+            "fmap_max": 64,
+            "batch_size": 16,
+            "steps": 8000,
+            "r1_gamma": 0.05,  # the quick run's: R1's right size falls with the resolution
+            "ema_decay": 0.999,
+            "data_limit": 0,
+            "sample_every": 1000,
+        },
+        description="chapter 13: StyleGAN2 (mapping, modulated convolutions, lazy R1) on the colour emoji, 32 px",
+        paper_differences="Karras et al. 2020, config F: 512 channels, z and w in R^512, 1024 px FFHQ, batch 32, "
+        "R1 gamma 10, 25M images, path-length regularisation; here 64 channels (32 at 32 px), z and w in R^64, "
+        "32 px emoji, batch 16, R1 gamma 0.05, 8,000 steps (128k images), no path-length regularisation",
     ),
 )
 
