@@ -317,11 +317,7 @@ def test_the_book_has_players_that_move(browser, book):
 @pytest.mark.slow
 def test_chapters_on_a_phone_keep_code_lines_whole_and_figures_readable(browser, book):
     pages = [p for p in built_pages() if re.match(r"book/\d\d_", p)]
-    # wider than 390 px still (CI, 2026-12-07: wide printed tables), not fixed yet: only a wider page fails
-    wide = {"03_modules_optimizers_data": 412, "07_resnet_gan": 405, "10_style_transfer": 401, "11_evaluation": 808}
-    wide = {f"book/{name}.html": px for name, px in {**wide, "12_stabilising": 648}.items()}
-    known = lambda page, p: p.startswith("the page scrolls") and int(p.split()[4]) <= wide.get(page, 0)  # noqa: E731
-    bad = {page: [p for p in ps if not known(page, p)] for page, ps in phone_problems(browser, book, pages).items()}
+    bad = phone_problems(browser, book, pages)
     assert not any(bad.values()), "\n".join(f"{page}:\n  " + "\n  ".join(ps) for page, ps in bad.items() if ps)
 
 
@@ -478,6 +474,7 @@ PHONE_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <div class="cell_output"><div class="gancourse-player"><div class="gcp-frames">
 <img class="gcp-frame" src="data:image/png;base64,{png}" alt="a" style="max-width:100%;height:auto"></div></div></div>
 {extra}</body></html>"""
+LITERAL = '<p><code class="literal"><span class="pre">tests/test_metrics.py::test_' + 60 * "x" + '</span></code></p>'
 LONG_CODE = "samples = generator(torch.randn(64, config.latent_dim, device=session.device)).clamp(-1, 1)\nshow(samples)"
 
 
@@ -485,16 +482,18 @@ LONG_CODE = "samples = generator(torch.randn(64, config.latent_dim, device=sessi
 def test_phones_get_scrolling_code_and_figures_at_their_own_size(browser, tmp_path):
     """The book's CSS passes the phone check; the same page without it fails on each count."""
     shutil.copy(ROOT / "gancourse" / "_static" / "gancourse.css", tmp_path)
-    book_css = '<link rel="stylesheet" href="gancourse.css">'
+    book_css = '<style>span.pre { white-space: nowrap; }</style><link rel="stylesheet" href="gancourse.css">'
     wrapping = "<style>pre { white-space: pre-wrap; }</style>"  # as the book's wide-screen rule
     png = _wide_png(700)
-    (tmp_path / "book.html").write_text(PHONE_PAGE.format(css=book_css, code=LONG_CODE, png=png, extra=""))
+    (tmp_path / "book.html").write_text(PHONE_PAGE.format(css=book_css, code=LONG_CODE, png=png, extra=LITERAL))
     (tmp_path / "plain.html").write_text(PHONE_PAGE.format(css=wrapping, code=LONG_CODE, png=png, extra=""))
     wide = '<table style="width: 900px"><tr><td>a table wider than the screen</td></tr></table>'
     (tmp_path / "wide.html").write_text(PHONE_PAGE.format(css=book_css, code="x", png=png, extra=wide))
-    results = phone_problems(browser, tmp_path, ["book.html", "plain.html", "wide.html"])
+    (tmp_path / "literal.html").write_text(PHONE_PAGE.format(css=book_css[:48], code="x", png=png, extra=LITERAL))
+    results = phone_problems(browser, tmp_path, ["book.html", "plain.html", "wide.html", "literal.html"])
     assert results["book.html"] == []
     problems = "\n".join(results["plain.html"])
     assert "code wraps: 2 lines take" in problems, problems
     assert problems.count("figure shrunk to") == 2, problems  # the output's figure and the player's frame
     assert len(results["wide.html"]) == 1 and "the page scrolls sideways: 9" in results["wide.html"][0]
+    assert any("the page scrolls sideways" in p for p in results["literal.html"]), results["literal.html"]
