@@ -474,7 +474,7 @@ PHONE_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <div class="cell_output"><div class="gancourse-player"><div class="gcp-frames">
 <img class="gcp-frame" src="data:image/png;base64,{png}" alt="a" style="max-width:100%;height:auto"></div></div></div>
 {extra}</body></html>"""
-LITERAL = '<p><code class="literal"><span class="pre">tests/test_metrics.py::test_' + 60 * "x" + '</span></code></p>'
+LITERAL = '<p><code class="literal"><span class="pre">tests/test_metrics.py::test_' + 60 * "x" + "</span></code></p>"
 LONG_CODE = "samples = generator(torch.randn(64, config.latent_dim, device=session.device)).clamp(-1, 1)\nshow(samples)"
 
 
